@@ -1,0 +1,1 @@
+"""devorg: an emulated Salesforce org for SIVO's development and tests."""

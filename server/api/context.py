@@ -1,0 +1,37 @@
+"""Typed keys for what ``create_app`` puts on the application, and per-request auth data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.clock import Clock
+from server.identity import IdentityService
+from server.settings import Settings
+from server.store.db import Database
+from server.webhooks.engine import DeliveryEngine
+from server.webhooks.service import WebhookService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    identity: IdentityService
+    webhooks: WebhookService
+    engine: DeliveryEngine
+
+
+SERVICES = web.AppKey("services", Services)
+TENANT_ID = web.RequestKey("tenant_id", str)
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]
+
+
+def tenant_id(request: web.Request) -> str:
+    """The tenant the auth middleware authenticated for this request."""
+    return request[TENANT_ID]

@@ -1,0 +1,113 @@
+"""The ``sivo`` command: serve, migrate, and bootstrap tenants and dashboard users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+
+from server.app import create_app
+from server.clock import SystemClock
+from server.errors import ApiError
+from server.identity import IdentityService
+from server.settings import ConfigError, Settings, load_settings
+from server.store.db import Database
+
+T = TypeVar("T")
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        return await work(db)
+    finally:
+        await db.close()
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    settings = settings.with_overrides(
+        host=host or settings.host,
+        port=port or settings.port,
+        public_url=settings.public_url
+        if (host is None and port is None)
+        else f"http://{host or settings.host}:{port or settings.port}",
+    )
+    print(f"SIVO on {settings.public_url}  (dashboard: {settings.public_url}/admin/)", flush=True)
+    print(f"database: {settings.database_url}", flush=True)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sivo")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    db_cmd = sub.add_parser("db", help="database maintenance")
+    db_cmd.add_argument("action", choices=["upgrade"])
+    tenant = sub.add_parser("tenant", help="tenants")
+    tenant_sub = tenant.add_subparsers(dest="action", required=True)
+    tenant_create = tenant_sub.add_parser("create")
+    tenant_create.add_argument("name")
+    admin = sub.add_parser("admin", help="dashboard users")
+    admin_sub = admin.add_subparsers(dest="action", required=True)
+    admin_create = admin_sub.add_parser("create")
+    admin_create.add_argument("--tenant", required=True)
+    admin_create.add_argument("--email", required=True)
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"sivo: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+
+    try:
+        if args.command == "serve":
+            _serve(settings, args.host, args.port)
+        elif args.command == "db":
+            asyncio.run(_with_db(settings, lambda db: db.upgrade()))
+            print("database is at the newest schema")
+        elif args.command == "tenant":
+            tenant_id, key = asyncio.run(
+                _with_db(
+                    settings,
+                    lambda db: IdentityService(db=db, clock=SystemClock()).create_tenant(args.name),
+                )
+            )
+            print(json.dumps({"tenant_id": tenant_id, "api_key": key}))
+        elif args.command == "admin":
+            generated = sys.stdin.isatty() or not (password := sys.stdin.readline().strip())
+            if generated:
+                password = secrets.token_urlsafe(18)
+            user_id = asyncio.run(
+                _with_db(
+                    settings,
+                    lambda db: IdentityService(db=db, clock=SystemClock()).create_admin(
+                        args.tenant, args.email, password
+                    ),
+                )
+            )
+            out = {"user_id": user_id, "email": args.email.strip().lower()}
+            if generated:
+                out["password"] = password
+            print(json.dumps(out))
+    except ApiError as exc:
+        print(f"sivo: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Every use of aiortc/aioice internals, in one place, with a self-test.
+
+The bridge relies on four things stock aiortc 1.16 does not offer publicly:
+
+1. **RTP tap.** ``RTCDtlsTransport._handle_rtp_data`` hands each decrypted RTP
+   packet to ``receiver._handle_rtp_packet(packet, arrival_time_ms=...)``,
+   looked up on the receiver *instance*. :func:`install_rtp_tap` replaces it
+   on one receiver: the packet goes to our sink instead of the jitter buffer
+   and decoder thread, while the receiver's per-SSRC statistics (name-mangled
+   ``__remote_streams``, ``__active_ssrc``, ``__codecs``) are still updated,
+   so RTCP receiver reports keep flowing.
+2. **Encoded send.** ``RTCRtpSender`` packs an ``av.Packet`` returned by its
+   track instead of encoding it (``encoder.pack``; documented since 1.4.0 for
+   ``MediaPlayer(decode=False)``, but only exercised through a private loop).
+3. **Host-candidate restriction.** aioice gathers on every non-loopback
+   interface, via the module-level ``get_host_addresses``, inside
+   ``Connection.gather_candidates``, which passes the list to
+   ``self.get_component_candidates(component=, addresses=)``.
+   :func:`restrict_host_addresses` wraps that method on the one
+   ``Connection`` instance owned by each of our ``RTCIceGatherer``\\ s
+   (``gatherer._connection``), replacing the address list. Nothing global is
+   patched, so other peer connections in the process are unaffected.
+4. aiortc's own ``RTCIceGatherer`` must not be given ``iceServers=None``
+   (it would add Google's STUN server); that is public API and enforced by the
+   engine always building an ``RTCConfiguration``.
+
+Run :func:`self_test` once at server start: it exercises 1-3 without any
+network traffic beyond binding a UDP socket on 127.0.0.1, and raises
+:class:`~server.media.errors.PrivateApiError` if aiortc changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fractions
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiortc
+import av
+from aiortc import RTCIceGatherer, RTCPeerConnection, RTCRtpCodecParameters
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpreceiver import RTCRtpReceiver, StreamStatistics
+from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtp import RtpPacket
+
+from .errors import PrivateApiError
+
+logger = logging.getLogger(__name__)
+
+TESTED_AIORTC_VERSIONS = ("1.16.0",)
+
+RtpSink = Callable[[RtpPacket, int], None]
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def install_rtp_tap(receiver: RTCRtpReceiver, sink: RtpSink) -> None:
+    """Divert a receiver's RTP packets to ``sink(packet, arrival_time_ms)``.
+
+    Call before the receiver starts (e.g. right after ``setRemoteDescription``).
+    The sink runs on the event loop for every packet: keep it cheap. Packets
+    with a payload type that was not negotiated are dropped, as aiortc does.
+    """
+    codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc  # type: ignore[attr-defined]
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        if not receiver._enabled:
+            return
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        stream = streams.get(packet.ssrc)
+        if stream is None:
+            stream = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+            active[packet.ssrc] = _now()
+        stream.add(packet)
+        sink(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+
+
+def _gatherers(pc: RTCPeerConnection) -> list[RTCIceGatherer]:
+    return [t.receiver.transport.transport.iceGatherer for t in pc.getTransceivers()]
+
+
+def restrict_gatherer(gatherer: RTCIceGatherer, addresses: Sequence[str]) -> None:
+    """Make one gatherer bind host candidates on ``addresses`` only."""
+    connection = gatherer._connection
+    original = connection.get_component_candidates
+    allowed = list(addresses)
+
+    async def get_component_candidates(
+        component: int, addresses: list[str], timeout: int = 5
+    ) -> list[Any]:
+        return await original(component=component, addresses=allowed, timeout=timeout)
+
+    connection.get_component_candidates = get_component_candidates  # type: ignore[method-assign]
+
+
+def restrict_host_addresses(pc: RTCPeerConnection, addresses: Sequence[str] | None) -> None:
+    """Restrict host-candidate gathering of every transport of ``pc``.
+
+    Call after the transceivers exist and before ``setLocalDescription`` (which
+    gathers). ``None`` leaves aioice's default (all non-loopback interfaces).
+    """
+    if addresses is None:
+        return
+    for gatherer in _gatherers(pc):
+        if gatherer.state == "new":
+            restrict_gatherer(gatherer, addresses)
+
+
+class _StubTransport:
+    """Just enough of an RTCDtlsTransport to construct a receiver or sender."""
+
+    state = "new"
+    _stats_id = "stub"
+
+
+class _OnePacketTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, packet: av.Packet[Any]) -> None:
+        super().__init__()
+        self._packet = packet
+
+    async def recv(self) -> av.Packet[Any]:
+        return self._packet
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise PrivateApiError(
+            f"aiortc {aiortc.__version__}: {what}; the encoded bridge cannot run "
+            "(see docs/media.md, 'Private aiortc API')"
+        )
+
+
+async def _check_tap() -> None:
+    receiver = RTCRtpReceiver("audio", _StubTransport())  # type: ignore[arg-type]
+    for name in ("__codecs", "__remote_streams", "__active_ssrc"):
+        _check(
+            isinstance(getattr(receiver, "_RTCRtpReceiver" + name, None), dict),
+            f"RTCRtpReceiver.{name} is not a dict",
+        )
+    params = inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters
+    _check(list(params) == ["self", "packet", "arrival_time_ms"], "_handle_rtp_packet changed")
+    source = inspect.getsource(aiortc.rtcdtlstransport.RTCDtlsTransport._handle_rtp_data)
+    _check("receiver._handle_rtp_packet(" in source, "DTLS no longer calls _handle_rtp_packet")
+
+    seen: list[bytes] = []
+    install_rtp_tap(receiver, lambda packet, _arrival: seen.append(packet.payload))
+    receiver._RTCRtpReceiver__codecs[111] = RTCRtpCodecParameters(  # type: ignore[attr-defined]
+        mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111
+    )
+    packet = RtpPacket(payload_type=111, sequence_number=1, timestamp=960, ssrc=1234)
+    packet.payload = b"\xfc\x01"
+    await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+    streams = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    _check(seen == [b"\xfc\x01"], "RTP tap did not deliver the packet")
+    _check(streams[1234].packets_received == 1, "RTP tap did not update RTCP statistics")
+
+
+async def _check_encoded_send() -> None:
+    packet = av.Packet(b"\xfc\x02\x03")
+    packet.pts = 1920
+    packet.time_base = fractions.Fraction(1, 48000)
+    sender = RTCRtpSender(_OnePacketTrack(packet), _StubTransport())  # type: ignore[arg-type]
+    codec = RTCRtpCodecParameters(
+        mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111
+    )
+    frame = await sender._next_encoded_frame(codec)
+    _check(
+        frame is not None and frame.payloads == [b"\xfc\x02\x03"] and frame.timestamp == 1920,
+        "RTCRtpSender no longer sends av.Packet payloads unchanged",
+    )
+
+
+async def _check_gather_restriction() -> None:
+    source = inspect.getsource(aiortc.rtcicetransport.RTCIceGatherer.__init__)
+    _check("self._connection = Connection(" in source, "RTCIceGatherer._connection changed")
+    import aioice.ice
+
+    gather_source = inspect.getsource(aioice.ice.Connection.gather_candidates)
+    _check(
+        "self.get_component_candidates(component=component, addresses=addresses)" in gather_source,
+        "aioice gather_candidates no longer calls get_component_candidates(addresses=)",
+    )
+    gatherer = RTCIceGatherer(iceServers=[])
+    restrict_gatherer(gatherer, ["127.0.0.1"])
+    try:
+        await gatherer.gather()
+        hosts = {c.ip for c in gatherer.getLocalCandidates()}
+    finally:
+        await gatherer._connection.close()
+    _check(hosts == {"127.0.0.1"}, f"host restriction failed, gathered {sorted(hosts)}")
+
+
+async def self_test() -> None:
+    """Verify the aiortc internals the media plane relies on (a few ms).
+
+    Raises:
+        PrivateApiError: an internal changed; pin aiortc or update this module.
+    """
+    if aiortc.__version__ not in TESTED_AIORTC_VERSIONS:
+        logger.warning(
+            "aiortc %s is untested with the encoded bridge (tested: %s)",
+            aiortc.__version__,
+            ", ".join(TESTED_AIORTC_VERSIONS),
+        )
+    try:
+        await _check_tap()
+        await _check_encoded_send()
+        await _check_gather_restriction()
+    except PrivateApiError:
+        raise
+    except Exception as exc:
+        raise PrivateApiError(f"aiortc {aiortc.__version__}: self-test failed: {exc!r}") from exc
+    logger.info("- media self-test passed (aiortc %s)", aiortc.__version__)

@@ -1,0 +1,105 @@
+"""The database: one async SQLAlchemy engine, transactions with after-commit hooks, migrations.
+
+Stores use SQLAlchemy Core on an ``AsyncConnection``; functions that run inside a transaction
+take a ``Tx`` and end in ``_txn``. A ``Tx`` collects callbacks to run once the transaction has
+committed (the outbox uses this to wake the dispatcher only for events that really exist).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class Tx:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.is_sqlite:
+            sa_event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # aiosqlite + pysqlite: take the write lock at BEGIN so that two writers queue on
+            # busy_timeout instead of failing with "database is locked" on lock upgrade.
+            sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self.engine.connect() as conn:
+            tx = Tx(conn)
+            async with conn.begin():
+                yield tx
+        for callback in tx._after_commit:
+            callback()
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration (``sivo db upgrade``; also run on start)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade_sync)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:  # any driver failure means "not reachable"
+            logger.warning("x database ping failed", exc_info=True)
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade_sync(conn: Connection) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" hook issue BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,100 @@
+"""Endpoint configurations as the delivery engine needs them: decrypted, cached briefly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import RowMapping
+
+from server.clock import Clock
+from server.crypto import SecretBox
+from server.store import webhooks as store
+from server.store.db import Database
+
+CACHE_TTL_S = 5.0  # how stale another process's endpoint change may look to this one
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointInfo:
+    id: str
+    tenant_id: str
+    url: str
+    events: frozenset[str] | None  # None: every type
+    enabled: bool
+    secret: str
+    previous_secret: str | None
+
+    def wants(self, event_type: str) -> bool:
+        return self.events is None or event_type in self.events
+
+
+def secret_context(endpoint_id: str) -> str:
+    return f"webhook-endpoint:{endpoint_id}"
+
+
+class EndpointDirectory:
+    def __init__(self, *, db: Database, box: SecretBox, clock: Clock) -> None:
+        self._db = db
+        self._box = box
+        self._clock = clock
+        self._by_id: dict[str, tuple[float, EndpointInfo | None]] = {}
+        self._by_tenant: dict[str, tuple[float, list[EndpointInfo]]] = {}
+
+    def _info(self, row: RowMapping) -> EndpointInfo:
+        types = json.loads(row["events"])
+        previous = None
+        expires = row["previous_secret_expires_at"]
+        if row["previous_secret_enc"] and expires is not None and expires > self._clock.now():
+            previous = self._box.decrypt(row["previous_secret_enc"], secret_context(row["id"]))
+        return EndpointInfo(
+            id=row["id"],
+            tenant_id=row["tenant_id"],
+            url=row["url"],
+            events=None if "*" in types else frozenset(types),
+            enabled=bool(row["enabled"]),
+            secret=self._box.decrypt(row["secret_enc"], secret_context(row["id"])),
+            previous_secret=previous,
+        )
+
+    def _fresh(self, stamp: float) -> bool:
+        return self._clock.now() - stamp < CACHE_TTL_S
+
+    async def get(self, endpoint_id: str) -> EndpointInfo | None:
+        hit = self._by_id.get(endpoint_id)
+        if hit is not None and self._fresh(hit[0]):
+            return hit[1]
+        async with self._db.read() as conn:
+            row = await store.get_endpoint_any_tenant(conn, endpoint_id)
+        info = self._info(row) if row is not None else None
+        self._by_id[endpoint_id] = (self._clock.now(), info)
+        return info
+
+    async def for_tenants(self, tenant_ids: Iterable[str]) -> dict[str, list[EndpointInfo]]:
+        wanted = set(tenant_ids)
+        out: dict[str, list[EndpointInfo]] = {}
+        missing: list[str] = []
+        for tenant_id in wanted:
+            hit = self._by_tenant.get(tenant_id)
+            if hit is not None and self._fresh(hit[0]):
+                out[tenant_id] = hit[1]
+            else:
+                missing.append(tenant_id)
+        if missing:
+            async with self._db.read() as conn:
+                rows = await store.endpoints_for_tenants(conn, missing)
+            now = self._clock.now()
+            for tenant_id in missing:
+                out[tenant_id] = []
+            for row in rows:
+                info = self._info(row)
+                out[info.tenant_id].append(info)
+                self._by_id[info.id] = (now, info)
+            for tenant_id in missing:
+                self._by_tenant[tenant_id] = (now, out[tenant_id])
+        return out
+
+    def invalidate(self, endpoint_id: str, tenant_id: str) -> None:
+        self._by_id.pop(endpoint_id, None)
+        self._by_tenant.pop(tenant_id, None)

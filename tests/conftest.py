@@ -1,0 +1,104 @@
+"""Shared fixtures: settings on a temporary data dir, both databases, HTTPS receivers."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from server.app import create_app
+from server.clock import Clock
+from server.settings import Settings
+from server.webhooks.sender import WebhookTransport
+from tests.support.receiver import Receiver
+from tests.support.tls import TestPKI, make_pki
+
+POSTGRES_URL = os.environ.get("SIVO_TEST_POSTGRES_URL")
+REQUIRE_ALL = os.environ.get("SIVO_TEST_REQUIRE_ALL") == "1"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store-backed test runs on SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/sivo.db"
+    if not POSTGRES_URL:
+        if REQUIRE_ALL:
+            pytest.fail("SIVO_TEST_POSTGRES_URL is unset but SIVO_TEST_REQUIRE_ALL=1")
+        pytest.skip("SIVO_TEST_POSTGRES_URL is unset (CI sets it)")
+    await _reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def make_settings(tmp_path: Path, database_url: str, pki: TestPKI, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "database_url": database_url,
+        "public_url": "http://127.0.0.1:8080",
+        "secret_key": base64.b64decode(base64.b64encode(os.urandom(32))),
+        "webhook_allow_networks": (ipaddress.ip_network("127.0.0.0/8"),),
+        "webhook_ca_bundle": pki.ca_file,
+        "webhook_timeout_s": 2.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def make_client(
+    tmp_path: Path, database_url: str, pki: TestPKI
+) -> AsyncIterator[AppFactory]:
+    clients: list[TestClient[Any, Any]] = []
+
+    async def factory(
+        *, clock: Clock | None = None, transport: WebhookTransport | None = None, **overrides: Any
+    ) -> TestClient[Any, Any]:
+        settings = make_settings(tmp_path, database_url, pki, **overrides)
+        app = create_app(settings, clock=clock, transport=transport, rng=random.Random(7))
+        client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def receivers(pki: TestPKI) -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
+    started: list[Receiver] = []
+
+    async def start(**kwargs: Any) -> Receiver:
+        receiver = await Receiver(pki, **kwargs).start()
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        await receiver.stop()
