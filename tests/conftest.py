@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import os
 import random
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.app import create_app
 from server.clock import Clock
-from server.settings import Settings
+from server.settings import Settings, load_master_key
 from server.webhooks.sender import WebhookTransport
 from tests.support.receiver import Receiver
 from tests.support.tls import TestPKI, make_pki
@@ -57,7 +56,7 @@ def make_settings(tmp_path: Path, database_url: str, pki: TestPKI, **overrides: 
         "data_dir": tmp_path,
         "database_url": database_url,
         "public_url": "http://127.0.0.1:8080",
-        "secret_key": base64.b64decode(base64.b64encode(os.urandom(32))),
+        "secret_key": load_master_key(None, tmp_path),  # kept across restarts, like production
         "webhook_allow_networks": (ipaddress.ip_network("127.0.0.0/8"),),
         "webhook_ca_bundle": pki.ca_file,
         "webhook_timeout_s": 2.0,
@@ -70,9 +69,7 @@ AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def make_client(
-    tmp_path: Path, database_url: str, pki: TestPKI
-) -> AsyncIterator[AppFactory]:
+async def make_client(tmp_path: Path, database_url: str, pki: TestPKI) -> AsyncIterator[AppFactory]:
     clients: list[TestClient[Any, Any]] = []
 
     async def factory(

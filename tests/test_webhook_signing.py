@@ -25,8 +25,12 @@ def test_standard_webhooks_library_verifies_our_headers() -> None:
     secret = signing.new_secret()
     body = b'{"id":"evt_1","type":"call.created","data":{}}'
     headers = signing.signature_headers(
-        secret=secret, previous_secret=None, event_id="evt_1", event_type="call.created",
-        timestamp=1_900_000_000, body=body,
+        secret=secret,
+        previous_secret=None,
+        event_id="evt_1",
+        event_type="call.created",
+        timestamp=1_900_000_000,
+        body=body,
     )
     hook = Webhook(secret)
     with pytest.raises(WebhookVerificationError):  # the library rejects a stale timestamp
@@ -34,8 +38,12 @@ def test_standard_webhooks_library_verifies_our_headers() -> None:
     import time
 
     headers = signing.signature_headers(
-        secret=secret, previous_secret=None, event_id="evt_1", event_type="call.created",
-        timestamp=int(time.time()), body=body,
+        secret=secret,
+        previous_secret=None,
+        event_id="evt_1",
+        event_type="call.created",
+        timestamp=int(time.time()),
+        body=body,
     )
     assert hook.verify(body, headers) == json.loads(body)
     with pytest.raises(WebhookVerificationError):
@@ -48,8 +56,12 @@ def test_rotation_sends_both_signatures() -> None:
     old, new = signing.new_secret(), signing.new_secret()
     body = b"{}"
     headers = signing.signature_headers(
-        secret=new, previous_secret=old, event_id="evt_2", event_type="call.ended",
-        timestamp=int(time.time()), body=body,
+        secret=new,
+        previous_secret=old,
+        event_id="evt_2",
+        event_type="call.ended",
+        timestamp=int(time.time()),
+        body=body,
     )
     assert len(headers["webhook-signature"].split(" ")) == 2
     Webhook(old).verify(body, headers)
@@ -80,7 +92,9 @@ NODE_VERIFIER = textwrap.dedent(
 )
 
 
-def _node_verify(secret: str, headers: dict[str, str], body: bytes) -> subprocess.CompletedProcess[str]:
+def _node_verify(
+    secret: str, headers: dict[str, str], body: bytes
+) -> subprocess.CompletedProcess[str]:
     import base64
 
     assert NODE is not None, "node is required (CI installs it)"
@@ -100,8 +114,12 @@ def test_documented_node_snippet_accepts_our_signature_and_rejects_tampering() -
     secret = signing.new_secret()
     body = json.dumps({"id": "evt_3", "data": {"text": "héllo ✓"}}, ensure_ascii=False).encode()
     headers = signing.signature_headers(
-        secret=secret, previous_secret=None, event_id="evt_3", event_type="call.ended",
-        timestamp=1, body=body,
+        secret=secret,
+        previous_secret=None,
+        event_id="evt_3",
+        event_type="call.ended",
+        timestamp=1,
+        body=body,
     )
     ok = _node_verify(secret, headers, body)
     assert ok.returncode == 0 and ok.stdout.strip() == "ok", ok.stderr

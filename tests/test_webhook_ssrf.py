@@ -12,9 +12,24 @@ from server.webhooks.ssrf import AddressPolicy, BlockedDestination, GuardedResol
 
 # These literals are only classified here, never contacted.
 NON_PUBLIC = [
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-    "224.0.0.251", "0.0.0.0", "240.0.0.1", "::1", "fe80::1", "fc00::1", "fd00:ec2::254",
-    "::ffff:127.0.0.1", "2002:7f00:1::", "64:ff9b::a00:1", "192.0.2.10", "255.255.255.255",
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "224.0.0.251",
+    "0.0.0.0",
+    "240.0.0.1",
+    "::1",
+    "fe80::1",
+    "fc00::1",
+    "fd00:ec2::254",
+    "::ffff:127.0.0.1",
+    "2002:7f00:1::",
+    "64:ff9b::a00:1",
+    "192.0.2.10",
+    "255.255.255.255",
 ]
 
 
@@ -56,5 +71,7 @@ async def test_resolver_filters_what_dns_returns() -> None:
     blocked = GuardedResolver(AddressPolicy([]), _RebindingResolver())
     with pytest.raises(BlockedDestination, match="loopback"):
         await blocked.resolve("innocent.example", 443)
-    allowed = GuardedResolver(AddressPolicy([ipaddress.ip_network("127.0.0.0/8")]), _RebindingResolver())
+    allowed = GuardedResolver(
+        AddressPolicy([ipaddress.ip_network("127.0.0.0/8")]), _RebindingResolver()
+    )
     assert [r["host"] for r in await allowed.resolve("innocent.example", 443)] == ["127.0.0.1"]

@@ -17,7 +17,9 @@ GOOD = {"url": "https://127.0.0.1:9/hook", "events": ["call.ended"], "descriptio
 
 async def _endpoint_count(client: Any) -> int:
     async with client.app[SERVICES].db.read() as conn:
-        return int((await conn.execute(select(func.count()).select_from(webhook_endpoints))).scalar())
+        return int(
+            (await conn.execute(select(func.count()).select_from(webhook_endpoints))).scalar()
+        )
 
 
 async def test_create_shows_secret_once_and_stores_it_encrypted(make_client: AppFactory) -> None:
@@ -26,7 +28,9 @@ async def test_create_shows_secret_once_and_stores_it_encrypted(make_client: App
     created = await create_endpoint(client, tenant, GOOD["url"], ["call.ended", "call.created"])
     assert created["secret"].startswith("whsec_")
     assert created["events"] == ["call.created", "call.ended"]
-    fetched = await (await client.get(f"/api/v1/webhooks/endpoints/{created['id']}", headers=tenant.headers)).json()
+    fetched = await (
+        await client.get(f"/api/v1/webhooks/endpoints/{created['id']}", headers=tenant.headers)
+    ).json()
     assert "secret" not in fetched
     listed = await (await client.get("/api/v1/webhooks/endpoints", headers=tenant.headers)).json()
     assert [e["id"] for e in listed["data"]] == [created["id"]]
@@ -77,22 +81,30 @@ async def test_malformed_json_and_auth_errors(make_client: AppFactory) -> None:
     client = await make_client()
     tenant = await new_tenant(client)
     resp = await client.post(
-        "/api/v1/webhooks/endpoints", data=b"{not json", headers={**tenant.headers, "Content-Type": "application/json"}
+        "/api/v1/webhooks/endpoints",
+        data=b"{not json",
+        headers={**tenant.headers, "Content-Type": "application/json"},
     )
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_json"
     resp = await client.get("/api/v1/webhooks/endpoints")
     assert resp.status == 401
-    resp = await client.get("/api/v1/webhooks/endpoints", headers={"Authorization": "Bearer sivo_nope_nope"})
+    resp = await client.get(
+        "/api/v1/webhooks/endpoints", headers={"Authorization": "Bearer sivo_nope_nope"}
+    )
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "unauthorized"
 
 
 async def test_revoked_key_stops_working(make_client: AppFactory) -> None:
     client = await make_client()
     tenant = await new_tenant(client)
-    created = await (await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=tenant.headers)).json()
+    created = await (
+        await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=tenant.headers)
+    ).json()
     second = {"Authorization": f"Bearer {created['key']}"}
     assert (await client.get("/api/v1/webhooks/endpoints", headers=second)).status == 200
-    assert (await client.delete(f"/api/v1/api-keys/{created['id']}", headers=tenant.headers)).status == 204
+    assert (
+        await client.delete(f"/api/v1/api-keys/{created['id']}", headers=tenant.headers)
+    ).status == 204
     assert (await client.get("/api/v1/webhooks/endpoints", headers=second)).status == 401
     keys = await (await client.get("/api/v1/api-keys", headers=tenant.headers)).json()
     assert all("key" not in k and "digest" not in k for k in keys["data"])
@@ -129,11 +141,16 @@ async def test_patch_validates_and_updates(make_client: AppFactory) -> None:
     bad = await client.patch(path, json={"secret": "mine"}, headers=tenant.headers)
     assert bad.status == 422 and (await bad.json())["error"]["field"] == "secret"
     ok = await client.patch(
-        path, json={"events": ["queue.entered"], "enabled": False, "description": "BI"}, headers=tenant.headers
+        path,
+        json={"events": ["queue.entered"], "enabled": False, "description": "BI"},
+        headers=tenant.headers,
     )
     body = await ok.json()
     assert (body["events"], body["enabled"], body["description"], body["url"]) == (
-        ["queue.entered"], False, "BI", GOOD["url"],
+        ["queue.entered"],
+        False,
+        "BI",
+        GOOD["url"],
     )
     assert (await client.delete(path, headers=tenant.headers)).status == 204
     assert (await client.get(path, headers=tenant.headers)).status == 404
@@ -143,8 +160,18 @@ async def test_event_schema_is_public_and_complete(make_client: AppFactory) -> N
     client = await make_client()
     doc = await (await client.get("/api/v1/events/schema")).json()
     assert set(doc["events"]) == {
-        "call.created", "call.answered", "call.transferred", "call.ended", "call.recorded",
-        "transcript.segment", "transcript.completed", "queue.entered", "queue.abandoned",
-        "agent.status_changed", "agent.paused", "ivr.completed", "ai_agent.completed",
+        "call.created",
+        "call.answered",
+        "call.transferred",
+        "call.ended",
+        "call.recorded",
+        "transcript.segment",
+        "transcript.completed",
+        "queue.entered",
+        "queue.abandoned",
+        "agent.status_changed",
+        "agent.paused",
+        "ivr.completed",
+        "ai_agent.completed",
     }
     assert (await client.get("/healthz")).status == 200

@@ -48,13 +48,13 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             sa_event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            # aiosqlite + pysqlite: take the write lock at BEGIN so that two writers queue on
-            # busy_timeout instead of failing with "database is locked" on lock upgrade.
-            sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
+            sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(sqlite_begin="IMMEDIATE")
             tx = Tx(conn)
             async with conn.begin():
                 yield tx
@@ -101,5 +101,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the lock at BEGIN (IMMEDIATE) and queue on busy_timeout; readers begin
+    # DEFERRED and, under WAL, never wait for a writer.
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")

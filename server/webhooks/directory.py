@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.clock import Clock
 from server.crypto import SecretBox
 from server.store import webhooks as store
 from server.store.db import Database
+
+logger = logging.getLogger(__name__)
 
 CACHE_TTL_S = 5.0  # how stale another process's endpoint change may look to this one
 
@@ -23,7 +28,7 @@ class EndpointInfo:
     url: str
     events: frozenset[str] | None  # None: every type
     enabled: bool
-    secret: str
+    secret: str | None  # None: stored under another master key, so attempts fail loudly
     previous_secret: str | None
 
     def wants(self, event_type: str) -> bool:
@@ -42,19 +47,28 @@ class EndpointDirectory:
         self._by_id: dict[str, tuple[float, EndpointInfo | None]] = {}
         self._by_tenant: dict[str, tuple[float, list[EndpointInfo]]] = {}
 
+    def _decrypt(self, token: str, endpoint_id: str) -> str | None:
+        try:
+            return self._box.decrypt(token, secret_context(endpoint_id))
+        except (InvalidTag, ValueError):
+            logger.error(
+                "%s x secret cannot be decrypted: was SIVO_SECRET_KEY changed?", endpoint_id
+            )
+            return None
+
     def _info(self, row: RowMapping) -> EndpointInfo:
         types = json.loads(row["events"])
         previous = None
         expires = row["previous_secret_expires_at"]
         if row["previous_secret_enc"] and expires is not None and expires > self._clock.now():
-            previous = self._box.decrypt(row["previous_secret_enc"], secret_context(row["id"]))
+            previous = self._decrypt(row["previous_secret_enc"], row["id"])
         return EndpointInfo(
             id=row["id"],
             tenant_id=row["tenant_id"],
             url=row["url"],
             events=None if "*" in types else frozenset(types),
             enabled=bool(row["enabled"]),
-            secret=self._box.decrypt(row["secret_enc"], secret_context(row["id"])),
+            secret=self._decrypt(row["secret_enc"], row["id"]),
             previous_secret=previous,
         )
 
@@ -71,7 +85,10 @@ class EndpointDirectory:
         self._by_id[endpoint_id] = (self._clock.now(), info)
         return info
 
-    async def for_tenants(self, tenant_ids: Iterable[str]) -> dict[str, list[EndpointInfo]]:
+    async def for_tenants(
+        self, tenant_ids: Iterable[str], conn: AsyncConnection
+    ) -> dict[str, list[EndpointInfo]]:
+        """Endpoints per tenant; misses are read on ``conn`` (the caller's transaction)."""
         wanted = set(tenant_ids)
         out: dict[str, list[EndpointInfo]] = {}
         missing: list[str] = []
@@ -82,8 +99,7 @@ class EndpointDirectory:
             else:
                 missing.append(tenant_id)
         if missing:
-            async with self._db.read() as conn:
-                rows = await store.endpoints_for_tenants(conn, missing)
+            rows = await store.endpoints_for_tenants(conn, missing)
             now = self._clock.now()
             for tenant_id in missing:
                 out[tenant_id] = []

@@ -156,7 +156,7 @@ class DeliveryEngine:
             rows = await store.claim_undispatched_txn(tx, DISPATCH_BATCH)
             if not rows:
                 return 0
-            endpoints = await self._directory.for_tenants({r["tenant_id"] for r in rows})
+            endpoints = await self._directory.for_tenants({r["tenant_id"] for r in rows}, tx.conn)
             new_rows = []
             for ev in rows:
                 body = ev["body"].encode()
@@ -266,6 +266,8 @@ class DeliveryEngine:
     # -- attempts -----------------------------------------------------------------------------
 
     async def _attempt(self, endpoint: EndpointInfo, job: Job) -> AttemptOutcome:
+        if endpoint.secret is None:
+            return AttemptOutcome(None, 0.0, "endpoint secret unreadable: SIVO_SECRET_KEY changed")
         headers = signature_headers(
             secret=endpoint.secret,
             previous_secret=endpoint.previous_secret,

@@ -63,4 +63,3 @@ async def peers() -> AsyncIterator[PeerFactory]:
         await peer.close()
     assert all(peer.closed for peer in LoopbackPeer.all_peers)
     LoopbackPeer.all_peers.clear()
-

@@ -139,13 +139,14 @@ class LoopbackPeer:
         """A new peer (same tone) to offer after a simulated network change.
 
         aiortc cannot restart ICE on an existing connection, so the client side
-        of an ICE restart is a new connection with new ICE credentials; this peer
-        is closed once the replacement is created.
+        of an ICE restart is a new connection with new ICE credentials. This
+        peer goes silent, as if its network path died (no DTLS close_notify);
+        it is still open and must be closed by the caller (or a fixture).
         """
         replacement = LoopbackPeer(
             self.name + "'", frequency=self.track.frequency, codecs=self.codecs
         )
-        await self.close()
+        self.track.stop()
         return replacement
 
     async def accept(self, answer_sdp: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.media import MediaEngine, LegState
+from server.media import LegState, MediaEngine
 
 from .audio import band_ratio, dominant_frequency, rms
 from .conftest import PeerFactory, StateLog

@@ -26,7 +26,9 @@ async def new_tenant(client: TestClient[Any, Any], name: str = "Acme") -> Tenant
     return Tenant(tenant_id, key)
 
 
-async def emit(client: TestClient[Any, Any], tenant: Tenant, type: str, data: dict[str, Any]) -> str:
+async def emit(
+    client: TestClient[Any, Any], tenant: Tenant, type: str, data: dict[str, Any]
+) -> str:
     services = client.app[SERVICES]
     async with services.db.transaction() as tx:
         return await client.app[OUTBOX].emit_txn(tx, tenant.id, type, data)
