@@ -19,14 +19,14 @@ from server.clock import Clock
 from server.settings import Settings, load_master_key
 from server.webhooks.sender import WebhookTransport
 from tests.support.receiver import Receiver
-from tests.support.tls import TestPKI, make_pki
+from tests.support.tls import LocalPKI, make_pki
 
 POSTGRES_URL = os.environ.get("SIVO_TEST_POSTGRES_URL")
 REQUIRE_ALL = os.environ.get("SIVO_TEST_REQUIRE_ALL") == "1"
 
 
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> LocalPKI:
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
@@ -51,7 +51,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return POSTGRES_URL
 
 
-def make_settings(tmp_path: Path, database_url: str, pki: TestPKI, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, database_url: str, pki: LocalPKI, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
         "database_url": database_url,
@@ -69,7 +69,9 @@ AppFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def make_client(tmp_path: Path, database_url: str, pki: TestPKI) -> AsyncIterator[AppFactory]:
+async def make_client(
+    tmp_path: Path, database_url: str, pki: LocalPKI
+) -> AsyncIterator[AppFactory]:
     clients: list[TestClient[Any, Any]] = []
 
     async def factory(
@@ -88,7 +90,7 @@ async def make_client(tmp_path: Path, database_url: str, pki: TestPKI) -> AsyncI
 
 
 @pytest.fixture
-async def receivers(pki: TestPKI) -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
+async def receivers(pki: LocalPKI) -> AsyncIterator[Callable[..., Awaitable[Receiver]]]:
     started: list[Receiver] = []
 
     async def start(**kwargs: Any) -> Receiver:

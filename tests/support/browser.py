@@ -36,7 +36,7 @@ def chromium_path() -> str:
     found = shutil.which(configured) if not os.path.isabs(configured) else configured
     if found and Path(found).is_file() and os.access(found, os.X_OK):
         return found
-    reason = f"Chromium not found at {configured!r} (apt-get install chromium, or set SIVO_CHROMIUM)"
+    reason = f"no Chromium at {configured!r} (apt-get install chromium, or set SIVO_CHROMIUM)"
     if os.environ.get("SIVO_TEST_REQUIRE_ALL") == "1":
         pytest.fail(f"{reason} but SIVO_TEST_REQUIRE_ALL=1")
     pytest.skip(reason)

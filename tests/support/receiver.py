@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from .tls import TestPKI
+from .tls import LocalPKI
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Reply:
 class Receiver:
     """Answers each POST with the next scripted ``Reply`` (then ``default``) and records it."""
 
-    def __init__(self, pki: TestPKI, *, default: Reply | None = None) -> None:
+    def __init__(self, pki: LocalPKI, *, default: Reply | None = None) -> None:
         self._pki = pki
         self.default = default or Reply()
         self.script: deque[Reply] = deque()

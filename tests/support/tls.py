@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestPKI:
+class LocalPKI:
     ca_file: Path
     cert_file: Path
     key_file: Path
@@ -33,7 +33,7 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_pki(directory: Path, *, days: int = 2) -> TestPKI:
+def make_pki(directory: Path, *, days: int = 2) -> LocalPKI:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -88,7 +88,7 @@ def make_pki(directory: Path, *, days: int = 2) -> TestPKI:
         .sign(ca_key, hashes.SHA256())
     )
     directory.mkdir(parents=True, exist_ok=True)
-    pki = TestPKI(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    pki = LocalPKI(directory / "ca.pem", directory / "server.pem", directory / "server.key")
     pki.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     pki.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pki.key_file.write_bytes(
