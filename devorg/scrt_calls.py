@@ -351,7 +351,8 @@ def update_call(
             raise ScrtRequestError(404, "NOT_FOUND", f"No VoiceCall found for {key}")
         created = create_call(store, org, create_body, now)
         call = find_call(org, str(created["voiceCallId"]))
-        assert call is not None  # just created
+        if call is None:
+            raise ScrtRequestError(500, "UNKNOWN_EXCEPTION", "VoiceCall vanished after create")
     changes: Record = {}
     for name, field in (
         ("startTime", "CallStartDateTime"),

@@ -69,7 +69,7 @@ def create_app(
         concurrency_per_endpoint=settings.webhook_endpoint_concurrency,
         rng=rng,
     )
-    outbox.on_commit(engine.wake)
+    outbox.add_sink(engine)
     identity = IdentityService(db=db, clock=clock)
     webhooks = WebhookService(
         db=db,

@@ -1,18 +1,20 @@
 """The transactional outbox: domain code emits events inside its own database transaction.
 
 ``emit_txn`` writes the envelope in the caller's transaction, so an event exists if and only
-if the change that caused it committed. After the commit the dispatcher is woken to fan the
-event out to webhook endpoints (and, later, to SCRT2 and sockets); it also polls, so an event
-written by another process is picked up too.
+if the change that caused it committed. Each registered sink (webhooks now; SCRT2 and sockets
+later) fans the event out in that same transaction, writing its own durable work rows, and
+gets them back after the commit to act on. An event no sink took (written by a process that
+had none) stays ``dispatched = false`` for the sinks' pollers to pick up.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from server.clock import Clock
 from server.ids import new_id
@@ -27,6 +29,9 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 # Fields kept in the reduced form so that a receiver can still route the event.
 _ROUTING_FIELDS = ("call_id", "agent_id", "queue_id", "recording_id", "transcript_id")
+
+
+_INSERT_EVENT = events.insert()
 
 
 class UnknownEventType(ValueError):
@@ -68,19 +73,29 @@ def render_body(
     return head + _dumps(reduced) + "}"
 
 
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: str
+    tenant_id: str
+    type: str
+    created_at: float
+    body: str
+
+
+class OutboxSink(Protocol):
+    async def fan_out_txn(self, tx: Tx, event: EventRecord) -> None:
+        """Write this sink's durable work for ``event`` in the emitting transaction."""
+        ...
+
+
 class Outbox:
     def __init__(self, *, clock: Clock, public_url: str) -> None:
         self._clock = clock
         self._public_url = public_url
-        self._listeners: list[Callable[[], None]] = []
+        self._sinks: list[OutboxSink] = []
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after any transaction that emitted events commits."""
-        self._listeners.append(listener)
-
-    def _notify(self) -> None:
-        for listener in self._listeners:
-            listener()
+    def add_sink(self, sink: OutboxSink) -> None:
+        self._sinks.append(sink)
 
     async def emit_txn(self, tx: Tx, tenant_id: str, type: str, data: Mapping[str, Any]) -> str:
         """Record one event in the caller's transaction; returns its id."""
@@ -98,16 +113,19 @@ class Outbox:
             public_url=self._public_url,
         )
         await tx.conn.execute(
-            events.insert().values(
-                id=event_id,
-                tenant_id=tenant_id,
-                type=type,
-                created_at=now,
-                data=data_json,
-                body=body,
-                dispatched=False,
-            )
+            _INSERT_EVENT,  # one statement object: compiled once, then served from the cache
+            {
+                "id": event_id,
+                "tenant_id": tenant_id,
+                "type": type,
+                "created_at": now,
+                "data": data_json,
+                "body": body,
+                "dispatched": bool(self._sinks),
+            },
         )
-        tx.after_commit(self._notify)
+        record = EventRecord(event_id, tenant_id, type, now, body)
+        for sink in self._sinks:
+            await sink.fan_out_txn(tx, record)
         logger.debug("%s + event %s for tenant %s", event_id, type, tenant_id)
         return event_id

@@ -74,6 +74,7 @@ class MediaEngine:
         self._clock = clock
         self._filter = CandidateFilter.from_cidrs(config.remote_networks)
         self._legs: dict[str, Leg] = {}
+        self._opening: set[str] = set()
         self._pcs: set[RTCPeerConnection] = set()
         self._recorders: dict[str, Recorder] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -119,11 +120,14 @@ class MediaEngine:
         """
         if self._closed:
             raise MediaError("media engine is closed")
-        if leg_id in self._legs:
+        if leg_id in self._legs or leg_id in self._opening:
             raise MediaError(f"leg {leg_id} already exists")
         offer_sdp, offer = self._check_offer(leg_id, offer_sdp)
-        pc, transceiver, answer = await self._answer(leg_id, offer_sdp)
-        codec = sdpinfo.negotiated_codec(answer)
+        self._opening.add(leg_id)
+        try:
+            pc, transceiver, answer, codec = await self._answer(leg_id, offer_sdp)
+        finally:
+            self._opening.discard(leg_id)
         feed = FeedTrack(
             codec=codec,
             max_queue=self._config.max_queue_packets,
@@ -168,9 +172,9 @@ class MediaEngine:
             logger.debug("leg %s: x dropping remote candidate %s", leg_id, parsed.ip)
             return
         parsed.sdpMid = sdp_mid
-        parsed.sdpMLineIndex = sdp_mline_index if sdp_mid is None else None
+        parsed.sdpMLineIndex = sdp_mline_index
         if sdp_mid is None and sdp_mline_index is None:
-            parsed.sdpMLineIndex = 0
+            parsed.sdpMLineIndex = 0  # the only m-line the engine accepts
         await leg.pc.addIceCandidate(parsed)
 
     async def renegotiate(self, leg_id: str, offer_sdp: str) -> str:
@@ -188,7 +192,7 @@ class MediaEngine:
             await leg.pc.setLocalDescription(await leg.pc.createAnswer())
             logger.info("leg %s: renegotiated in place", leg_id)
             return str(leg.pc.localDescription.sdp)
-        pc, transceiver, answer = await self._answer(leg_id, offer_sdp)
+        pc, transceiver, answer, codec = await self._answer(leg_id, offer_sdp)
         old = leg.pc
         for old_transceiver in old.getTransceivers():
             old_transceiver.sender.replaceTrack(None)
@@ -197,7 +201,6 @@ class MediaEngine:
         leg.remote_ice = (offer.ice_ufrag, offer.ice_pwd)
         self._watch(leg, pc)
         install_rtp_tap(transceiver.receiver, lambda p, _t: self._on_rtp(leg, pc, p))
-        codec = sdpinfo.negotiated_codec(answer)
         if codec != leg.codec:
             leg.codec = codec
             leg.feed.set_codec(codec)
@@ -346,7 +349,7 @@ class MediaEngine:
 
     async def _answer(
         self, leg_id: str, offer_sdp: str
-    ) -> tuple[RTCPeerConnection, RTCRtpTransceiver, str]:
+    ) -> tuple[RTCPeerConnection, RTCRtpTransceiver, str, sdpinfo.CodecInfo]:
         """A new peer connection answering ``offer_sdp``; closed again on error."""
         servers = [
             RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
@@ -362,12 +365,13 @@ class MediaEngine:
             restrict_host_addresses(pc, self._config.host_addresses)
             await pc.setLocalDescription(await pc.createAnswer())
             answer = str(pc.localDescription.sdp)
+            codec = sdpinfo.negotiated_codec(answer)
         except Exception as exc:
             await self._close_pc(pc)
             if isinstance(exc, MediaError):
                 raise
             raise InvalidSdpError(f"leg {leg_id}: cannot answer offer: {exc}") from exc
-        return pc, transceiver, answer
+        return pc, transceiver, answer, codec
 
     def _watch(self, leg: Leg, pc: RTCPeerConnection) -> None:
         @pc.on("connectionstatechange")

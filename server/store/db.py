@@ -7,6 +7,7 @@ committed (the outbox uses this to wake the dispatcher only for events that real
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -46,18 +47,30 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writer: AsyncConnection | None = None
         if self.is_sqlite:
             sa_event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(sqlite_begin="IMMEDIATE")
-            tx = Tx(conn)
-            async with conn.begin():
-                yield tx
+        if self._write_lock is None:
+            async with self.engine.connect() as conn:
+                tx = Tx(conn)
+                async with conn.begin():
+                    yield tx
+        else:
+            # SQLite has one writer. This process's writers queue here in FIFO order on one
+            # long-lived connection: no pool checkout per transaction, and no trips through
+            # SQLite's busy handler, which sleeps up to 100 ms between lock retries.
+            async with self._write_lock:
+                if self._writer is None:
+                    self._writer = await self.engine.connect()
+                    await self._writer.execution_options(sqlite_begin="IMMEDIATE")
+                tx = Tx(self._writer)
+                async with self._writer.begin():
+                    yield tx
         for callback in tx._after_commit:
             callback()
 
@@ -81,6 +94,9 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         await self.engine.dispose()
 
 

@@ -113,10 +113,22 @@ async def delete_endpoint_txn(tx: Tx, tenant_id: str, endpoint_id: str) -> bool:
 # -- outbox fan-out -------------------------------------------------------------------------
 
 
+async def has_undispatched(conn: AsyncConnection) -> bool:
+    result = await conn.execute(select(events.c.seq).where(events.c.dispatched.is_(False)).limit(1))
+    return result.first() is not None
+
+
 async def claim_undispatched_txn(tx: Tx, limit: int) -> Sequence[RowMapping]:
     # SKIP LOCKED lets several PostgreSQL dispatchers share the outbox; SQLite has one writer.
     result = await tx.conn.execute(
-        select(events.c.seq, events.c.id, events.c.tenant_id, events.c.type, events.c.body)
+        select(
+            events.c.seq,
+            events.c.id,
+            events.c.tenant_id,
+            events.c.type,
+            events.c.created_at,
+            events.c.body,
+        )
         .where(events.c.dispatched.is_(False))
         .order_by(events.c.seq)
         .limit(limit)

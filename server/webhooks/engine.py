@@ -2,11 +2,13 @@
 
 ::
 
-    domain transaction ──Outbox.emit_txn──> events (dispatched = false)
-                                               │  after commit: wake()
+    domain transaction ──Outbox.emit_txn──> events row
+                        └─ fan_out_txn: one Delivery row per subscribed endpoint, in the
+                           same transaction (so persisted before any attempt)
+                                               │  after commit: the jobs, in memory
                                                ▼
-    Dispatcher   claims undispatched events; one Delivery row per subscribed endpoint;
-                 marks the events dispatched — one transaction, before any attempt
+    (Dispatcher  polls for events no sink took, e.g. written by another process, and fans
+                 them out the same way)
                                                │
                                                ▼
     Scheduler    due now → the endpoint's Lane; later → a timer heap on the Clock
@@ -38,9 +40,10 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 
 from server.clock import Clock
+from server.events.outbox import EventRecord
 from server.ids import new_id
 from server.store import webhooks as store
-from server.store.db import Database
+from server.store.db import Database, Tx
 
 from . import schedule
 from .directory import EndpointDirectory, EndpointInfo
@@ -51,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
 WRITE_BATCH = 1000
-WRITE_LINGER_S = 0.005
+WRITE_LINGER_S = 0.05  # outcomes are write-behind: a crash inside this window only repeats
 POLL_INTERVAL_S = 1.0
 PRUNE_EVERY_S = 10.0
 
@@ -148,43 +151,64 @@ class DeliveryEngine:
                 pass
             self._dispatch_wake.clear()
 
-    async def dispatch_once(self) -> int:
-        """Fan one batch of undispatched events out to deliveries; returns events handled."""
+    async def fan_out_txn(self, tx: Tx, event: EventRecord) -> None:
+        """Outbox sink: create this event's deliveries in the emitting transaction."""
+        endpoints = await self._directory.for_tenants({event.tenant_id}, tx.conn)
+        jobs = await self._create_deliveries_txn(tx, [event], endpoints)
+        if jobs:
+            tx.after_commit(lambda: self._accept(jobs))
+
+    async def _create_deliveries_txn(
+        self, tx: Tx, batch: list[EventRecord], endpoints: dict[str, list[EndpointInfo]]
+    ) -> list[Job]:
         now = self._clock.now()
+        rows: list[dict[str, Any]] = []
         jobs: list[Job] = []
+        for ev in batch:
+            body = ev.body.encode()
+            for ep in endpoints.get(ev.tenant_id, ()):
+                if not ep.wants(ev.type):
+                    continue
+                delivery_id = new_id("dlv", now)
+                rows.append(
+                    {
+                        "id": delivery_id,
+                        "tenant_id": ev.tenant_id,
+                        "endpoint_id": ep.id,
+                        "event_id": ev.id,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                jobs.append(Job(delivery_id, ev.tenant_id, ep.id, ev.id, ev.type, body, 0))
+        await store.insert_deliveries_txn(tx, rows)
+        return jobs
+
+    def _accept(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self._known.add(job.delivery_id)
+            self._enqueue(job)
+
+    async def dispatch_once(self) -> int:
+        """Fan out one batch of events no sink took; returns how many it handled."""
+        async with self._db.read() as conn:  # cheap check first: no write lock when idle
+            if not await store.has_undispatched(conn):
+                return 0
         async with self._db.transaction() as tx:
             rows = await store.claim_undispatched_txn(tx, DISPATCH_BATCH)
             if not rows:
                 return 0
-            endpoints = await self._directory.for_tenants({r["tenant_id"] for r in rows}, tx.conn)
-            new_rows = []
-            for ev in rows:
-                body = ev["body"].encode()
-                for ep in endpoints.get(ev["tenant_id"], ()):
-                    if not ep.wants(ev["type"]):
-                        continue
-                    delivery_id = new_id("dlv", now)
-                    new_rows.append(
-                        {
-                            "id": delivery_id,
-                            "tenant_id": ev["tenant_id"],
-                            "endpoint_id": ep.id,
-                            "event_id": ev["id"],
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-                    jobs.append(
-                        Job(delivery_id, ev["tenant_id"], ep.id, ev["id"], ev["type"], body, 0)
-                    )
-            await store.insert_deliveries_txn(tx, new_rows)
+            batch = [
+                EventRecord(r["id"], r["tenant_id"], r["type"], r["created_at"], r["body"])
+                for r in rows
+            ]
+            endpoints = await self._directory.for_tenants({e.tenant_id for e in batch}, tx.conn)
+            jobs = await self._create_deliveries_txn(tx, batch, endpoints)
             await store.mark_dispatched_txn(tx, [r["seq"] for r in rows])
-        for job in jobs:
-            self._known.add(job.delivery_id)
-            self._enqueue(job)
+        self._accept(jobs)
         return len(rows)
 
     # -- loading what the database owes -------------------------------------------------------

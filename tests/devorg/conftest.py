@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from devorg.testing import RunningDevorg, ScrtKeyPair, make_scrt_keypair, running_devorg
+from devorg.testing import (
+    ReadyOrg,
+    RunningDevorg,
+    ScrtKeyPair,
+    make_scrt_keypair,
+    running_devorg,
+)
 
 
 @pytest.fixture(scope="session")
@@ -27,31 +31,6 @@ async def sf() -> AsyncIterator[RunningDevorg]:
         yield running
 
 
-@dataclass
-class OrgSetup:
-    org_id: str
-    org_id15: str
-    user_id: str
-    username: str
-    access_token: str
-    tokens: dict[str, Any]
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-async def make_org(sf: RunningDevorg, name: str, username: str, keys: ScrtKeyPair,
-                   *, is_sandbox: bool = False) -> OrgSetup:
-    org = await sf.create_org(name, is_sandbox=is_sandbox)
-    await sf.create_call_center(org["orgId"], "SIVO_Test", certificate=keys.certificate_pem)
-    user_id = await sf.create_user(org["orgId"], username, first_name="Ada",
-                                   last_name="Agent", call_center="SIVO_Test")
-    tokens = await sf.login(username)
-    return OrgSetup(org["orgId"], org["orgId15"], user_id, username, tokens["access_token"],
-                    tokens)
-
-
 @pytest.fixture
-async def acme(sf: RunningDevorg, scrt_keys: ScrtKeyPair) -> OrgSetup:
-    return await make_org(sf, "Acme", "ada@acme.test", scrt_keys)
+async def acme(sf: RunningDevorg, scrt_keys: ScrtKeyPair) -> ReadyOrg:
+    return await sf.setup_org("Acme", "ada@acme.test", certificate=scrt_keys.certificate_pem)

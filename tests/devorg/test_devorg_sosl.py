@@ -14,15 +14,18 @@ from devorg.store import OrgData, Store
 def org() -> tuple[Store, OrgData]:
     store = Store(Clock())
     org = store.create_org("Acme", is_sandbox=False)
-    account = store.insert(org, "Account", {"Name": "Acme", "Phone": "+1 (415) 555-0100"},
-                           user_id=None)
-    store.insert(org, "Contact", {"LastName": "Smith", "Phone": "(415) 555-1212",
-                                  "AccountId": account["Id"]}, user_id=None)
-    store.insert(org, "Contact", {"LastName": "Lee", "MobilePhone": "415.555.1212"},
-                 user_id=None)
+    account = store.insert(
+        org, "Account", {"Name": "Acme", "Phone": "+1 (415) 555-0100"}, user_id=None
+    )
+    store.insert(
+        org,
+        "Contact",
+        {"LastName": "Smith", "Phone": "(415) 555-1212", "AccountId": account["Id"]},
+        user_id=None,
+    )
+    store.insert(org, "Contact", {"LastName": "Lee", "MobilePhone": "415.555.1212"}, user_id=None)
     store.insert(org, "Contact", {"LastName": "Other", "Phone": "(212) 555-1213"}, user_id=None)
-    store.insert(org, "Case", {"Subject": "Call me", "SuppliedPhone": "4155551212"},
-                 user_id=None)
+    store.insert(org, "Case", {"Subject": "Call me", "SuppliedPhone": "4155551212"}, user_id=None)
     return store, org
 
 
@@ -56,8 +59,10 @@ def test_supplied_phone_is_a_string_field_not_searched_as_phone(
 
 
 def test_returning_where_and_limit_apply_per_object(org: tuple[Store, OrgData]) -> None:
-    text = (r"FIND {\+14155551212} IN PHONE FIELDS RETURNING "
-            "Contact(Name WHERE LastName = 'Lee'), Account(Name LIMIT 0)")
+    text = (
+        r"FIND {\+14155551212} IN PHONE FIELDS RETURNING "
+        "Contact(Name WHERE LastName = 'Lee'), Account(Name LIMIT 0)"
+    )
     assert names(org, text) == ["Lee"]
 
 
@@ -65,8 +70,9 @@ def test_all_fields_text_search_and_wildcard(org: tuple[Store, OrgData]) -> None
     assert names(org, "FIND {smi*} RETURNING Contact(Name)") == ["Smith"]
 
 
-@pytest.mark.parametrize("text", ["SEEK {x}", "FIND {ab", "FIND {ab} IN NOWHERE FIELDS",
-                                  "FIND {a}"])
+@pytest.mark.parametrize(
+    "text", ["SEEK {x}", "FIND {ab", "FIND {ab} IN NOWHERE FIELDS", "FIND {a}"]
+)
 def test_malformed_searches(text: str) -> None:
     with pytest.raises(SoqlError):
         parse_sosl(text)
