@@ -17,6 +17,7 @@ $(BIN)/.dev-installed: $(BIN)/.installed
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
+	mkdir -p node_modules
 	touch $@
 
 run: $(BIN)/.installed node_modules/.installed

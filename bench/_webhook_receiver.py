@@ -37,7 +37,9 @@ async def main() -> None:
         return web.Response(status=200)
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"count": count, "first": first, "last": last, "latencies": latencies})
+        return web.json_response(
+            {"count": count, "first": first, "last": last, "latencies": latencies}
+        )
 
     async def reset(request: web.Request) -> web.Response:
         nonlocal count, first, last

@@ -27,22 +27,33 @@ from typing import Any
 
 import aiohttp
 
-from server.app import create_app
 from server.api.context import SERVICES
+from server.app import create_app
 from server.settings import load_settings
 from tests.support.tls import make_pki
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIVERS = 4
 BODY = json.dumps(
-    {"id": "evt_0", "type": "call.ended", "created_at": "2026-11-21T09:00:00.000Z",
-     "tenant_id": "tn_0", "data": {"call_id": "c", "pad": "x" * 480}}
+    {
+        "id": "evt_0",
+        "type": "call.ended",
+        "created_at": "2026-11-21T09:00:00.000Z",
+        "tenant_id": "tn_0",
+        "data": {"call_id": "c", "pad": "x" * 480},
+    }
 ).encode()
 
 
-async def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[asyncio.subprocess.Process, str]:
+async def _spawn(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
+        sys.executable,
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
@@ -74,7 +85,11 @@ async def measure_limit(session: aiohttp.ClientSession, urls: list[str], seconds
         nonlocal sent
         while time.perf_counter() < deadline:
             sig = "sha256=" + hmac.new(secret, BODY, hashlib.sha256).hexdigest()
-            headers = {"Content-Type": "application/json", "X-Sivo-Signature": sig, "X-Bench-Measure": "0"}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Sivo-Signature": sig,
+                "X-Bench-Measure": "0",
+            }
             async with session.post(url, data=BODY, headers=headers) as resp:
                 await resp.read()
             sent += 1
@@ -92,7 +107,9 @@ async def command(proc: asyncio.subprocess.Process, line: str, timeout: float) -
     assert done.strip() == b"done", done
 
 
-async def wait_for_count(session: aiohttp.ClientSession, urls: list[str], total: int, timeout: float) -> list[dict[str, Any]]:
+async def wait_for_count(
+    session: aiohttp.ClientSession, urls: list[str], total: int, timeout: float
+) -> list[dict[str, Any]]:
     deadline = time.perf_counter() + timeout
     while True:
         stats = await _stats(session, urls)
@@ -107,7 +124,9 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
     procs = []
     urls = []
     for _ in range(RECEIVERS):
-        proc, port = await _spawn("bench/_webhook_receiver.py", str(pki.cert_file), str(pki.key_file))
+        proc, port = await _spawn(
+            "bench/_webhook_receiver.py", str(pki.cert_file), str(pki.key_file)
+        )
         procs.append(proc)
         urls.append(f"https://127.0.0.1:{port}/hook")
     env = {
@@ -169,7 +188,11 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
         "ratio": round(sivo_rate / limit, 3),
         "flood_events": events_n,
         "flood_emit_s": round(emitted_in, 2),
-        "latency_at_200_events_per_s_ms": {"p50": round(q[49], 1), "p99": round(q[98], 1), "n": len(latencies)},
+        "latency_at_200_events_per_s_ms": {
+            "p50": round(q[49], 1),
+            "p99": round(q[98], 1),
+            "n": len(latencies),
+        },
         "delivered_all": delivered == events_n * RECEIVERS,
     }
 
