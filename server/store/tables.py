@@ -119,6 +119,18 @@ class DeliveryAttempt(SQLModel, table=True):
     created_at: float
 
 
+class SigningKey(SQLModel, table=True):
+    """RS256 keys for agent tokens. The newest unretired key signs; retired keys still verify
+    until the last token they signed has expired, and are published in the JWKS until then."""
+
+    __tablename__ = "signing_keys"
+    kid: str = Field(primary_key=True, max_length=40)
+    private_key_enc: str = Field(sa_column=Column(Text, nullable=False))  # PEM, encrypted
+    public_jwk: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    created_at: float
+    retired_at: float | None = None
+
+
 tenants = Tenant.__table__  # type: ignore[attr-defined]
 api_keys = ApiKey.__table__  # type: ignore[attr-defined]
 admin_users = AdminUser.__table__  # type: ignore[attr-defined]
@@ -127,5 +139,6 @@ events = Event.__table__  # type: ignore[attr-defined]
 webhook_endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
 deliveries = Delivery.__table__  # type: ignore[attr-defined]
 delivery_attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+signing_keys = SigningKey.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata
