@@ -1,18 +1,19 @@
 # Two commands on a fresh machine: `make run` and `make test`.
+# requirements.lock pins every transitive dependency (pip freeze of a working .venv).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck unit devorg clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -c requirements.lock -e .
 	touch $@
 
 $(BIN)/.dev-installed: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json
