@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from server import pages
 from server.api import events as events_api
+from server.api import jwks as jwks_api
 from server.api import keys as keys_api
 from server.api import webhooks as webhooks_api
 from server.api.auth import auth_middleware
@@ -21,6 +23,7 @@ from server.events.outbox import Outbox
 from server.identity import IdentityService
 from server.settings import Settings
 from server.store.db import Database
+from server.tokens import TokenService
 from server.webhooks.directory import EndpointDirectory
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.sender import AiohttpTransport, WebhookTransport
@@ -81,14 +84,29 @@ def create_app(
         public_url=settings.public_url,
     )
 
+    tokens = TokenService(db=db, box=box, clock=clock, issuer=settings.public_url)
+
     app = web.Application(
         middlewares=[security_headers, error_middleware, auth_middleware], client_max_size=1024**2
     )
     app[SERVICES] = Services(
-        settings=settings, clock=clock, db=db, identity=identity, webhooks=webhooks, engine=engine
+        settings=settings,
+        clock=clock,
+        db=db,
+        identity=identity,
+        webhooks=webhooks,
+        engine=engine,
+        tokens=tokens,
     )
     app[OUTBOX] = outbox
-    for table in (events_api.routes, keys_api.routes, webhooks_api.routes, dashboard.routes):
+    for table in (
+        events_api.routes,
+        keys_api.routes,
+        webhooks_api.routes,
+        jwks_api.routes,
+        dashboard.routes,
+        pages.routes,
+    ):
         app.router.add_routes(table)
     dashboard.add_static(app)
 

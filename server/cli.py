@@ -1,4 +1,4 @@
-"""The ``sivo`` command: serve, migrate, and bootstrap tenants and dashboard users."""
+"""The ``sivo`` command: serve, migrate, bootstrap tenants and dashboard users, rotate keys."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from aiohttp import web
 
 from server.app import create_app
 from server.clock import SystemClock
+from server.crypto import SecretBox
 from server.errors import ApiError
 from server.identity import IdentityService
 from server.settings import ConfigError, Settings, load_settings
 from server.store.db import Database
+from server.tokens import TokenService
 
 T = TypeVar("T")
 
@@ -30,6 +32,12 @@ async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]])
         return await work(db)
     finally:
         await db.close()
+
+
+def _tokens(settings: Settings, db: Database) -> TokenService:
+    return TokenService(
+        db=db, box=SecretBox(settings.secret_key), clock=SystemClock(), issuer=settings.public_url
+    )
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
@@ -62,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     admin_create = admin_sub.add_parser("create")
     admin_create.add_argument("--tenant", required=True)
     admin_create.add_argument("--email", required=True)
+    keys = sub.add_parser("keys", help="agent token signing keys")
+    keys.add_argument("action", choices=["rotate"])
     args = parser.parse_args(argv)
 
     try:
@@ -103,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             if generated:
                 out["password"] = password
             print(json.dumps(out))
+        elif args.command == "keys":
+            kid = asyncio.run(_with_db(settings, lambda db: _tokens(settings, db).rotate()))
+            print(json.dumps({"kid": kid}))
     except ApiError as exc:
         print(f"sivo: {exc.message}", file=sys.stderr)
         return 1

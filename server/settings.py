@@ -11,6 +11,25 @@ Every option is ``SIVO_<OPTION>`` (upper case) and defaults to:
 - ``webhook_timeout_s``: 10; ``webhook_endpoint_concurrency``: 8 attempts in flight per endpoint
 - ``log_level``: ``INFO``
 
+Telephony (see docs/signaling.md and docs/media.md):
+
+- ``ice_servers``: ``[]``; JSON list of ``{"urls": [...], "username": ..., "credential": ...}``
+  (STUN/TURN) given to every server peer connection. Empty means no STUN at all (aiortc's own
+  default would query a public Google server, which SIVO never does). Production: your own
+  STUN plus a TURN server for clients behind symmetric NAT.
+- ``media_host_addresses``: ``127.0.0.1``; comma-separated local addresses to gather ICE host
+  candidates on. ``*`` = every interface except loopback (production).
+- ``media_remote_networks``: ``127.0.0.0/8,::1/128``; CIDRs remote candidates must be in
+  (others and mDNS names are dropped). ``*`` = any (production).
+- ``media_setup_timeout_s``: 15; a call leg not connected this long after its answer is closed.
+- ``agent_grace_s``: 20; an agent's dropped socket keeps its status and calls this long.
+- ``outbound_ring_timeout_s``: 30; how long an agent's outbound call rings a web phone.
+- ``recording_url_ttl_s``: 86400; lifetime of the signed recording URL in ``call.recorded``.
+- ``signaling_max_message_bytes``: 65536; larger Socket.IO messages get an error ack.
+- ``caller_rate_per_s`` / ``caller_burst``: 5 / 20; messages per second per ``/caller``
+  connection (token bucket).
+- ``caller_max_connections_per_address``: 20; simultaneous ``/caller`` connections per IP.
+
 ``SIVO_CONFIG_FILE`` names a TOML file whose top-level keys are the option names above;
 environment variables win over the file.
 """
@@ -19,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 import os
 import secrets
 import tomllib
@@ -26,6 +46,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from server.media.config import LOOPBACK_NETWORKS, IceServer
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -47,6 +69,17 @@ class Settings:
     webhook_timeout_s: float = 10.0
     webhook_endpoint_concurrency: int = 8
     log_level: str = "INFO"
+    ice_servers: tuple[IceServer, ...] = ()
+    media_host_addresses: tuple[str, ...] | None = ("127.0.0.1",)
+    media_remote_networks: tuple[str, ...] | None = LOOPBACK_NETWORKS
+    media_setup_timeout_s: float = 15.0
+    agent_grace_s: float = 20.0
+    outbound_ring_timeout_s: float = 30.0
+    recording_url_ttl_s: float = 86400.0
+    signaling_max_message_bytes: int = 65536
+    caller_rate_per_s: float = 5.0
+    caller_burst: int = 20
+    caller_max_connections_per_address: int = 20
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -77,6 +110,52 @@ def _float(raw: object, variable: str) -> float:
         return float(str(raw))
     except ValueError as exc:
         raise ConfigError(f"{variable}: {raw!r} is not a number") from exc
+
+
+def _ice_servers(raw: object) -> tuple[IceServer, ...]:
+    variable = "SIVO_ICE_SERVERS"
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise ConfigError(f"{variable}: not JSON") from exc
+    if not isinstance(items, list):
+        raise ConfigError(f"{variable}: must be a JSON list of {{urls, username, credential}}")
+    servers: list[IceServer] = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) - {"urls", "username", "credential"}:
+            raise ConfigError(f"{variable}: each server is {{urls, username?, credential?}}")
+        urls = item.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if not urls or not all(
+            isinstance(u, str) and u.startswith(("stun:", "turn:", "turns:")) for u in urls
+        ):
+            raise ConfigError(f"{variable}: urls must be stun:, turn: or turns: URLs")
+        username, credential = item.get("username"), item.get("credential")
+        if not all(v is None or isinstance(v, str) for v in (username, credential)):
+            raise ConfigError(f"{variable}: username and credential are strings")
+        servers.append(IceServer(urls=tuple(urls), username=username, credential=credential))
+    return tuple(servers)
+
+
+def _address_list(raw: object, variable: str, *, cidr: bool) -> tuple[str, ...] | None:
+    text = str(raw).strip()
+    if text == "*":
+        return None
+    out = tuple(part.strip() for part in text.split(",") if part.strip())
+    for part in out:
+        try:
+            ipaddress.ip_network(part, strict=False) if cidr else ipaddress.ip_address(part)
+        except ValueError as exc:
+            raise ConfigError(f"{variable}: {part!r} is not an address") from exc
+    if not out:
+        raise ConfigError(f"{variable}: give addresses, or * for any")
+    return out
+
+
+def _positive(value: float, variable: str) -> float:
+    if value <= 0:
+        raise ConfigError(f"{variable}: must be positive")
+    return value
 
 
 def load_master_key(raw: str | None, data_dir: Path) -> bytes:
@@ -147,4 +226,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_timeout_s=_float(values.get("webhook_timeout_s", 10), "SIVO_WEBHOOK_TIMEOUT_S"),
         webhook_endpoint_concurrency=concurrency,
         log_level=str(values.get("log_level", "INFO")).upper(),
+        **_telephony(values),
     )
+
+
+def _telephony(values: Mapping[str, Any]) -> dict[str, Any]:
+    def num(name: str, default: float) -> float:
+        return _positive(_float(values.get(name, default), f"SIVO_{name.upper()}"), name)
+
+    return {
+        "ice_servers": _ice_servers(values.get("ice_servers", "[]")),
+        "media_host_addresses": _address_list(
+            values.get("media_host_addresses", "127.0.0.1"), "SIVO_MEDIA_HOST_ADDRESSES", cidr=False
+        ),
+        "media_remote_networks": _address_list(
+            values.get("media_remote_networks", ",".join(LOOPBACK_NETWORKS)),
+            "SIVO_MEDIA_REMOTE_NETWORKS",
+            cidr=True,
+        ),
+        "media_setup_timeout_s": num("media_setup_timeout_s", 15),
+        "agent_grace_s": num("agent_grace_s", 20),
+        "outbound_ring_timeout_s": num("outbound_ring_timeout_s", 30),
+        "recording_url_ttl_s": num("recording_url_ttl_s", 86400),
+        "signaling_max_message_bytes": int(num("signaling_max_message_bytes", 65536)),
+        "caller_rate_per_s": num("caller_rate_per_s", 5),
+        "caller_burst": int(num("caller_burst", 20)),
+        "caller_max_connections_per_address": int(num("caller_max_connections_per_address", 20)),
+    }

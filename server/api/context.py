@@ -10,6 +10,7 @@ from server.clock import Clock
 from server.identity import IdentityService
 from server.settings import Settings
 from server.store.db import Database
+from server.tokens import TokenService
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.service import WebhookService
 
@@ -22,6 +23,7 @@ class Services:
     identity: IdentityService
     webhooks: WebhookService
     engine: DeliveryEngine
+    tokens: TokenService
 
 
 SERVICES = web.AppKey("services", Services)

@@ -24,9 +24,10 @@ Every event SIVO emits, in one envelope:
 - `created_at` is RFC 3339 in UTC, with milliseconds.
 - `data` follows the type's JSON Schema, served at `GET /api/v1/events/schema`. Receivers must
   ignore fields they do not know: new fields may be added without a new type.
-- Reduced form: a body over {MAX_BODY_BYTES // 1024} KB is never cut. Its `data` keeps the routing fields
-  (`call_id`, `agent_id`, `queue_id`, `recording_id`, `transcript_id` where present) and adds
-  `"truncated": true`, `original_size` (bytes) and `full_data_url`, which returns the whole
+- Reduced form: a body over {MAX_BODY_BYTES // 1024} KB is never cut. Its `data` keeps the
+  routing fields (`call_id`, `agent_id`, `queue_id`, `recording_id`, `transcript_id` where
+  present) and adds `"truncated": true`, `original_size` (bytes) and `full_data_url`, which
+  returns the whole
   envelope to a request with the tenant's API key (`GET /api/v1/events/{{id}}`).
 
 Agent statuses are `available`, `on_call`, `on_break`, `after_call_work` and `logged_out`.

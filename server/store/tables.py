@@ -6,7 +6,7 @@ SQLite and PostgreSQL. Every row carries ``tenant_id`` and every store query fil
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias); PostgreSQL gets BIGSERIAL.
@@ -131,6 +131,100 @@ class SigningKey(SQLModel, table=True):
     retired_at: float | None = None
 
 
+# -- telephony (migration 0003) -------------------------------------------------------------
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "extension", name="uq_agents_extension"),
+        UniqueConstraint("tenant_id", "email", name="uq_agents_email"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    extension: str = Field(max_length=16)
+    queue_ids: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of queue ids
+    created_at: float
+    updated_at: float
+
+
+class Queue(SQLModel, table=True):
+    __tablename__ = "queues"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    name: str = Field(max_length=200)
+    ring_timeout_s: float
+    max_wait_s: float | None = None  # None: callers wait until answered or they hang up
+    overflow_queue_id: str | None = Field(default=None, max_length=40)
+    overflow_cause: str | None = Field(default=None, max_length=64)
+    wrap_up_s: float
+    created_at: float
+    updated_at: float
+
+
+class PhoneNumber(SQLModel, table=True):
+    """A DID: unique across tenants, routed to one queue; ``published`` numbers are
+    reachable from the public web caller page."""
+
+    __tablename__ = "phone_numbers"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    e164: str = Field(unique=True, max_length=16)
+    queue_id: str = Field(max_length=40)
+    published: bool = False
+    created_at: float
+
+
+class TelephonySettings(SQLModel, table=True):
+    __tablename__ = "telephony_settings"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    pause_reasons: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    record_calls: bool = True
+    outbound_wrap_up_s: float = 0.0
+    updated_at: float
+
+
+class CallRow(SQLModel, table=True):
+    """One call and, once ended, its CDR (the same fields as ``call.ended``)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_tenant_created", "tenant_id", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    direction: str = Field(max_length=16)
+    from_number: str = Field(max_length=64)
+    to_number: str = Field(max_length=64)
+    queue_id: str | None = Field(default=None, max_length=40)
+    agent_id: str | None = Field(default=None, max_length=40)
+    state: str = Field(max_length=16)
+    created_at: float
+    queued_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    wait_s: float | None = None
+    talk_s: float | None = None
+    hold_s: float | None = None
+    hangup_cause: str | None = Field(default=None, max_length=64)
+    hangup_side: str | None = Field(default=None, max_length=16)
+    transfers: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    recording_id: str | None = Field(default=None, max_length=40)
+
+
+class RecordingRow(SQLModel, table=True):
+    __tablename__ = "recordings"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    call_id: str = Field(index=True, max_length=40)
+    file_name: str = Field(max_length=100)  # under {data_dir}/recordings
+    status: str = Field(max_length=16)  # recording | ready | failed
+    duration_s: float | None = None
+    channels: int = 2
+    created_at: float
+    ready_at: float | None = None
+
+
 tenants = Tenant.__table__  # type: ignore[attr-defined]
 api_keys = ApiKey.__table__  # type: ignore[attr-defined]
 admin_users = AdminUser.__table__  # type: ignore[attr-defined]
@@ -140,5 +234,11 @@ webhook_endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
 deliveries = Delivery.__table__  # type: ignore[attr-defined]
 delivery_attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 signing_keys = SigningKey.__table__  # type: ignore[attr-defined]
+agents = Agent.__table__  # type: ignore[attr-defined]
+queues = Queue.__table__  # type: ignore[attr-defined]
+phone_numbers = PhoneNumber.__table__  # type: ignore[attr-defined]
+telephony_settings = TelephonySettings.__table__  # type: ignore[attr-defined]
+calls = CallRow.__table__  # type: ignore[attr-defined]
+recordings = RecordingRow.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata

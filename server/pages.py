@@ -1,0 +1,145 @@
+"""The public web phone at ``/caller/`` and the agent softphone at ``/softphone/``.
+
+Both are static pages (plain ES modules, no build step) served by SIVO from its own origin,
+with the Socket.IO client vendored from ``node_modules/`` (``npm install``; ``make run`` does
+it). Nothing is loaded from a CDN. Every response carries a CSP that allows only this origin
+(plus ``blob:`` media for the generated ringtone); the pages use no inline script or style.
+
+Routes (an explicit list, see ``routes``):
+
+- ``/caller/``, ``/softphone/``: the pages; ``/caller/<file>``, ``/softphone/<file>`` and
+  ``/shared/<file>``: their scripts and stylesheets (flat directories, fixed file types);
+- ``/caller/config.json``, ``/softphone/config.json``: ``{"ice_servers": [...]}``, the STUN/TURN
+  servers the browser should use (``SIVO_ICE_SERVERS``; empty by default);
+- ``/vendor/socket.io.min.js`` (and its ``.map``): ``socket.io-client``'s browser bundle, or a
+  503 that says to run ``npm install`` when ``node_modules`` is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from server.api.context import services
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC_DIR = ROOT / "static"
+VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
+VENDOR_FILES = frozenset({"socket.io.min.js", "socket.io.min.js.map"})
+
+# ws:// and wss:// to this origin are covered by 'self' (CSP Level 3; Chromium verifies it in
+# tests/test_pages_browser.py). frame-ancestors 'none' until the softphone is embedded in
+# Salesforce, which will need the org's domains listed here.
+CSP = (
+    "default-src 'self'; media-src 'self' blob:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",  # the softphone may carry ?token= in its URL
+    "X-Content-Type-Options": "nosniff",
+}
+_ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(js|css|svg)$")
+_CONTENT_TYPES = {
+    "js": "text/javascript",
+    "css": "text/css",
+    "svg": "image/svg+xml",
+    "map": "application/json",
+}
+
+routes = web.RouteTableDef()
+
+
+def _serve(path: Path, *, cache: str = "no-cache") -> web.FileResponse:
+    ext = path.name.rsplit(".", 1)[-1]
+    headers = {**PAGE_HEADERS, "Cache-Control": cache}
+    if ext in _CONTENT_TYPES:
+        headers["Content-Type"] = _CONTENT_TYPES[ext]
+    return web.FileResponse(path, headers=headers)
+
+
+def _asset(directory: str, name: str) -> web.FileResponse:
+    """A file directly inside ``static/<directory>/``: a fixed name pattern, no sub-paths."""
+    if not _ASSET_NAME.match(name):
+        raise web.HTTPNotFound(text="no such file")
+    path = STATIC_DIR / directory / name
+    if not path.is_file():
+        raise web.HTTPNotFound(text="no such file")
+    return _serve(path)
+
+
+@routes.get("/caller")
+async def caller_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/caller/")
+
+
+@routes.get("/softphone")
+async def softphone_redirect(request: web.Request) -> web.Response:
+    # Keep the query: tests and Salesforce open /softphone?token=...
+    raise web.HTTPMovedPermanently(
+        "/softphone/" + (f"?{request.query_string}" if request.query_string else "")
+    )
+
+
+@routes.get("/caller/")
+async def caller_page(request: web.Request) -> web.FileResponse:
+    return _serve(STATIC_DIR / "caller" / "index.html", cache="no-store")
+
+
+@routes.get("/softphone/")
+async def softphone_page(request: web.Request) -> web.FileResponse:
+    return _serve(STATIC_DIR / "softphone" / "index.html", cache="no-store")
+
+
+@routes.get("/caller/config.json")
+@routes.get("/softphone/config.json")
+async def phone_config(request: web.Request) -> web.Response:
+    """The ICE servers browsers should use: the same ones the server's peer connections use."""
+    servers = []
+    for server in services(request).settings.ice_servers:
+        entry: dict[str, object] = {"urls": list(server.urls)}
+        if server.username is not None:
+            entry["username"] = server.username
+        if server.credential is not None:
+            entry["credential"] = server.credential
+        servers.append(entry)
+    return web.json_response(
+        {"ice_servers": servers}, headers={**PAGE_HEADERS, "Cache-Control": "no-store"}
+    )
+
+
+@routes.get("/caller/{name}")
+async def caller_asset(request: web.Request) -> web.FileResponse:
+    return _asset("caller", request.match_info["name"])
+
+
+@routes.get("/softphone/{name}")
+async def softphone_asset(request: web.Request) -> web.FileResponse:
+    return _asset("softphone", request.match_info["name"])
+
+
+@routes.get("/shared/{name}")
+async def shared_asset(request: web.Request) -> web.FileResponse:
+    return _asset("shared", request.match_info["name"])
+
+
+@routes.get("/vendor/{name}")
+async def vendor(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in VENDOR_FILES:
+        raise web.HTTPNotFound(text="no such file")
+    path = VENDOR_DIR / name
+    if not path.is_file():
+        if name.endswith(".map"):
+            raise web.HTTPNotFound(text="no source map")
+        return web.Response(
+            status=503,
+            text=(
+                f"SIVO cannot serve {name}: socket.io-client is not installed. "
+                f"Run `npm install` in {ROOT} (`make run` does it), then reload.\n"
+            ),
+            headers={**PAGE_HEADERS, "Cache-Control": "no-store"},
+        )
+    return _serve(path)

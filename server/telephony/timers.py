@@ -1,0 +1,47 @@
+"""Named one-shot timers on the injected clock (a ``FakeClock`` in tests moves them exactly)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from server.clock import Clock
+
+logger = logging.getLogger(__name__)
+
+
+class Timers:
+    """``set(key, at, callback)`` replaces any timer of that key; callbacks run as tasks."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def set(self, key: str, at: float, callback: Callable[[], Awaitable[None]]) -> None:
+        self.cancel(key)
+        self._tasks[key] = asyncio.get_running_loop().create_task(self._run(key, at, callback))
+
+    def cancel(self, key: str) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def pending(self, key: str) -> bool:
+        return key in self._tasks
+
+    async def _run(self, key: str, at: float, callback: Callable[[], Awaitable[None]]) -> None:
+        await self._clock.sleep(max(0.0, at - self._clock.now()))
+        if self._tasks.get(key) is asyncio.current_task():
+            del self._tasks[key]
+        try:
+            await callback()
+        except Exception:
+            logger.exception("timer %s: x callback failed", key)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
