@@ -117,6 +117,29 @@ def restrict_host_addresses(pc: RTCPeerConnection, addresses: Sequence[str] | No
             restrict_gatherer(gatherer, addresses)
 
 
+def restrict_remote_sources(pc: RTCPeerConnection, allows_address: Callable[[str], bool]) -> None:
+    """Ignore ICE connectivity checks arriving from addresses ``allows_address`` refuses.
+
+    Filtering the SDP and trickled candidates is not enough: aioice answers any authenticated
+    check and learns the sender as a peer-reflexive candidate (RFC 8445 section 7.3.1.3), so
+    a browser checking from a non-loopback interface would get answers sent to that address.
+    Dropping such requests before aioice sees them keeps media inside the allowed networks.
+    """
+    for gatherer in _gatherers(pc):
+        connection = gatherer._connection
+        original = connection.request_received
+
+        def request_received(
+            message: Any, addr: tuple[str, int], protocol: Any, _original: Any = original
+        ) -> None:
+            if allows_address(addr[0]):
+                _original(message, addr, protocol)
+            else:
+                logger.debug("x ICE check from %s dropped: outside the allowed networks", addr[0])
+
+        connection.request_received = request_received  # type: ignore[method-assign]
+
+
 class _StubTransport:
     """Just enough of an RTCDtlsTransport to construct a receiver or sender."""
 
@@ -188,6 +211,11 @@ async def _check_gather_restriction() -> None:
     _check("self._connection = Connection(" in source, "RTCIceGatherer._connection changed")
     import aioice.ice
 
+    params = list(inspect.signature(aioice.ice.Connection.request_received).parameters)
+    _check(
+        params == ["self", "message", "addr", "protocol"],
+        "aioice Connection.request_received(message, addr, protocol) changed",
+    )
     gather_source = inspect.getsource(aioice.ice.Connection.gather_candidates)
     _check(
         "self.get_component_candidates(component=component, addresses=addresses)" in gather_source,

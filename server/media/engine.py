@@ -33,7 +33,7 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import candidate_from_sdp
 
 from . import sdpinfo
-from .aiortc_private import install_rtp_tap, restrict_host_addresses
+from .aiortc_private import install_rtp_tap, restrict_host_addresses, restrict_remote_sources
 from .codec import encode_frames
 from .conference import MixSession
 from .config import MediaConfig
@@ -363,6 +363,8 @@ class MediaEngine:
             transceiver.setCodecPreferences(self._codec_preferences)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             restrict_host_addresses(pc, self._config.host_addresses)
+            if self._filter.networks is not None:
+                restrict_remote_sources(pc, self._filter.allows_address)
             await pc.setLocalDescription(await pc.createAnswer())
             answer = str(pc.localDescription.sdp)
             codec = sdpinfo.negotiated_codec(answer)

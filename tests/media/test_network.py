@@ -78,3 +78,39 @@ async def test_default_config_is_unrestricted_but_never_uses_google_stun(tmp_pat
     assert config.host_addresses is None and config.remote_networks is None
     loopback = MediaConfig.loopback()
     assert loopback.host_addresses == ("127.0.0.1",)
+
+
+class _RecordingProtocol:
+    """Stands in for aioice's UDP protocol: records what would be sent, sends nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[object, tuple[str, int]]] = []
+
+    def send_stun(self, message: object, addr: tuple[str, int]) -> None:
+        self.sent.append((message, addr))
+
+
+async def test_checks_from_outside_the_allowed_networks_are_not_answered() -> None:
+    """A peer-reflexive source outside 127.0.0.0/8 gets no answer (injected, never sent)."""
+    from aioice import stun
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    from server.media.aiortc_private import restrict_remote_sources
+    from server.media.netfilter import CandidateFilter
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTransceiver("audio")
+        restrict_remote_sources(pc, CandidateFilter.from_cidrs(["127.0.0.0/8"]).allows_address)
+        connection = pc.getTransceivers()[0].receiver.transport.transport.iceGatherer._connection
+        request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        request.attributes["USERNAME"] = f"{connection.local_username}:remote"
+        request.attributes["PRIORITY"] = 1
+        request.add_message_integrity(connection.local_password.encode())
+        protocol = _RecordingProtocol()
+        connection.request_received(request, ("192.0.2.99", 5000), protocol)
+        assert protocol.sent == []
+        connection.request_received(request, ("127.0.0.1", 5000), protocol)
+        assert [addr for _, addr in protocol.sent] == [("127.0.0.1", 5000)]
+    finally:
+        await pc.close()
