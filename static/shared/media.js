@@ -37,7 +37,7 @@ function micError(err) {
  */
 export async function openMic(deviceId) {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new Error('This browser cannot use a microphone here (a secure https:// page is needed).');
+    throw new Error('This browser cannot use a microphone here (the page must be served over HTTPS).');
   }
   const audio = { echoCancellation: PROCESSING, noiseSuppression: PROCESSING, autoGainControl: PROCESSING };
   try {
@@ -289,6 +289,7 @@ export function ringToneUrl() {
 
 /** Plays the ring tone on `audio` (routed to the ringer device); returns false if blocked. */
 export async function startRinging(audio, deviceId) {
+  if (!audio.paused) return true;
   audio.loop = true;
   if (!audio.src) audio.src = ringToneUrl();
   if (CAN_PICK_SPEAKER) await audio.setSinkId(deviceId || '').catch(() => {});

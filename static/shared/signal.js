@@ -76,12 +76,15 @@ const CAUSES = {
   server_shutdown: 'the service restarted',
 };
 
-export function causeText(cause, side) {
-  const words = CAUSES[cause] ?? cause ?? 'ended';
+/** Why a call ended, in words; `me` ('caller' or 'agent') turns "the caller hung up" into "you hung up". */
+export function causeText(cause, side, me = null) {
   if (cause === 'normal_clearing' && side) {
+    if (side === me) return 'you hung up';
     return side === 'system' ? 'ended by the system' : `the ${side} hung up`;
   }
-  return words;
+  if (cause === 'caller_disconnected' && me === 'caller') return 'the connection was lost';
+  if (cause === 'agent_disconnected' && me === 'agent') return 'your softphone was disconnected too long';
+  return CAUSES[cause] ?? cause ?? 'ended';
 }
 
 /** Reads the `exp` claim of a JWT (no verification: only to warn before it runs out). */
