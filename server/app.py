@@ -12,6 +12,7 @@ from server import pages
 from server.api import events as events_api
 from server.api import jwks as jwks_api
 from server.api import keys as keys_api
+from server.api import telephony as telephony_api
 from server.api import webhooks as webhooks_api
 from server.api.auth import auth_middleware
 from server.api.context import SERVICES, Services
@@ -21,8 +22,14 @@ from server.dashboard import routes as dashboard
 from server.errors import Handler, error_middleware
 from server.events.outbox import Outbox
 from server.identity import IdentityService
+from server.media import LegState, MediaConfig, MediaEngine
+from server.media import self_test as media_self_test
 from server.settings import Settings
+from server.signaling import SignalingServer
 from server.store.db import Database
+from server.telephony.admin import TelephonyAdmin
+from server.telephony.recordings import RecordingUrls, recording_routes
+from server.telephony.service import CallCenter
 from server.tokens import TokenService
 from server.webhooks.directory import EndpointDirectory
 from server.webhooks.engine import DeliveryEngine
@@ -33,6 +40,7 @@ from server.webhooks.ssrf import AddressPolicy
 logger = logging.getLogger(__name__)
 
 OUTBOX = web.AppKey("outbox", Outbox)
+SIGNALING = web.AppKey("signaling", SignalingServer)
 
 
 @web.middleware
@@ -86,6 +94,47 @@ def create_app(
 
     tokens = TokenService(db=db, box=box, clock=clock, issuer=settings.public_url)
 
+    media_config = MediaConfig(
+        ice_servers=settings.ice_servers,
+        host_addresses=settings.media_host_addresses,
+        remote_networks=settings.media_remote_networks,
+        setup_timeout_s=settings.media_setup_timeout_s,
+    )
+    recordings_dir = settings.data_dir / "recordings"
+    calls: CallCenter | None = None
+
+    def on_leg_state(leg_id: str, state: LegState) -> None:
+        if calls is not None:
+            calls.on_leg_state(leg_id, state)
+
+    media = MediaEngine(
+        config=media_config, recordings_dir=recordings_dir, on_leg_state=on_leg_state
+    )
+    recording_urls = RecordingUrls(
+        master_key=settings.secret_key,
+        public_url=settings.public_url,
+        ttl_s=settings.recording_url_ttl_s,
+        clock=clock,
+    )
+    calls = CallCenter(
+        db=db,
+        outbox=outbox,
+        clock=clock,
+        media=media,
+        urls=recording_urls,
+        agent_grace_s=settings.agent_grace_s,
+        outbound_ring_timeout_s=settings.outbound_ring_timeout_s,
+    )
+    telephony = TelephonyAdmin(db=db, clock=clock, on_agent_changed=calls.agent_changed)
+    signaling = SignalingServer(
+        center=calls,
+        tokens=tokens,
+        max_message_bytes=settings.signaling_max_message_bytes,
+        caller_rate_per_s=settings.caller_rate_per_s,
+        caller_burst=settings.caller_burst,
+        caller_max_connections_per_address=settings.caller_max_connections_per_address,
+    )
+
     app = web.Application(
         middlewares=[security_headers, error_middleware, auth_middleware], client_max_size=1024**2
     )
@@ -97,7 +146,12 @@ def create_app(
         webhooks=webhooks,
         engine=engine,
         tokens=tokens,
+        telephony=telephony,
+        calls=calls,
+        media=media,
+        recording_urls=recording_urls,
     )
+    app[SIGNALING] = signaling
     app[OUTBOX] = outbox
     for table in (
         events_api.routes,
@@ -105,16 +159,23 @@ def create_app(
         webhooks_api.routes,
         jwks_api.routes,
         dashboard.routes,
+        telephony_api.routes,
+        recording_routes(urls=recording_urls, db=db, directory=recordings_dir),
         pages.routes,
     ):
         app.router.add_routes(table)
     dashboard.add_static(app)
+    signaling.attach(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await db.upgrade()
         await engine.start()
+        await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
         yield
+        await calls.close()  # ends every call (CDR, events) before the media goes
+        await signaling.close()
+        await media.close()
         await engine.stop()
         await transport.close()
         await db.close()

@@ -8,8 +8,12 @@ from aiohttp import web
 
 from server.clock import Clock
 from server.identity import IdentityService
+from server.media import MediaEngine
 from server.settings import Settings
 from server.store.db import Database
+from server.telephony.admin import TelephonyAdmin
+from server.telephony.recordings import RecordingUrls
+from server.telephony.service import CallCenter
 from server.tokens import TokenService
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.service import WebhookService
@@ -24,6 +28,10 @@ class Services:
     webhooks: WebhookService
     engine: DeliveryEngine
     tokens: TokenService
+    telephony: TelephonyAdmin
+    calls: CallCenter
+    media: MediaEngine
+    recording_urls: RecordingUrls
 
 
 SERVICES = web.AppKey("services", Services)

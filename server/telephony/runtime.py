@@ -65,6 +65,7 @@ class CallRuntime:
     consult: Consult | None = None
     conference: bool = False
     muted: set[str] = field(default_factory=set)
+    wait_on_hold: bool = False  # hold tone while a blind transfer rings
     participants: set[str] = field(default_factory=set)  # agents on the call (ON_CALL)
     answered_by_callee: bool = False  # outbound: the web phone picked up
 

@@ -104,6 +104,17 @@ class CallCenter:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def presence_of(self, agent_id: str) -> dict[str, Any]:
+        """Live status for the REST API (an agent never connected is logged out)."""
+        session = self.agents.get(agent_id)
+        if session is None:
+            return {"status": State.LOGGED_OUT.value, "reason": None, "connected": False}
+        return {
+            "status": session.presence.state.value,
+            "reason": session.presence.reason,
+            "connected": session.sid is not None,
+        }
+
     def call_for(self, tenant_id: str, call_id: str) -> CallRuntime:
         rt = self.calls.get(call_id)
         if rt is None or rt.call.tenant_id != tenant_id:
@@ -903,4 +914,28 @@ def _call_columns(call: Call) -> dict[str, Any]:
         "hangup_side": call.hangup_side,
         "transfers": json.dumps([t.as_event() for t in call.transfers]),
         "recording_id": call.recording_id,
+    }
+
+
+def call_view(row: Any) -> dict[str, Any]:
+    """A stored call (the CDR once ended), as the REST API shows it."""
+    return {
+        "id": row["id"],
+        "direction": row["direction"],
+        "from": row["from_number"],
+        "to": row["to_number"],
+        "queue_id": row["queue_id"],
+        "agent_id": row["agent_id"],
+        "state": row["state"],
+        "created_at": rfc3339(row["created_at"]),
+        "queued_at": rfc3339(row["queued_at"]) if row["queued_at"] is not None else None,
+        "answered_at": rfc3339(row["answered_at"]) if row["answered_at"] is not None else None,
+        "ended_at": rfc3339(row["ended_at"]) if row["ended_at"] is not None else None,
+        "wait_seconds": row["wait_s"],
+        "talk_seconds": row["talk_s"],
+        "hold_seconds": row["hold_s"],
+        "hangup_cause": row["hangup_cause"],
+        "hangup_side": row["hangup_side"],
+        "transfers": json.loads(row["transfers"]),
+        "recording_id": row["recording_id"],
     }

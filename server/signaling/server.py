@@ -1,0 +1,312 @@
+"""The Socket.IO server: authenticates, validates and rate-limits, then calls the services.
+
+::
+
+    client event --> size check --> schema (messages.py) --> handler table --> CallControl
+                 <-- ack {"ok": true, ...} | {"ok": false, "error": {code, message, field}}
+
+One catch-all handler per namespace dispatches through an explicit table, so an unknown
+event gets an error ack like any other bad message, and the connection stays up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from server.telephony.control import CallControl
+from server.telephony.errors import TelephonyError
+from server.telephony.service import CallCenter
+from server.tokens import InvalidToken, TokenService
+
+from .messages import AGENT_MESSAGES, CALLER_MESSAGES
+from .ratelimit import AddressLimits, TokenBucket
+from .schema import Schema, SchemaError, parse
+
+logger = logging.getLogger(__name__)
+
+AGENT = "/agent"
+CALLER = "/caller"
+# Engine.IO's own frame limit: above it the transport drops the connection, so it is well
+# above the per-message limit that gets a polite error ack.
+TRANSPORT_MAX_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    tenant_id: str
+    agent_id: str
+
+
+Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _check_table(table: dict[str, Handler], schemas: dict[str, Schema]) -> None:
+    if set(table) != set(schemas):
+        raise RuntimeError(f"handlers and schemas differ: {sorted(set(table) ^ set(schemas))}")
+
+
+def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return TelephonyError(code, message, field).ack()
+
+
+class SignalingServer:
+    """Owns the ``socketio.AsyncServer``; also the :class:`Notifier` the call center uses."""
+
+    def __init__(
+        self,
+        *,
+        center: CallCenter,
+        tokens: TokenService,
+        max_message_bytes: int,
+        caller_rate_per_s: float,
+        caller_burst: int,
+        caller_max_connections_per_address: int,
+    ) -> None:
+        self.center = center
+        self.control = CallControl(center)
+        self.tokens = tokens
+        self.max_message_bytes = max_message_bytes
+        self.caller_rate_per_s = caller_rate_per_s
+        self.caller_burst = caller_burst
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            max_http_buffer_size=TRANSPORT_MAX_BYTES,
+            logger=False,
+            engineio_logger=False,
+        )
+        self._addresses = AddressLimits(
+            rate=caller_rate_per_s * 4,
+            burst=caller_burst * 4,
+            max_connections=caller_max_connections_per_address,
+        )
+        self._agents: dict[str, AgentIdentity] = {}  # sid -> identity
+        self._callers: dict[str, tuple[str, TokenBucket]] = {}  # sid -> (address, bucket)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._agent_handlers = self._agent_table()
+        self._caller_handlers = self._caller_table()
+        self.sio.on("connect", self._agent_connect, namespace=AGENT)
+        self.sio.on("disconnect", self._agent_disconnect, namespace=AGENT)
+        self.sio.on("*", self._agent_event, namespace=AGENT)
+        self.sio.on("connect", self._caller_connect, namespace=CALLER)
+        self.sio.on("disconnect", self._caller_disconnect, namespace=CALLER)
+        self.sio.on("*", self._caller_event, namespace=CALLER)
+        center.notifier = self
+
+    def attach(self, app: web.Application) -> None:
+        self.sio.attach(app)
+
+    @property
+    def connected_agents(self) -> int:
+        return len(self._agents)
+
+    # -- Notifier ------------------------------------------------------------------------
+
+    async def to_agent(self, sid: str, event: str, data: dict[str, Any]) -> None:
+        await self.sio.emit(event, data, to=sid, namespace=AGENT)
+
+    async def to_caller(self, sid: str, event: str, data: dict[str, Any]) -> None:
+        await self.sio.emit(event, data, to=sid, namespace=CALLER)
+
+    async def disconnect_agent(self, sid: str) -> None:
+        await self.sio.disconnect(sid, namespace=AGENT)
+
+    # -- /agent --------------------------------------------------------------------------
+
+    async def _agent_connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token or len(token) > 8192:
+            raise socketio.exceptions.ConnectionRefusedError(
+                'send auth={"token": "<agent JWT>"}', {"code": "invalid_token"}
+            )
+        try:
+            claims = await self.tokens.verify(token)
+        except InvalidToken as exc:
+            logger.info("agent socket %s: x refused (%s)", sid, exc.reason)
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"invalid token: {exc.reason}", {"code": "invalid_token"}
+            ) from exc
+        identity = AgentIdentity(claims.tenant_id, claims.agent_id)
+        try:
+            ready = await self.center.agent_connected(identity.tenant_id, identity.agent_id, sid)
+        except TelephonyError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, {"code": exc.code}
+            ) from exc
+        self._agents[sid] = identity
+        logger.info("agent %s: softphone %s connected", identity.agent_id, sid)
+        # After this handler returns the CONNECT packet goes out; then the session state.
+        self._spawn(self._send_later(sid, "session.ready", ready))
+
+    async def _send_later(self, sid: str, event: str, data: dict[str, Any]) -> None:
+        await asyncio.sleep(0)
+        await self.to_agent(sid, event, data)
+
+    async def _agent_disconnect(self, sid: str, reason: object = None) -> None:
+        identity = self._agents.pop(sid, None)
+        if identity is not None:
+            logger.info("agent %s: softphone %s disconnected", identity.agent_id, sid)
+            await self.center.agent_disconnected(identity.agent_id, sid)
+
+    async def _agent_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
+        identity = self._agents.get(sid)
+        if identity is None:
+            return _error("invalid_state", "not signed in")
+        return await self._dispatch(
+            event, args, AGENT_MESSAGES, self._agent_handlers, identity, sid
+        )
+
+    def _agent_table(self) -> dict[str, Handler]:
+        c, ctl = self.center, self.control
+
+        async def media_offer(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
+            rt = ctl.agent_call(i.tenant_id, i.agent_id, p["call_id"])
+            return await ctl.media_offer(rt, i.agent_id, p["sdp"])
+
+        async def media_candidate(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
+            rt = ctl.agent_call(i.tenant_id, i.agent_id, p["call_id"])
+            await c.add_candidate(rt, i.agent_id, p["candidate"], p["sdpMid"], p["sdpMLineIndex"])
+            return {}
+
+        table: dict[str, Handler] = {
+            "presence.set": lambda i, p: c.set_presence(
+                i.tenant_id, i.agent_id, p["status"], p["reason"]
+            ),
+            "wrapup.end": lambda i, p: c.end_wrap_up(i.agent_id),
+            "call.answer": lambda i, p: ctl.answer(i.tenant_id, i.agent_id, p["call_id"], p["sdp"]),
+            "call.decline": lambda i, p: ctl.decline(i.tenant_id, i.agent_id, p["call_id"]),
+            "call.hangup": lambda i, p: ctl.hangup(i.tenant_id, i.agent_id, p["call_id"]),
+            "call.hold": lambda i, p: ctl.hold(i.tenant_id, i.agent_id, p["call_id"], p["on"]),
+            "call.mute": lambda i, p: ctl.mute(i.tenant_id, i.agent_id, p["call_id"], p["on"]),
+            "call.dtmf": lambda i, p: ctl.agent_dtmf(
+                i.tenant_id, i.agent_id, p["call_id"], p["digits"]
+            ),
+            "call.transfer": lambda i, p: ctl.transfer(
+                i.tenant_id, i.agent_id, p["call_id"], p["to_type"], p["to_id"]
+            ),
+            "call.consult": lambda i, p: ctl.consult(
+                i.tenant_id, i.agent_id, p["call_id"], p["agent_id"]
+            ),
+            "call.consult_complete": lambda i, p: ctl.consult_complete(
+                i.tenant_id, i.agent_id, p["call_id"]
+            ),
+            "call.consult_cancel": lambda i, p: ctl.consult_cancel(
+                i.tenant_id, i.agent_id, p["call_id"]
+            ),
+            "call.conference": lambda i, p: ctl.conference(i.tenant_id, i.agent_id, p["call_id"]),
+            "call.dial": lambda i, p: ctl.dial(i.tenant_id, i.agent_id, p["to"], p["sdp"]),
+            "media.offer": media_offer,
+            "media.candidate": media_candidate,
+        }
+        _check_table(table, AGENT_MESSAGES)
+        return table
+
+    # -- /caller -------------------------------------------------------------------------
+
+    async def _caller_connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
+        request = environ.get("aiohttp.request")
+        address = str(getattr(request, "remote", None) or "unknown")
+        if not self._addresses.connect(address, time.monotonic()):
+            logger.warning("caller socket %s: x too many connections from %s", sid, address)
+            raise socketio.exceptions.ConnectionRefusedError(
+                "too many connections; retry later", {"code": "rate_limited"}
+            )
+        bucket = TokenBucket(self.caller_rate_per_s, self.caller_burst, time.monotonic())
+        self._callers[sid] = (address, bucket)
+        await self.center.caller_connected(sid, address)
+
+    async def _caller_disconnect(self, sid: str, reason: object = None) -> None:
+        entry = self._callers.pop(sid, None)
+        if entry is not None:
+            self._addresses.disconnect(entry[0])
+            await self.center.caller_disconnected(sid)
+
+    async def _caller_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
+        entry = self._callers.get(sid)
+        if entry is None:
+            return _error("invalid_state", "not connected")
+        address, bucket = entry
+        now = time.monotonic()
+        if not bucket.take(now) or not self._addresses.take(address, now):
+            return _error("rate_limited", "too many messages; slow down")
+        return await self._dispatch(event, args, CALLER_MESSAGES, self._caller_handlers, sid, sid)
+
+    def _caller_table(self) -> dict[str, Handler]:
+        c, ctl = self.center, self.control
+
+        async def media_offer(sid: str, p: dict[str, Any]) -> dict[str, Any]:
+            return await ctl.media_offer(ctl.caller_call(sid, p["call_id"]), "caller", p["sdp"])
+
+        async def media_candidate(sid: str, p: dict[str, Any]) -> dict[str, Any]:
+            rt = ctl.caller_call(sid, p["call_id"])
+            await c.add_candidate(rt, "caller", p["candidate"], p["sdpMid"], p["sdpMLineIndex"])
+            return {}
+
+        table: dict[str, Handler] = {
+            "call.dial": lambda sid, p: c.dial_inbound(sid, p["to"], p["sdp"]),
+            "call.answer": lambda sid, p: ctl.callee_answer(sid, p["call_id"], p["sdp"]),
+            "call.decline": lambda sid, p: ctl.callee_decline(sid, p["call_id"]),
+            "call.hangup": lambda sid, p: ctl.caller_hangup(sid, p["call_id"]),
+            "call.dtmf": lambda sid, p: ctl.caller_dtmf(sid, p["call_id"], p["digits"]),
+            "phone.register": lambda sid, p: c.register_number(sid, p["number"]),
+            "phone.unregister": lambda sid, p: c.unregister_number(sid),
+            "media.offer": media_offer,
+            "media.candidate": media_candidate,
+        }
+        _check_table(table, CALLER_MESSAGES)
+        return table
+
+    # -- shared --------------------------------------------------------------------------
+
+    async def _dispatch(
+        self,
+        event: str,
+        args: tuple[object, ...],
+        schemas: dict[str, Schema],
+        handlers: dict[str, Handler],
+        who: object,
+        sid: str,
+    ) -> dict[str, Any]:
+        try:
+            size = len(json.dumps(args, separators=(",", ":")))
+        except (TypeError, ValueError):
+            return _error("invalid_message", "the payload must be one JSON object")
+        if size > self.max_message_bytes:
+            return _error(
+                "message_too_large", f"messages are limited to {self.max_message_bytes} bytes"
+            )
+        schema = schemas.get(event)
+        if schema is None:
+            return _error("unknown_event", f"unknown event {event[:64]!r}")
+        if len(args) != 1:
+            return _error("invalid_message", "send exactly one JSON object")
+        try:
+            payload = parse(schema, args[0])
+            result = await handlers[event](who, payload)
+        except SchemaError as exc:
+            return _error("invalid_message", exc.message, exc.field)
+        except TelephonyError as exc:
+            logger.debug("socket %s: x %s refused: %s", sid, event, exc.message)
+            return exc.ack()
+        except Exception:
+            logger.exception("socket %s: x %s failed", sid, event)
+            return _error("internal", "internal error")
+        return {"ok": True, **result}
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
