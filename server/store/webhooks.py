@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -181,8 +181,6 @@ async def pending_deliveries(
 async def record_outcomes_txn(
     tx: Tx, updates: Sequence[DeliveryUpdate], attempts: Sequence[AttemptRow]
 ) -> None:
-    from sqlalchemy import bindparam
-
     if updates:
         stmt = (
             update(deliveries)
@@ -327,12 +325,3 @@ async def requeue_dead_txn(tx: Tx, flt: DeadLetterFilter, now: float) -> list[st
             .values(status="pending", attempts=0, next_attempt_at=now, dead_at=None, updated_at=now)
         )
     return ids
-
-
-async def count_by_status(conn: AsyncConnection, tenant_id: str) -> dict[str, int]:
-    result = await conn.execute(
-        select(deliveries.c.status, func.count())
-        .where(deliveries.c.tenant_id == tenant_id)
-        .group_by(deliveries.c.status)
-    )
-    return {str(status): int(n) for status, n in result.all()}

@@ -408,10 +408,6 @@ class DeliveryEngine:
 
     # -- introspection for tests and the dashboard ------------------------------------------
 
-    @property
-    def backlog(self) -> int:
-        return len(self._known)
-
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until nothing is queued or in flight and all outcomes are written."""
 
@@ -422,9 +418,6 @@ class DeliveryEngine:
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(settled(), timeout)
-
-    def invalidate(self, endpoint: str, tenant_id: str) -> None:
-        self._directory.invalidate(endpoint, tenant_id)
 
 
 def _job_from_row(row: RowMapping) -> Job:

@@ -9,6 +9,7 @@ After the sixth retry fails, the delivery is dead-lettered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 RETRY_DELAYS_S: tuple[float, ...] = (5, 30, 120, 600, 3600, 21600)
 MAX_JITTER = 0.03
@@ -44,8 +45,6 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

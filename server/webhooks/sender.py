@@ -30,6 +30,15 @@ class AttemptOutcome:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
+def _status_error(status: int) -> str | None:
+    """The failure a response status means, or None for success (2xx)."""
+    if 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed"
+    return f"HTTP {status}"
+
+
 class WebhookTransport(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> AttemptOutcome: ...
 
@@ -79,17 +88,12 @@ class AiohttpTransport:
             ) as resp:
                 await resp.content.read(64 * 1024)  # drain a little so the connection can be reused
                 status = resp.status
-                outcome = AttemptOutcome(
+                return AttemptOutcome(
                     status_code=status,
                     latency_ms=elapsed(),
-                    error=None if 200 <= status < 300 else f"HTTP {status}",
+                    error=_status_error(status),
                     retry_after=resp.headers.get("Retry-After") if status in (429, 503) else None,
                 )
-                if 300 <= status < 400:
-                    outcome = AttemptOutcome(
-                        status, outcome.latency_ms, f"HTTP {status}: redirects are not followed"
-                    )
-                return outcome
         except BlockedDestination as exc:
             return AttemptOutcome(None, elapsed(), str(exc))
         except aiohttp.ClientConnectorError as exc:
