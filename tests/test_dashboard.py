@@ -225,7 +225,7 @@ async def test_every_referenced_asset_is_served_by_sivo(make_client: AppFactory)
     for js in (STATIC_DIR / "assets").glob("*.js"):
         refs |= {
             f"/admin/assets/{name}"
-            for name in re.findall(r"from '\./([\w.-]+\.js)'", js.read_text())
+            for name in re.findall(r"from '\./([\w./-]+\.js)'", js.read_text())
         }
     assert {"/admin/assets/app.js", "/admin/assets/style.css", "/admin/assets/api.js"} <= refs
     for ref in sorted(refs):

@@ -20,6 +20,11 @@ from server.identity import SESSION_TTL_S, AdminSession
 
 LOGIN_CSRF_COOKIE = "sivo_login_csrf"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "admin"
+# What the dashboard shares with the phone pages (static/shared/, also served at /shared/): the
+# DOM helpers and the base stylesheet, served under /admin/assets/shared/ so that every path
+# the dashboard refers to stays under /admin/.
+SHARED_DIR = STATIC_DIR.parent / "shared"
+SHARED_FILES = frozenset({"dom.js", "base.css"})
 
 routes = web.RouteTableDef()
 
@@ -128,6 +133,14 @@ async def page(request: web.Request) -> web.StreamResponse:
     if await _session(request) is None:
         raise web.HTTPSeeOther("/admin/login?next=" + quote(_safe_next(request.path_qs), safe="/"))
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
+
+
+@routes.get("/admin/assets/shared/{name}")
+async def shared_asset(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if name not in SHARED_FILES:
+        raise web.HTTPNotFound(text="no such file")
+    return web.FileResponse(SHARED_DIR / name)
 
 
 def add_static(app: web.Application) -> None:

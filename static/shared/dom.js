@@ -1,4 +1,5 @@
-// Tiny DOM helpers (same rules as the dashboard): data always goes in as text, never as HTML.
+// Tiny DOM helpers for every SIVO page: the web phone, the softphone and the dashboard (which
+// loads this file as /admin/assets/shared/dom.js). Data always goes in as text, never as HTML.
 
 const PROPS = new Set(['checked', 'disabled', 'value', 'selected', 'readOnly', 'required', 'hidden']);
 

@@ -1,46 +1,10 @@
-// Tiny DOM helpers. Data always goes in as text (textContent / attributes), never as HTML.
+// The dashboard's DOM widgets, on top of the helpers it shares with the phone pages
+// (static/shared/dom.js, served here as /admin/assets/shared/dom.js).
+// Data always goes in as text (textContent / attributes), never as HTML.
 
-const PROPS = new Set(['checked', 'disabled', 'value', 'selected', 'readOnly', 'required']);
+import { h } from './shared/dom.js';
 
-/** h('button', {class: 'btn', onclick: fn}, 'Label', child, ...) */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs ?? {})) {
-    if (/HTML$/.test(key)) throw new Error('refusing to set HTML from data');
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') {
-      el.addEventListener(key.slice(2), value);
-    } else if (key === 'class') {
-      el.className = value;
-    } else if (PROPS.has(key)) {
-      el[key] = value;
-    } else {
-      el.setAttribute(key, value === true ? '' : String(value));
-    }
-  }
-  append(el, children);
-  return el;
-}
-
-export function append(parent, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return parent;
-}
-
-export function clear(el) {
-  el.replaceChildren();
-  return el;
-}
-
-/** Shows a message in a status/alert element; an empty message hides it. */
-export function say(el, message, kind = 'info') {
-  el.textContent = message ?? '';
-  el.hidden = !message;
-  el.dataset.kind = kind;
-}
+export { h, say } from './shared/dom.js';
 
 /** A local date-time for an RFC 3339 string, inside a <time> carrying the exact value. */
 export function timeEl(iso) {
