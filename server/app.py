@@ -173,12 +173,20 @@ def create_app(
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
         yield
-        await calls.close()  # ends every call (CDR, events) before the media goes
+        # calls.close() ran at on_shutdown; what is left here no longer needs the sockets.
         await signaling.close()
         await media.close()
         await engine.stop()
         await transport.close()
         await db.close()
 
+    async def end_calls(app: web.Application) -> None:
+        # At on_shutdown, not in cleanup: aiohttp then waits up to 60 s for open sockets and
+        # cancels them, and a push to a timed-out socket would deadlock on the center's lock
+        # (engine.io runs our disconnect handler inside the push). Here the parties are still
+        # told, and every CDR and call.recorded is committed before the media engine closes.
+        await calls.close()
+
     app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(end_calls)
     return app

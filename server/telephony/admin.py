@@ -53,6 +53,21 @@ def _unknown(body: Mapping[str, Any], allowed: set[str]) -> None:
         raise invalid(extra[0], f"unknown field {extra[0]!r}")
 
 
+def tenant_settings(row: RowMapping | None) -> dict[str, Any]:
+    """A tenant's telephony settings; the defaults until an admin saves some."""
+    if row is None:
+        return {
+            "pause_reasons": list(DEFAULT_PAUSE_REASONS),
+            "record_calls": True,
+            "outbound_wrap_up_s": 0.0,
+        }
+    return {
+        "pause_reasons": json.loads(row["pause_reasons"]),
+        "record_calls": bool(row["record_calls"]),
+        "outbound_wrap_up_s": row["outbound_wrap_up_s"],
+    }
+
+
 def agent_view(row: RowMapping) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -320,18 +335,7 @@ class TelephonyAdmin:
 
     async def settings(self, tenant_id: str) -> dict[str, Any]:
         async with self._db.read() as conn:
-            row = await store.get_settings(conn, tenant_id)
-        if row is None:
-            return {
-                "pause_reasons": list(DEFAULT_PAUSE_REASONS),
-                "record_calls": True,
-                "outbound_wrap_up_s": 0.0,
-            }
-        return {
-            "pause_reasons": json.loads(row["pause_reasons"]),
-            "record_calls": bool(row["record_calls"]),
-            "outbound_wrap_up_s": row["outbound_wrap_up_s"],
-        }
+            return tenant_settings(await store.get_settings(conn, tenant_id))
 
     async def update_settings(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         _unknown(body, {"pause_reasons", "record_calls", "outbound_wrap_up_s"})

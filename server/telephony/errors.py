@@ -28,3 +28,8 @@ class TelephonyError(Exception):
 class InvalidTransition(TelephonyError):
     def __init__(self, message: str) -> None:
         super().__init__("invalid_state", message)
+
+
+def invalid_state(message: str) -> TelephonyError:
+    """The request does not fit the call's (or the agent's) current state."""
+    return TelephonyError("invalid_state", message)

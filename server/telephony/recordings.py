@@ -1,4 +1,5 @@
-"""Pre-signed, expiring recording URLs, and the route that serves them.
+"""Call recordings: started at the first answer, finalized after the call (``call.recorded``),
+downloaded through pre-signed, expiring URLs.
 
 ``GET /recordings/{id}.wav?expires=<unix s>&sig=<hex>`` where ``sig`` is
 HMAC-SHA256(key, "<id>.<expires>") and ``key`` is derived from the master key (HMAC of a
@@ -8,6 +9,7 @@ signature, or an expired URL, gets 403; a valid URL for a recording not finished
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -18,8 +20,14 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from server.clock import Clock
+from server.events.outbox import Outbox
+from server.ids import new_id
+from server.media import MediaEngine, MediaError
 from server.store import telephony as store
-from server.store.db import Database
+from server.store.db import Database, Tx
+
+from .runtime import CallRuntime
+from .views import recorded_event
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +58,104 @@ class RecordingUrls:
     def _signature(self, recording_id: str, expires: int) -> str:
         message = f"{recording_id}.{expires}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+
+class CallRecordings:
+    """One stereo WAV per recorded call (``<recordings_dir>/<call id>.wav``) and its row.
+
+    A recording is finalized after its call has ended, off the call center's lock: the
+    engine's ``stop_recording`` flushes the file, then one transaction marks the row ready
+    and emits ``call.recorded``. ``drain`` waits for every finalization still running, so
+    a shutdown can finish them before the media engine goes.
+    """
+
+    def __init__(
+        self, *, db: Database, outbox: Outbox, clock: Clock, media: MediaEngine, urls: RecordingUrls
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._clock = clock
+        self._media = media
+        self._urls = urls
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def start_txn(self, tx: Tx, rt: CallRuntime) -> None:
+        """At the first answer, when the tenant records calls (inside the answer's txn)."""
+        if not rt.record or rt.call.recording_id is not None or "caller" not in rt.legs:
+            return
+        try:
+            self._media.start_recording(rt.id, rt.legs["caller"])
+        except MediaError:
+            logger.exception("call %s: x cannot record", rt.id)
+            return
+        now = self._clock.now()
+        rt.call.recording_id = new_id("rec", now)
+        await store.insert_recording_txn(
+            tx,
+            {
+                "id": rt.call.recording_id,
+                "tenant_id": rt.call.tenant_id,
+                "call_id": rt.id,
+                "file_name": f"{rt.id}.wav",
+                "status": "recording",
+                "channels": 2,
+                "created_at": now,
+            },
+        )
+
+    def finish_later(self, tenant_id: str, call_id: str, recording_id: str) -> None:
+        """The call has ended: finalize its recording in the background."""
+        task = asyncio.get_running_loop().create_task(
+            self._finish(tenant_id, call_id, recording_id)
+        )
+        self._finishing.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._finishing.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("x recording not finalized", exc_info=exc)
+
+    async def drain(self) -> None:
+        """Wait until every recording of an ended call is finalized (or marked failed)."""
+        while self._finishing:
+            await asyncio.gather(*list(self._finishing), return_exceptions=True)
+
+    async def _finish(self, tenant_id: str, call_id: str, recording_id: str) -> None:
+        try:
+            recording = await self._media.stop_recording(call_id)
+        except MediaError:
+            logger.exception("call %s: x recording lost", call_id)
+            async with self._db.transaction() as tx:
+                await store.update_recording_txn(tx, recording_id, {"status": "failed"})
+            return
+        url, expires = self._urls.sign(recording_id)
+        async with self._db.transaction() as tx:
+            await store.update_recording_txn(
+                tx,
+                recording_id,
+                {
+                    "status": "ready",
+                    "duration_s": recording.duration_s,
+                    "ready_at": self._clock.now(),
+                },
+            )
+            await self._outbox.emit_txn(
+                tx,
+                tenant_id,
+                "call.recorded",
+                recorded_event(
+                    call_id,
+                    recording_id,
+                    url,
+                    expires,
+                    recording.duration_s,
+                    recording.channels,
+                ),
+            )
+        logger.info(
+            "call %s: recording %s ready (%.1f s)", call_id, recording_id, recording.duration_s
+        )
 
 
 def recording_routes(*, urls: RecordingUrls, db: Database, directory: Path) -> web.RouteTableDef:

@@ -1,17 +1,21 @@
-"""The call center: agents' presence, the ACD, and calls from dial to CDR.
+"""The call center: agents' presence, web phones, and calls from dial to CDR.
 
 ::
 
-    signaling handlers ──> CallCenter ──> pure cores (AgentPresence, Call, Acd)
-                               │  ├──> MediaEngine (legs, bridge, hold, DTMF, recording)
+    signaling handlers ──> CallCenter ──> pure cores (AgentPresence, Call, Acd) and views
+                               │  ├──> routing (ring, re-queue, overflow), ending (CDR)
+                               │  ├──> CallMedia ──> MediaEngine (legs, bridge, hold, DTMF)
+                               │  ├──> CallRecordings (start at answer, finalize after the call)
                                │  ├──> store + Outbox.emit_txn (state change and its events,
                                │  │    one transaction)
                                │  └──> Notifier (Socket.IO pushes to softphones, web phones)
                                └── Timers on the injected clock (ring, max wait, wrap-up, grace)
 
-All state changes happen under one lock, so the ACD sees a consistent picture; only the
-slow media set-up (``open_leg``: answering an offer) runs outside it, and the state is
-checked again afterwards. In-call controls and transfers live in ``control.py``.
+``CallCenter`` holds the state and serves the signaling handlers' agent and web phone
+requests; ``control.py`` (in-call requests), ``transfers.py``, ``outbound.py``,
+``routing.py`` and ``ending.py`` act on that state through it. All state changes happen
+under one lock, so the ACD sees a consistent picture; only the slow media set-up
+(answering an offer) runs outside it, and the state is checked again afterwards.
 """
 
 from __future__ import annotations
@@ -25,23 +29,26 @@ from typing import Any
 from server.clock import Clock
 from server.events.outbox import Outbox, rfc3339
 from server.ids import new_id
-from server.media import InvalidSdpError, LegState, MediaEngine, MediaError
+from server.media import LegState, MediaEngine
 from server.store import telephony as store
 from server.store.db import Database, Tx
 
-from .acd import Acd, AgentCandidate, MaxWait, QueuePolicy, RingTimeout
-from .admin import DEFAULT_OVERFLOW_CAUSE, DEFAULT_PAUSE_REASONS
+from . import ending, routing, views
+from .acd import Acd
+from .admin import tenant_settings
 from .call import Call, CallState
+from .call_media import CallMedia
 from .errors import TelephonyError
 from .presence import AgentPresence, State, StatusChange
-from .recordings import RecordingUrls
+from .recordings import CallRecordings, RecordingUrls
+from .routing import route
 from .runtime import AgentSession, CallerSession, CallRuntime, Notifier
 from .timers import Timers
+from .views import call_view as call_view  # re-exported: server.api.telephony renders CDRs
 
 logger = logging.getLogger(__name__)
 
 ANONYMOUS = "anonymous"
-DEFAULT_RING_TIMEOUT_S = 20.0
 
 
 class CallCenter:
@@ -62,7 +69,8 @@ class CallCenter:
         self.outbox = outbox
         self.clock = clock
         self.media = media
-        self.urls = urls
+        self.call_media = CallMedia(media)
+        self.recordings = CallRecordings(db=db, outbox=outbox, clock=clock, media=media, urls=urls)
         self.agent_grace_s = agent_grace_s
         self.outbound_ring_timeout_s = outbound_ring_timeout_s
         self.notifier: Notifier | None = None
@@ -73,10 +81,8 @@ class CallCenter:
         self.calls: dict[str, CallRuntime] = {}
         self.acd = Acd()
         self.timers = Timers(clock)
-        self._legs: dict[str, tuple[str, str]] = {}  # leg id -> (call id, party)
-        self._candidates: dict[str, list[tuple[str | None, str | None, int | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._closed = False
+        self.closed = False
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -89,17 +95,42 @@ class CallCenter:
         if self.notifier is not None and sid is not None and sid in self.callers:
             await self.notifier.to_caller(sid, event, data)
 
+    async def ring_cancelled(self, agent_id: str, call_id: str, reason: str) -> None:
+        await self.push_agent(
+            agent_id, "call.ring_cancelled", {"call_id": call_id, "reason": reason}
+        )
+
+    async def push_updates(self, rt: CallRuntime) -> None:
+        for agent_id in sorted(rt.participants):
+            await self.push_agent(agent_id, "call.updated", views.agent_view(rt, agent_id))
+        await self.push_caller(rt.caller_sid, "call.updated", self.caller_view(rt))
+
+    def caller_view(self, rt: CallRuntime) -> dict[str, Any]:
+        queued = rt.call.state is CallState.QUEUED
+        return views.caller_view(rt, self.acd.position(rt.id) if queued else None)
+
+    def ringing_view(self, rt: CallRuntime, kind: str, from_agent: str | None) -> dict[str, Any]:
+        waiting = self.acd.get(rt.id)
+        return views.ringing_view(rt, kind, from_agent, waiting.policy.name if waiting else None)
+
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """End every call (``server_shutdown``) and stop timers; the engine closes the media."""
-        self._closed = True
+        """Shut down while the sockets and the media engine still work.
+
+        Ends every call (``server_shutdown``: CDR and ``call.ended`` committed, parties told),
+        then finalizes every recording of an ended call (``call.recorded`` committed), then
+        stops the timers. New calls are refused from the start. The media engine is closed
+        after this, by its owner.
+        """
+        self.closed = True
         async with self.lock:
             for rt in list(self.calls.values()):
-                await self.end_call(rt, "server_shutdown", "system")
+                await ending.end_call(self, rt, "server_shutdown", "system")
+        await self.recordings.drain()
         await self.timers.close()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -125,27 +156,11 @@ class CallCenter:
 
     async def emit_status_txn(self, tx: Tx, tenant_id: str, change: StatusChange) -> None:
         await self.outbox.emit_txn(
-            tx,
-            tenant_id,
-            "agent.status_changed",
-            {
-                "agent_id": change.agent_id,
-                "previous_status": change.previous.value,
-                "status": change.status.value,
-                "reason": change.reason,
-                "changed_at": rfc3339(change.at),
-            },
+            tx, tenant_id, "agent.status_changed", views.status_changed_event(change)
         )
         if change.paused and change.reason is not None:
             await self.outbox.emit_txn(
-                tx,
-                tenant_id,
-                "agent.paused",
-                {
-                    "agent_id": change.agent_id,
-                    "reason": change.reason,
-                    "paused_at": rfc3339(change.at),
-                },
+                tx, tenant_id, "agent.paused", views.paused_event(change, change.reason)
             )
 
     async def presence_changed(self, session: AgentSession, change: StatusChange | None) -> None:
@@ -180,14 +195,14 @@ class CallCenter:
             async with self.db.transaction() as tx:
                 await self.emit_status_txn(tx, session.tenant_id, change)
             await self.presence_changed(session, change)
-            await self.route()
+            await route(self)
 
     async def insert_call_txn(self, tx: Tx, call: Call) -> None:
-        row = {"id": call.id, "tenant_id": call.tenant_id, **_call_columns(call)}
+        row = {"id": call.id, "tenant_id": call.tenant_id, **views.call_columns(call)}
         await store.insert_call_txn(tx, row)
 
     async def save_call_txn(self, tx: Tx, call: Call) -> None:
-        await store.update_call_txn(tx, call.tenant_id, call.id, _call_columns(call))
+        await store.update_call_txn(tx, call.tenant_id, call.id, views.call_columns(call))
 
     # -- agents --------------------------------------------------------------------------
 
@@ -198,22 +213,19 @@ class CallCenter:
             settings = await store.get_settings(conn, tenant_id)
         if row is None:
             raise TelephonyError("unknown_agent", "this agent no longer exists")
-        reasons = json.loads(settings["pause_reasons"]) if settings else list(DEFAULT_PAUSE_REASONS)
         async with self.lock:
             session = self.agents.get(agent_id)
             if session is None:
                 session = AgentSession(
                     agent_id=agent_id,
                     tenant_id=tenant_id,
-                    name=row["name"],
-                    extension=row["extension"],
-                    queue_ids=frozenset(json.loads(row["queue_ids"])),
+                    name="",
+                    extension="",
+                    queue_ids=frozenset(),
                     presence=AgentPresence(agent_id, now=self.clock.now()),
                 )
                 self.agents[agent_id] = session
-            else:
-                session.name, session.extension = row["name"], row["extension"]
-                session.queue_ids = frozenset(json.loads(row["queue_ids"]))
+            _refresh(session, row)
             previous, session.sid = session.sid, sid
             self.timers.cancel(f"grace:{agent_id}")
             if previous is not None and previous != sid and self.notifier is not None:
@@ -231,14 +243,14 @@ class CallCenter:
                 "extension": session.extension,
                 "status": session.presence.state.value,
                 "reason": session.presence.reason,
-                "pause_reasons": reasons,
+                "pause_reasons": tenant_settings(settings)["pause_reasons"],
                 "calls": [
-                    self.agent_view(self.calls[c], agent_id)
+                    views.agent_view(self.calls[c], agent_id)
                     for c in sorted(session.calls)
                     if c in self.calls
                 ],
             }
-            await self.route()
+            await route(self)
             return ready
 
     async def agent_disconnected(self, agent_id: str, sid: str) -> None:
@@ -250,13 +262,13 @@ class CallCenter:
             session.sid = None
             for waiting_call in list(self.calls.values()):
                 if waiting_call.ringing_agent == agent_id:
-                    await self.ring_stopped(waiting_call, "cancelled")
+                    await routing.ring_stopped(self, waiting_call, "cancelled")
             if session.presence.state is State.LOGGED_OUT and not session.calls:
                 return
             grace_ends = self.clock.now() + self.agent_grace_s
             logger.info("agent %s: socket lost, grace %.0f s", agent_id, self.agent_grace_s)
             self.timers.set(f"grace:{agent_id}", grace_ends, lambda: self._grace_over(agent_id))
-            await self.route()
+            await route(self)
 
     async def _grace_over(self, agent_id: str) -> None:
         async with self.lock:
@@ -267,7 +279,7 @@ class CallCenter:
             for call_id in sorted(session.calls):
                 rt = self.calls.get(call_id)
                 if rt is not None:
-                    await self.agent_leaves(rt, agent_id, "agent_disconnected")
+                    await ending.agent_leaves(self, rt, agent_id, "agent_disconnected")
             await self._set_presence(
                 session, session.presence.log_out(self.clock.now(), force=True)
             )
@@ -281,9 +293,8 @@ class CallCenter:
             if session is None:
                 return
             if row is not None:
-                session.queue_ids = frozenset(json.loads(row["queue_ids"]))
-                session.name, session.extension = row["name"], row["extension"]
-                await self.route()
+                _refresh(session, row)
+                await route(self)
                 return
         sid = session.sid
         if sid is not None and self.notifier is not None:
@@ -293,10 +304,9 @@ class CallCenter:
         self, tenant_id: str, agent_id: str, status: str, reason: str | None
     ) -> dict[str, Any]:
         async with self.db.read() as conn:
-            settings = await store.get_settings(conn, tenant_id)
-        reasons = json.loads(settings["pause_reasons"]) if settings else list(DEFAULT_PAUSE_REASONS)
+            reasons = tenant_settings(await store.get_settings(conn, tenant_id))["pause_reasons"]
         async with self.lock:
-            session = self._session(agent_id)
+            session = self.session_of(agent_id)
             now = self.clock.now()
             if status == "on_break":
                 if reason is None or reason not in reasons:
@@ -315,7 +325,7 @@ class CallCenter:
 
     async def end_wrap_up(self, agent_id: str) -> dict[str, Any]:
         async with self.lock:
-            session = self._session(agent_id)
+            session = self.session_of(agent_id)
             await self._set_presence(session, session.presence.end_wrap_up(self.clock.now()))
             return {"status": session.presence.state.value}
 
@@ -325,9 +335,9 @@ class CallCenter:
         async with self.db.transaction() as tx:
             await self.emit_status_txn(tx, session.tenant_id, change)
         await self.presence_changed(session, change)
-        await self.route()
+        await route(self)
 
-    def _session(self, agent_id: str) -> AgentSession:
+    def session_of(self, agent_id: str) -> AgentSession:
         session = self.agents.get(agent_id)
         if session is None:
             raise TelephonyError("invalid_state", "agent session not found")
@@ -344,7 +354,7 @@ class CallCenter:
             if session is None:
                 return
             if session.call_id is not None and session.call_id in self.calls:
-                await self.caller_leaves(self.calls[session.call_id], "caller_disconnected")
+                await ending.caller_leaves(self, self.calls[session.call_id], "caller_disconnected")
             if session.number is not None and self.registered.get(session.number) == sid:
                 del self.registered[session.number]
             self.callers.pop(sid, None)
@@ -385,6 +395,7 @@ class CallCenter:
                 settings = await store.get_settings(conn, tenant_id)
         if number is None or not number["published"] or queue is None:
             raise TelephonyError("unreachable_number", "this number cannot be called", "to")
+        self.refuse_if_closed()
         caller = self.callers.get(sid)
         if caller is None or caller.call_id is not None:
             raise TelephonyError("invalid_state", "this web phone already has a call")
@@ -397,229 +408,77 @@ class CallCenter:
             queue_id=queue["id"],
             now=now,
         )
-        policy = queue_policy(queue)
+        policy = routing.queue_policy(queue)
         rt = CallRuntime(
             call=call,
             wrap_up_s=policy.wrap_up_s,
-            record=bool(settings["record_calls"]) if settings else True,
+            record=tenant_settings(settings)["record_calls"],
             ring_timeout_s=policy.ring_timeout_s,
             caller_sid=sid,
         )
         caller.call_id = call.id  # claimed before the slow part: one call per web phone
         try:
-            answer = await self.open_leg(rt, "caller", sdp)
+            answer = await self.call_media.open(rt, "caller", sdp)
         except BaseException:
             caller.call_id = None
             raise
         async with self.lock:
             if sid not in self.callers:  # hung up while the offer was being answered
-                await self.close_leg(rt, "caller")
+                await self.call_media.close(rt, "caller")
                 raise TelephonyError("invalid_state", "the web phone disconnected")
             call.created_at = call.queued_at = call.waiting_since = self.clock.now()
             self.calls[call.id] = rt
             waiting = self.acd.enqueue(call.id, policy, call.created_at)
             async with self.db.transaction() as tx:
                 await self.insert_call_txn(tx, call)
-                await self.outbox.emit_txn(tx, call.tenant_id, "call.created", created_event(call))
+                await self.outbox.emit_txn(
+                    tx, call.tenant_id, "call.created", views.created_event(call)
+                )
                 await self.outbox.emit_txn(
                     tx,
                     call.tenant_id,
                     "queue.entered",
-                    {
-                        "call_id": call.id,
-                        "queue_id": policy.id,
-                        "queue_name": policy.name,
-                        "position": self.acd.position(call.id) or 1,
-                        "entered_at": rfc3339(waiting.entered_at),
-                    },
+                    views.queue_entered_event(
+                        call.id, policy, waiting, self.acd.position(call.id) or 1
+                    ),
                 )
             logger.info(
                 "call %s: inbound %s -> %s, queue %s", call.id, call.from_number, to, policy.id
             )
             await self.push_caller(sid, "call.updated", self.caller_view(rt))
-            await self.route()
+            await route(self)
             return {"call_id": call.id, "sdp": answer}
 
-    async def route(self) -> None:
-        """Ring the longest-idle free agent for each waiting call (under the lock)."""
-        busy = {
-            a
-            for rt in self.calls.values()
-            for a in (rt.ringing_agent, rt.answering, rt.consult.agent_id if rt.consult else None)
-            if a
-        }
-        candidates = [
-            AgentCandidate(s.agent_id, s.queue_ids, s.presence.idle_since)
-            for s in self.agents.values()
-            if s.presence.state is State.AVAILABLE
-            and s.sid is not None
-            and not s.calls
-            and s.agent_id not in busy
-        ]
-        now = self.clock.now()
-        for waiting, agent_id in self.acd.assignments(candidates):
-            rt = self.calls[waiting.call_id]
-            self.acd.ring_started(rt.id, agent_id, now)
-            rt.call.ring(now)
-            rt.ringing_agent = agent_id
-            kind = "transfer" if waiting.only_agent else "inbound"
-            await self.push_agent(agent_id, "call.ringing", self.ringing_view(rt, kind, None))
-            await self.push_caller(rt.caller_sid, "call.updated", self.caller_view(rt))
-        self._arm_acd_timer()
-
-    def _arm_acd_timer(self) -> None:
-        deadline = self.acd.next_deadline()
-        if deadline is None:
-            self.timers.cancel("acd")
-        else:
-            self.timers.set("acd", deadline, self._acd_due)
-
-    async def _acd_due(self) -> None:
-        async with self.lock:
-            for due in self.acd.due(self.clock.now()):
-                rt = self.calls.get(due.call_id)
-                if rt is None:
-                    self.acd.remove(due.call_id)
-                elif isinstance(due, MaxWait):
-                    await self._overflow(rt, due.policy)
-                elif isinstance(due, RingTimeout) and rt.answering is None:
-                    await self.ring_stopped(rt, "timeout")
-            await self.route()
-
-    async def ring_stopped(self, rt: CallRuntime, reason: str) -> None:
-        """The ringing agent did not answer (timeout, decline, gone): try the next one."""
-        agent_id = self.acd.ring_ended(rt.id)
-        if agent_id is None:
-            return
-        rt.ringing_agent = None
-        session = self.agents.get(agent_id)
-        if session is not None:
-            session.presence.missed_ring(self.clock.now())
-        await self.push_agent(agent_id, "call.ring_cancelled", {"call_id": rt.id, "reason": reason})
-        waiting = self.acd.get(rt.id)
-        rt.call.unring()
-        if waiting is not None and waiting.only_agent is not None:
-            # A blind transfer to one agent went unanswered: back to the queue, if any.
-            self.acd.remove(rt.id)
-            if rt.call.queue_id is None:
-                await self.end_call(rt, "no_answer", "system")
-                return
-            await self.enqueue(rt, rt.call.queue_id)
-            return
-        await self.push_caller(rt.caller_sid, "call.updated", self.caller_view(rt))
-
-    async def enqueue(self, rt: CallRuntime, queue_id: str) -> bool:
-        """Put a call (back) into a queue, with ``queue.entered``; False if it is gone."""
-        async with self.db.read() as conn:
-            queue = await store.get_row(conn, "queues", rt.call.tenant_id, queue_id)
-        if queue is None:
-            await self.end_call(rt, "no_route", "system")
-            return False
-        policy = queue_policy(queue)
-        now = self.clock.now()
-        rt.call.enqueue(queue_id, now)
-        rt.wrap_up_s, rt.ring_timeout_s = policy.wrap_up_s, policy.ring_timeout_s
-        waiting = self.acd.enqueue(rt.id, policy, now)
-        async with self.db.transaction() as tx:
-            await self.save_call_txn(tx, rt.call)
-            await self.outbox.emit_txn(
-                tx,
-                rt.call.tenant_id,
-                "queue.entered",
-                {
-                    "call_id": rt.id,
-                    "queue_id": policy.id,
-                    "queue_name": policy.name,
-                    "position": self.acd.position(rt.id) or 1,
-                    "entered_at": rfc3339(waiting.entered_at),
-                },
-            )
-        await self.push_caller(rt.caller_sid, "call.updated", self.caller_view(rt))
-        return True
-
-    async def _overflow(self, rt: CallRuntime, policy: QueuePolicy) -> None:
-        logger.info("call %s: max wait in queue %s", rt.id, policy.id)
-        if rt.ringing_agent is not None:
-            await self.push_agent(
-                rt.ringing_agent, "call.ring_cancelled", {"call_id": rt.id, "reason": "cancelled"}
-            )
-            rt.ringing_agent = None
-            if rt.call.state is CallState.RINGING:
-                rt.call.unring()
-        self.acd.remove(rt.id)
-        if policy.overflow_queue_id is not None:
-            await self.enqueue(rt, policy.overflow_queue_id)
-        else:
-            await self.end_call(rt, policy.overflow_cause or DEFAULT_OVERFLOW_CAUSE, "system")
+    def refuse_if_closed(self) -> None:
+        """No new call once shutdown has begun: it would outlive the media engine."""
+        if self.closed:
+            raise TelephonyError("invalid_state", "the server is shutting down")
 
     # -- media ---------------------------------------------------------------------------
-
-    async def open_leg(self, rt: CallRuntime, party: str, sdp: str) -> str:
-        """Answer a party's offer on a new leg; trickled candidates that came early follow."""
-        leg_id = rt.leg_id(party)
-        self._legs[leg_id] = (rt.id, party)
-        self._candidates.setdefault(leg_id, [])
-        try:
-            answer = await self.media.open_leg(leg_id, sdp)
-        except InvalidSdpError as exc:
-            self._legs.pop(leg_id, None)
-            self._candidates.pop(leg_id, None)
-            raise TelephonyError("invalid_sdp", str(exc), "sdp") from exc
-        except MediaError as exc:
-            self._legs.pop(leg_id, None)
-            self._candidates.pop(leg_id, None)
-            raise TelephonyError("invalid_state", str(exc)) from exc
-        rt.legs[party] = leg_id
-        for candidate, mid, index in self._candidates.pop(leg_id, []):
-            await self._add_candidate(leg_id, candidate, mid, index)
-        return answer
-
-    async def close_leg(self, rt: CallRuntime, party: str) -> None:
-        leg_id = rt.legs.pop(party, None) or rt.leg_id(party)
-        self._legs.pop(leg_id, None)
-        self._candidates.pop(leg_id, None)
-        await self.media.close_leg(leg_id)
 
     async def add_candidate(
         self, rt: CallRuntime, party: str, candidate: str | None, mid: str | None, index: int | None
     ) -> None:
-        leg_id = rt.leg_id(party)
-        if leg_id in self._candidates:  # the offer is still being answered
-            self._candidates[leg_id].append((candidate, mid, index))
-        elif party in rt.legs:
-            await self._add_candidate(leg_id, candidate, mid, index)
-        else:
-            raise TelephonyError("invalid_state", "send the offer before its candidates")
-
-    async def _add_candidate(
-        self, leg_id: str, candidate: str | None, mid: str | None, index: int | None
-    ) -> None:
-        try:
-            await self.media.add_remote_candidate(leg_id, candidate, mid, index)
-        except InvalidSdpError as exc:
-            raise TelephonyError("invalid_sdp", str(exc), "candidate") from exc
+        await self.call_media.add_candidate(rt, party, candidate, mid, index)
 
     async def new_offer(self, rt: CallRuntime, party: str, sdp: str) -> dict[str, Any]:
         """A party re-offers (reconnect, network change): same leg, or a new one if it died."""
         if party in rt.legs:
-            try:
-                return {"sdp": await self.media.renegotiate(rt.legs[party], sdp)}
-            except InvalidSdpError as exc:
-                raise TelephonyError("invalid_sdp", str(exc), "sdp") from exc
-        answer = await self.open_leg(rt, party, sdp)
+            return {"sdp": await self.call_media.renegotiate(rt, party, sdp)}
+        answer = await self.call_media.open(rt, party, sdp)
         async with self.lock:
             self.timers.cancel(f"media:{rt.leg_id(party)}")
             if rt.call.ended:
-                await self.close_leg(rt, party)
+                await self.call_media.close(rt, party)
                 raise TelephonyError("invalid_state", "the call has ended")
-            await self.apply_media(rt)
+            await self.call_media.wire(rt)
         return {"sdp": answer}
 
     def on_leg_state(self, leg_id: str, state: LegState) -> None:
         """MediaEngine callback: a leg we did not close failed or closed."""
-        if state not in (LegState.FAILED, LegState.CLOSED) or self._closed:
+        if state not in (LegState.FAILED, LegState.CLOSED) or self.closed:
             return
-        owner = self._legs.pop(leg_id, None)
+        owner = self.call_media.release(leg_id)
         if owner is None:
             return
         self.spawn(self._leg_lost(owner[0], owner[1], state))
@@ -633,7 +492,7 @@ class CallCenter:
             logger.info("call %s: x %s media %s", call_id, party, state.value)
             if party == "caller":
                 cause = "media_failed" if state is LegState.FAILED else "normal_clearing"
-                await self.caller_leaves(rt, cause)
+                await ending.caller_leaves(self, rt, cause)
                 return
             # An agent's media may come back with a new offer (page reload, network change).
             self.timers.set(
@@ -646,296 +505,10 @@ class CallCenter:
         async with self.lock:
             rt = self.calls.get(call_id)
             if rt is not None and party not in rt.legs and party in rt.participants:
-                await self.agent_leaves(rt, party, "media_failed")
-
-    async def apply_media(self, rt: CallRuntime) -> None:
-        """Wire the legs for the call's current shape (talk, consult, conference, waiting)."""
-        caller = rt.legs.get("caller")
-        primary = rt.legs.get(rt.call.agent_id or "")
-        consult = rt.legs.get(rt.consult.agent_id) if rt.consult else None
-        try:
-            if rt.conference and caller:
-                agents = [rt.legs.get(a) for a in sorted(rt.participants)]
-                legs = [leg for leg in (caller, *agents) if leg]
-                if len(legs) >= 2:
-                    await self.media.conference(legs)
-            elif rt.consult is not None and primary and consult:
-                await self.media.bridge(primary, consult)
-            elif caller and primary and rt.call.state is CallState.CONNECTED:
-                await self.media.bridge(caller, primary)
-            if caller:
-                self.media.hold(caller, rt.call.held or rt.wait_on_hold)
-            for agent_id, leg in rt.legs.items():
-                if agent_id != "caller":
-                    self.media.mute(leg, agent_id in rt.muted)
-        except MediaError:
-            logger.exception("call %s: x media wiring failed", rt.id)
-
-    # -- ending --------------------------------------------------------------------------
-
-    async def caller_leaves(self, rt: CallRuntime, cause: str) -> None:
-        """The caller (inbound) or callee (outbound web phone) hung up or vanished."""
-        if rt.call.direction == "outbound" and not rt.answered_by_callee:
-            await self.end_call(rt, "declined" if cause == "declined" else cause, "caller")
-            return
-        await self.end_call(rt, cause, "caller")
-
-    async def agent_leaves(self, rt: CallRuntime, agent_id: str, cause: str) -> None:
-        """An agent hangs up (or is gone): the call ends, unless another agent stays on it."""
-        if rt.consult is not None and agent_id in (rt.consult.agent_id, rt.consult.by_agent_id):
-            if agent_id == rt.consult.agent_id or rt.consult.state == "connected":
-                from .control import drop_consult_party  # circular at import time
-
-                await drop_consult_party(self, rt, agent_id, cause)
-                return
-        if rt.conference and len(rt.participants) > 1:
-            from .control import leave_conference
-
-            await leave_conference(self, rt, agent_id, cause)
-            return
-        await self.end_call(rt, cause, "agent")
-
-    async def end_call(self, rt: CallRuntime, cause: str, side: str) -> None:
-        """End the call for everyone: CDR, events, pushes, media, recording (under the lock)."""
-        call = rt.call
-        if call.ended:
-            return
-        now = self.clock.now()
-        abandoned = call.direction == "inbound" and call.answered_at is None and side == "caller"
-        waited = now - (call.queued_at or call.created_at)
-        if rt.ringing_agent is not None:
-            await self.push_agent(
-                rt.ringing_agent,
-                "call.ring_cancelled",
-                {"call_id": rt.id, "reason": "caller_hangup" if side == "caller" else "cancelled"},
-            )
-        if rt.consult is not None and rt.consult.state == "ringing":
-            await self.push_agent(
-                rt.consult.agent_id,
-                "call.ring_cancelled",
-                {"call_id": rt.id, "reason": "cancelled"},
-            )
-        self.acd.remove(rt.id)
-        call.end(cause if not abandoned else "abandoned", side, now)
-        changes: list[tuple[AgentSession, StatusChange | None]] = []
-        for agent_id in sorted(rt.participants):
-            session = self.agents.get(agent_id)
-            if session is not None:
-                session.calls.discard(rt.id)
-                if not session.calls:
-                    changes.append((session, session.presence.end_call(now, rt.wrap_up_s)))
-        async with self.db.transaction() as tx:
-            await self.save_call_txn(tx, call)
-            if abandoned and call.queue_id is not None:
-                await self.outbox.emit_txn(
-                    tx,
-                    call.tenant_id,
-                    "queue.abandoned",
-                    {
-                        "call_id": call.id,
-                        "queue_id": call.queue_id,
-                        "waited_seconds": round(max(0.0, waited), 3),
-                        "abandoned_at": rfc3339(now),
-                    },
-                )
-            await self.outbox.emit_txn(tx, call.tenant_id, "call.ended", call.cdr())
-            for session, change in changes:
-                if change is not None:
-                    await self.emit_status_txn(tx, session.tenant_id, change)
-        logger.info("call %s: ended (%s, %s)", call.id, call.hangup_cause, side)
-        ended = {"call_id": call.id, "cause": call.hangup_cause, "side": side}
-        for agent_id in sorted(rt.participants):
-            await self.push_agent(agent_id, "call.ended", ended)
-        await self.push_caller(rt.caller_sid, "call.ended", ended)
-        caller = self.callers.get(rt.caller_sid or "")
-        if caller is not None and caller.call_id == rt.id:
-            caller.call_id = None
-        del self.calls[rt.id]
-        self.timers.cancel(f"ring:{rt.id}")
-        for party in list(rt.legs):
-            self.timers.cancel(f"media:{rt.leg_id(party)}")
-            await self.close_leg(rt, party)
-        if call.recording_id is not None:
-            self.spawn(self._finish_recording(call.tenant_id, call.id, call.recording_id))
-        for session, change in changes:
-            await self.presence_changed(session, change)
-        await self.route()
-
-    async def start_recording(self, rt: CallRuntime, tx: Tx) -> None:
-        """At the first answer, when the tenant records calls (inside the answer's txn)."""
-        if not rt.record or rt.call.recording_id is not None or "caller" not in rt.legs:
-            return
-        try:
-            self.media.start_recording(rt.id, rt.legs["caller"])
-        except MediaError:
-            logger.exception("call %s: x cannot record", rt.id)
-            return
-        now = self.clock.now()
-        rt.call.recording_id = new_id("rec", now)
-        await store.insert_recording_txn(
-            tx,
-            {
-                "id": rt.call.recording_id,
-                "tenant_id": rt.call.tenant_id,
-                "call_id": rt.id,
-                "file_name": f"{rt.id}.wav",
-                "status": "recording",
-                "channels": 2,
-                "created_at": now,
-            },
-        )
-
-    async def _finish_recording(self, tenant_id: str, call_id: str, recording_id: str) -> None:
-        try:
-            recording = await self.media.stop_recording(call_id)
-        except MediaError:
-            logger.exception("call %s: x recording lost", call_id)
-            async with self.db.transaction() as tx:
-                await store.update_recording_txn(tx, recording_id, {"status": "failed"})
-            return
-        url, expires = self.urls.sign(recording_id)
-        async with self.db.transaction() as tx:
-            await store.update_recording_txn(
-                tx,
-                recording_id,
-                {
-                    "status": "ready",
-                    "duration_s": recording.duration_s,
-                    "ready_at": self.clock.now(),
-                },
-            )
-            await self.outbox.emit_txn(
-                tx,
-                tenant_id,
-                "call.recorded",
-                {
-                    "call_id": call_id,
-                    "recording_id": recording_id,
-                    "url": url,
-                    "expires_at": rfc3339(expires),
-                    "duration_seconds": round(recording.duration_s, 3),
-                    "channels": recording.channels,
-                    "format": "audio/wav",
-                },
-            )
-        logger.info(
-            "call %s: recording %s ready (%.1f s)", call_id, recording_id, recording.duration_s
-        )
-
-    # -- views ---------------------------------------------------------------------------
-
-    def agent_view(self, rt: CallRuntime, agent_id: str) -> dict[str, Any]:
-        consult = rt.consult
-        role = "consult" if consult and consult.agent_id == agent_id else "primary"
-        return {
-            "call_id": rt.id,
-            "state": rt.call.state.value,
-            "direction": rt.call.direction,
-            "from": rt.call.from_number,
-            "to": rt.call.to_number,
-            "queue_id": rt.call.queue_id,
-            "held": rt.call.held,
-            "muted": agent_id in rt.muted,
-            "role": role,
-            "consult": {"agent_id": consult.agent_id, "state": consult.state} if consult else None,
-            "conference": rt.conference,
-        }
-
-    def caller_view(self, rt: CallRuntime) -> dict[str, Any]:
-        return {
-            "call_id": rt.id,
-            "state": rt.call.state.value,
-            "held": rt.call.held or rt.wait_on_hold,
-            "position": self.acd.position(rt.id) if rt.call.state is CallState.QUEUED else None,
-        }
-
-    def ringing_view(self, rt: CallRuntime, kind: str, from_agent: str | None) -> dict[str, Any]:
-        waiting = self.acd.get(rt.id)
-        return {
-            "call_id": rt.id,
-            "kind": kind,
-            "direction": rt.call.direction,
-            "from": rt.call.from_number,
-            "to": rt.call.to_number,
-            "queue_id": rt.call.queue_id,
-            "queue_name": waiting.policy.name if waiting else None,
-            "from_agent_id": from_agent,
-            "ring_timeout_s": rt.ring_timeout_s,
-            "created_at": rfc3339(rt.call.created_at),
-        }
-
-    async def push_updates(self, rt: CallRuntime) -> None:
-        for agent_id in sorted(rt.participants):
-            await self.push_agent(agent_id, "call.updated", self.agent_view(rt, agent_id))
-        await self.push_caller(rt.caller_sid, "call.updated", self.caller_view(rt))
+                await ending.agent_leaves(self, rt, party, "media_failed")
 
 
-def queue_policy(row: Any) -> QueuePolicy:
-    return QueuePolicy(
-        id=row["id"],
-        name=row["name"],
-        ring_timeout_s=row["ring_timeout_s"],
-        max_wait_s=row["max_wait_s"],
-        overflow_queue_id=row["overflow_queue_id"],
-        overflow_cause=row["overflow_cause"],
-        wrap_up_s=row["wrap_up_s"],
-    )
-
-
-def created_event(call: Call) -> dict[str, Any]:
-    return {
-        "call_id": call.id,
-        "direction": call.direction,
-        "from": call.from_number,
-        "to": call.to_number,
-        "queue_id": call.queue_id,
-        "agent_id": call.agent_id,
-        "created_at": rfc3339(call.created_at),
-    }
-
-
-def _call_columns(call: Call) -> dict[str, Any]:
-    cdr = call.cdr() if call.ended else None
-    return {
-        "direction": call.direction,
-        "from_number": call.from_number,
-        "to_number": call.to_number,
-        "queue_id": call.queue_id,
-        "agent_id": call.agent_id,
-        "state": call.state.value,
-        "created_at": call.created_at,
-        "queued_at": call.queued_at,
-        "answered_at": call.answered_at,
-        "ended_at": call.ended_at,
-        "wait_s": cdr["wait_seconds"] if cdr else None,
-        "talk_s": cdr["talk_seconds"] if cdr else None,
-        "hold_s": cdr["hold_seconds"] if cdr else None,
-        "hangup_cause": call.hangup_cause,
-        "hangup_side": call.hangup_side,
-        "transfers": json.dumps([t.as_event() for t in call.transfers]),
-        "recording_id": call.recording_id,
-    }
-
-
-def call_view(row: Any) -> dict[str, Any]:
-    """A stored call (the CDR once ended), as the REST API shows it."""
-    return {
-        "id": row["id"],
-        "direction": row["direction"],
-        "from": row["from_number"],
-        "to": row["to_number"],
-        "queue_id": row["queue_id"],
-        "agent_id": row["agent_id"],
-        "state": row["state"],
-        "created_at": rfc3339(row["created_at"]),
-        "queued_at": rfc3339(row["queued_at"]) if row["queued_at"] is not None else None,
-        "answered_at": rfc3339(row["answered_at"]) if row["answered_at"] is not None else None,
-        "ended_at": rfc3339(row["ended_at"]) if row["ended_at"] is not None else None,
-        "wait_seconds": row["wait_s"],
-        "talk_seconds": row["talk_s"],
-        "hold_seconds": row["hold_s"],
-        "hangup_cause": row["hangup_cause"],
-        "hangup_side": row["hangup_side"],
-        "transfers": json.loads(row["transfers"]),
-        "recording_id": row["recording_id"],
-    }
+def _refresh(session: AgentSession, row: Any) -> None:
+    """Name, extension and queues as the ``agents`` row has them now."""
+    session.name, session.extension = row["name"], row["extension"]
+    session.queue_ids = frozenset(json.loads(row["queue_ids"]))

@@ -17,8 +17,12 @@ class Timers:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closed = False
 
     def set(self, key: str, at: float, callback: Callable[[], Awaitable[None]]) -> None:
+        """Arm (or re-arm) ``key``; a no-op once closed, so a shutdown leaves no timer behind."""
+        if self._closed:
+            return
         self.cancel(key)
         self._tasks[key] = asyncio.get_running_loop().create_task(self._run(key, at, callback))
 
@@ -40,6 +44,7 @@ class Timers:
             logger.exception("timer %s: x callback failed", key)
 
     async def close(self) -> None:
+        self._closed = True
         tasks = list(self._tasks.values())
         self._tasks.clear()
         for task in tasks:

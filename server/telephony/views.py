@@ -1,0 +1,208 @@
+"""What others see of a call: softphone and web phone snapshots, catalog event ``data``, the
+``calls`` row and the REST view of it. Pure functions of the call's state.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.events.outbox import rfc3339
+
+from .acd import QueuePolicy, WaitingCall
+from .call import Call
+from .presence import StatusChange
+from .runtime import CallRuntime
+
+# -- pushes to softphones and web phones -------------------------------------------------------
+
+
+def agent_view(rt: CallRuntime, agent_id: str) -> dict[str, Any]:
+    """The call as one agent's softphone shows it (``call.updated``, ``session.ready``)."""
+    consult = rt.consult
+    role = "consult" if consult and consult.agent_id == agent_id else "primary"
+    return {
+        "call_id": rt.id,
+        "state": rt.call.state.value,
+        "direction": rt.call.direction,
+        "from": rt.call.from_number,
+        "to": rt.call.to_number,
+        "queue_id": rt.call.queue_id,
+        "held": rt.call.held,
+        "muted": agent_id in rt.muted,
+        "role": role,
+        "consult": {"agent_id": consult.agent_id, "state": consult.state} if consult else None,
+        "conference": rt.conference,
+    }
+
+
+def caller_view(rt: CallRuntime, position: int | None) -> dict[str, Any]:
+    """The call as the web phone shows it; ``position`` in the queue while it waits."""
+    return {
+        "call_id": rt.id,
+        "state": rt.call.state.value,
+        "held": rt.call.held or rt.wait_on_hold,
+        "position": position,
+    }
+
+
+def ringing_view(
+    rt: CallRuntime, kind: str, from_agent: str | None, queue_name: str | None
+) -> dict[str, Any]:
+    """``call.ringing`` to an agent: ``kind`` is inbound, transfer or consult."""
+    return {
+        "call_id": rt.id,
+        "kind": kind,
+        "direction": rt.call.direction,
+        "from": rt.call.from_number,
+        "to": rt.call.to_number,
+        "queue_id": rt.call.queue_id,
+        "queue_name": queue_name,
+        "from_agent_id": from_agent,
+        "ring_timeout_s": rt.ring_timeout_s,
+        "created_at": rfc3339(rt.call.created_at),
+    }
+
+
+def ended_push(call: Call, side: str) -> dict[str, Any]:
+    """``call.ended`` as pushed to the parties (the catalog event is the CDR)."""
+    return {"call_id": call.id, "cause": call.hangup_cause, "side": side}
+
+
+# -- catalog event data (docs/events.md) ------------------------------------------------------
+
+
+def created_event(call: Call) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "direction": call.direction,
+        "from": call.from_number,
+        "to": call.to_number,
+        "queue_id": call.queue_id,
+        "agent_id": call.agent_id,
+        "created_at": rfc3339(call.created_at),
+    }
+
+
+def queue_entered_event(
+    call_id: str, policy: QueuePolicy, waiting: WaitingCall, position: int
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "queue_id": policy.id,
+        "queue_name": policy.name,
+        "position": position,
+        "entered_at": rfc3339(waiting.entered_at),
+    }
+
+
+def abandoned_event(call_id: str, queue_id: str, waited_s: float, now: float) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "queue_id": queue_id,
+        "waited_seconds": round(max(0.0, waited_s), 3),
+        "abandoned_at": rfc3339(now),
+    }
+
+
+def answered_event(call: Call, wait_s: float, now: float) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "agent_id": call.agent_id,
+        "queue_id": call.queue_id,
+        "answered_at": rfc3339(now),
+        "wait_seconds": round(wait_s, 3),
+    }
+
+
+def transferred_event(call: Call) -> dict[str, Any]:
+    """``call.transferred`` for the call's latest transfer."""
+    return {"call_id": call.id, "transfer": call.transfers[-1].as_event()}
+
+
+def recorded_event(
+    call_id: str,
+    recording_id: str,
+    url: str,
+    expires_at: float,
+    duration_s: float,
+    channels: int,
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "recording_id": recording_id,
+        "url": url,
+        "expires_at": rfc3339(expires_at),
+        "duration_seconds": round(duration_s, 3),
+        "channels": channels,
+        "format": "audio/wav",
+    }
+
+
+def status_changed_event(change: StatusChange) -> dict[str, Any]:
+    return {
+        "agent_id": change.agent_id,
+        "previous_status": change.previous.value,
+        "status": change.status.value,
+        "reason": change.reason,
+        "changed_at": rfc3339(change.at),
+    }
+
+
+def paused_event(change: StatusChange, reason: str) -> dict[str, Any]:
+    return {"agent_id": change.agent_id, "reason": reason, "paused_at": rfc3339(change.at)}
+
+
+# -- the calls table and the REST API ----------------------------------------------------------
+
+
+def call_columns(call: Call) -> dict[str, Any]:
+    """The ``calls`` row for this call, less its keys (CDR figures once it has ended)."""
+    cdr = call.cdr() if call.ended else None
+    return {
+        "direction": call.direction,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "queue_id": call.queue_id,
+        "agent_id": call.agent_id,
+        "state": call.state.value,
+        "created_at": call.created_at,
+        "queued_at": call.queued_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "wait_s": cdr["wait_seconds"] if cdr else None,
+        "talk_s": cdr["talk_seconds"] if cdr else None,
+        "hold_s": cdr["hold_seconds"] if cdr else None,
+        "hangup_cause": call.hangup_cause,
+        "hangup_side": call.hangup_side,
+        "transfers": json.dumps([t.as_event() for t in call.transfers]),
+        "recording_id": call.recording_id,
+    }
+
+
+def _time(value: float | None) -> str | None:
+    return rfc3339(value) if value is not None else None
+
+
+def call_view(row: Any) -> dict[str, Any]:
+    """A stored call (the CDR once ended), as the REST API shows it."""
+    return {
+        "id": row["id"],
+        "direction": row["direction"],
+        "from": row["from_number"],
+        "to": row["to_number"],
+        "queue_id": row["queue_id"],
+        "agent_id": row["agent_id"],
+        "state": row["state"],
+        "created_at": rfc3339(row["created_at"]),
+        "queued_at": _time(row["queued_at"]),
+        "answered_at": _time(row["answered_at"]),
+        "ended_at": _time(row["ended_at"]),
+        "wait_seconds": row["wait_s"],
+        "talk_seconds": row["talk_s"],
+        "hold_seconds": row["hold_s"],
+        "hangup_cause": row["hangup_cause"],
+        "hangup_side": row["hangup_side"],
+        "transfers": json.loads(row["transfers"]),
+        "recording_id": row["recording_id"],
+    }
