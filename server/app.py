@@ -186,6 +186,8 @@ def create_app(
         # (engine.io runs our disconnect handler inside the push). Here the parties are still
         # told, and every CDR and call.recorded is committed before the media engine closes.
         await calls.close()
+        # Then close the sockets, so that aiohttp has none left to wait for.
+        await signaling.disconnect_all()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(end_calls)

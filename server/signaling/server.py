@@ -150,11 +150,16 @@ class SignalingServer:
         await asyncio.sleep(0)
         await self.to_agent(sid, event, data)
 
+    # engine.io may run a disconnect handler *inside* an emit to a socket it has just found
+    # dead. Emits happen while the call center holds its lock, so the handlers only do their
+    # own bookkeeping here and tell the center from a separate task, which then waits for the
+    # lock like any other caller instead of deadlocking on it.
+
     async def _agent_disconnect(self, sid: str, reason: object = None) -> None:
         identity = self._agents.pop(sid, None)
         if identity is not None:
             logger.info("agent %s: softphone %s disconnected", identity.agent_id, sid)
-            await self.center.agent_disconnected(identity.agent_id, sid)
+            self._spawn(self.center.agent_disconnected(identity.agent_id, sid))
 
     async def _agent_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         identity = self._agents.get(sid)
@@ -227,7 +232,7 @@ class SignalingServer:
         entry = self._callers.pop(sid, None)
         if entry is not None:
             self._addresses.disconnect(entry[0])
-            await self.center.caller_disconnected(sid)
+            self._spawn(self.center.caller_disconnected(sid))
 
     async def _caller_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         entry = self._callers.get(sid)
@@ -305,6 +310,14 @@ class SignalingServer:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def disconnect_all(self) -> None:
+        """Close every client connection (shutdown, once the calls have ended)."""
+        for sid in list(self._agents):
+            await self.sio.disconnect(sid, namespace=AGENT)
+        for sid in list(self._callers):
+            await self.sio.disconnect(sid, namespace=CALLER)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
         for task in list(self._tasks):

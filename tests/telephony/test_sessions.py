@@ -81,3 +81,19 @@ async def test_ringing_agent_that_drops_is_skipped(center: Center) -> None:
     await first.sio.disconnect()
     await second.wait_for("call.ringing")
     await caller.ok("call.hangup", {"call_id": call_id})
+
+
+async def test_disconnect_inside_a_push_under_the_center_lock_does_not_deadlock(
+    center: Center,
+) -> None:
+    """engine.io may run the disconnect handler inside an emit made under the center's lock."""
+    from server.app import SIGNALING
+
+    signaling = center.client.app[SIGNALING]
+    _agent, agent_id = await center.agent("ann")
+    (sid,) = [s for s, who in signaling._agents.items() if who.agent_id == agent_id]
+    calls = center.services.calls
+    async with calls.lock:  # as during a push: the handler must not wait for this lock
+        await asyncio.wait_for(signaling._agent_disconnect(sid), timeout=1.0)
+        assert calls.presence_of(agent_id)["connected"] is True  # not handled yet: no lock
+    await center.until(lambda: not calls.presence_of(agent_id)["connected"])
