@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import av
 import numpy as np
@@ -212,3 +212,14 @@ async def connect_leg(engine: MediaEngine, leg_id: str, peer: LoopbackPeer) -> N
     answer = await engine.open_leg(leg_id, await peer.offer())
     await peer.accept(answer)
     await peer.wait_connected()
+
+
+async def caller_and_two_agents(
+    engine: MediaEngine, peers: Callable[[str, float], LoopbackPeer]
+) -> tuple[LoopbackPeer, LoopbackPeer, LoopbackPeer]:
+    """Legs "caller" (440 Hz), "a" (1000 Hz) and "b" (1500 Hz), connected; caller bridged to a."""
+    caller, agent_a, agent_b = peers("caller", 440.0), peers("a", 1000.0), peers("b", 1500.0)
+    for leg_id, peer in (("caller", caller), ("a", agent_a), ("b", agent_b)):
+        await connect_leg(engine, leg_id, peer)
+    await engine.bridge("caller", "a")
+    return caller, agent_a, agent_b

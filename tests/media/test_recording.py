@@ -11,7 +11,7 @@ from server.media import MediaEngine
 
 from .audio import band_ratio
 from .conftest import PeerFactory
-from .peers import connect_leg
+from .peers import caller_and_two_agents, connect_leg
 
 
 def _read_stereo(path: object) -> tuple[np.ndarray, int]:
@@ -47,10 +47,7 @@ async def test_recording_follows_transfer_and_is_closed_on_shutdown(
     engine: MediaEngine, peers: PeerFactory
 ) -> None:
     """The right channel is what the caller hears: agent A, then agent B."""
-    caller, agent_a, agent_b = peers("caller", 440.0), peers("a", 1000.0), peers("b", 1500.0)
-    for leg_id, peer in (("caller", caller), ("a", agent_a), ("b", agent_b)):
-        await connect_leg(engine, leg_id, peer)
-    await engine.bridge("caller", "a")
+    caller, agent_a, agent_b = await caller_and_two_agents(engine, peers)
     engine.start_recording("call-2", "caller")
     await asyncio.sleep(1.0)
     await engine.bridge("caller", "b")

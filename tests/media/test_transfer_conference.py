@@ -8,17 +8,14 @@ from server.media import MediaEngine
 
 from .audio import band_ratio, rms
 from .conftest import PeerFactory
-from .peers import connect_leg
+from .peers import caller_and_two_agents, connect_leg
 
 
 async def test_blind_transfer_moves_audio_to_new_agent(
     engine: MediaEngine, peers: PeerFactory
 ) -> None:
     """Re-bridging the caller to agent B: B and the caller hear each other, A nothing."""
-    caller, agent_a, agent_b = peers("caller", 440.0), peers("a", 1000.0), peers("b", 1500.0)
-    for leg_id, peer in (("caller", caller), ("a", agent_a), ("b", agent_b)):
-        await connect_leg(engine, leg_id, peer)
-    await engine.bridge("caller", "a")
+    caller, agent_a, agent_b = await caller_and_two_agents(engine, peers)
     await asyncio.sleep(0.5)
     assert band_ratio(caller.heard(0.3), 1000) > 0.8
 
@@ -33,10 +30,7 @@ async def test_attended_transfer_consult_then_complete(
     engine: MediaEngine, peers: PeerFactory
 ) -> None:
     """Consult: caller on hold while A talks to B; complete: caller with B."""
-    caller, agent_a, agent_b = peers("caller", 440.0), peers("a", 1000.0), peers("b", 1500.0)
-    for leg_id, peer in (("caller", caller), ("a", agent_a), ("b", agent_b)):
-        await connect_leg(engine, leg_id, peer)
-    await engine.bridge("caller", "a")
+    caller, agent_a, agent_b = await caller_and_two_agents(engine, peers)
 
     engine.hold("caller", True)  # consult
     await engine.bridge("a", "b")
@@ -59,10 +53,7 @@ async def test_attended_transfer_consult_then_complete(
 async def test_attended_transfer_cancel_returns_to_first_agent(
     engine: MediaEngine, peers: PeerFactory
 ) -> None:
-    caller, agent_a, agent_b = peers("caller", 440.0), peers("a", 1000.0), peers("b", 1500.0)
-    for leg_id, peer in (("caller", caller), ("a", agent_a), ("b", agent_b)):
-        await connect_leg(engine, leg_id, peer)
-    await engine.bridge("caller", "a")
+    caller, agent_a, agent_b = await caller_and_two_agents(engine, peers)
     engine.hold("caller", True)
     await engine.bridge("a", "b")
     await asyncio.sleep(0.3)
