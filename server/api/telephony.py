@@ -12,7 +12,7 @@ from aiohttp import web
 from server.errors import ApiError, invalid, not_found, read_json_object
 from server.events.outbox import rfc3339
 from server.store import telephony as store
-from server.telephony.service import call_view
+from server.telephony.views import call_view
 
 from .context import services, tenant_id
 

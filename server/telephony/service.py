@@ -44,7 +44,6 @@ from .recordings import CallRecordings, RecordingUrls
 from .routing import route
 from .runtime import AgentSession, CallerSession, CallRuntime, Notifier
 from .timers import Timers
-from .views import call_view as call_view  # re-exported: server.api.telephony renders CDRs
 
 logger = logging.getLogger(__name__)
 
