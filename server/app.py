@@ -12,6 +12,7 @@ from server import pages
 from server.api import events as events_api
 from server.api import jwks as jwks_api
 from server.api import keys as keys_api
+from server.api import recordings as recordings_api
 from server.api import telephony as telephony_api
 from server.api import webhooks as webhooks_api
 from server.api.auth import auth_middleware
@@ -20,16 +21,19 @@ from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
 from server.dashboard import routes as dashboard
 from server.errors import Handler, error_middleware
+from server.events.log import EventLog
 from server.events.outbox import Outbox
 from server.identity import IdentityService
 from server.media import LegState, MediaConfig, MediaEngine
 from server.media import self_test as media_self_test
 from server.settings import Settings
 from server.signaling import SignalingServer
+from server.store.calls import SqlCallStore
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
-from server.telephony.recordings import RecordingUrls, recording_routes
-from server.telephony.service import CallCenter
+from server.telephony.history import CallHistory
+from server.telephony.recordings import CallRecordings, RecordingUrls
+from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
 from server.webhooks.directory import EndpointDirectory
 from server.webhooks.engine import DeliveryEngine
@@ -101,7 +105,7 @@ def create_app(
         setup_timeout_s=settings.media_setup_timeout_s,
     )
     recordings_dir = settings.data_dir / "recordings"
-    calls: CallCenter | None = None
+    calls: Switchboard | None = None
 
     def on_leg_state(leg_id: str, state: LegState) -> None:
         if calls is not None:
@@ -116,18 +120,24 @@ def create_app(
         ttl_s=settings.recording_url_ttl_s,
         clock=clock,
     )
-    calls = CallCenter(
-        db=db,
-        outbox=outbox,
-        clock=clock,
+    calls = Switchboard(
+        store=SqlCallStore(db=db, outbox=outbox),
         media=media,
-        urls=recording_urls,
+        clock=clock,
+        recordings=CallRecordings(
+            db=db, outbox=outbox, clock=clock, media=media, urls=recording_urls
+        ),
         agent_grace_s=settings.agent_grace_s,
         outbound_ring_timeout_s=settings.outbound_ring_timeout_s,
     )
-    telephony = TelephonyAdmin(db=db, clock=clock, on_agent_changed=calls.agent_changed)
+    telephony = TelephonyAdmin(
+        db=db,
+        clock=clock,
+        on_agent_changed=calls.agent_changed,
+        on_config_changed=calls.config_changed,
+    )
     signaling = SignalingServer(
-        center=calls,
+        switchboard=calls,
         tokens=tokens,
         max_message_bytes=settings.signaling_max_message_bytes,
         caller_rate_per_s=settings.caller_rate_per_s,
@@ -149,7 +159,8 @@ def create_app(
         telephony=telephony,
         calls=calls,
         media=media,
-        recording_urls=recording_urls,
+        history=CallHistory(db=db, urls=recording_urls, recordings_dir=recordings_dir),
+        events=EventLog(db=db),
     )
     app[SIGNALING] = signaling
     app[OUTBOX] = outbox
@@ -160,7 +171,7 @@ def create_app(
         jwks_api.routes,
         dashboard.routes,
         telephony_api.routes,
-        recording_routes(urls=recording_urls, db=db, directory=recordings_dir),
+        recordings_api.routes,
         pages.routes,
     ):
         app.router.add_routes(table)

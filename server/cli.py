@@ -16,7 +16,7 @@ from aiohttp import web
 from server.app import create_app
 from server.clock import SystemClock
 from server.crypto import SecretBox
-from server.errors import ApiError
+from server.failures import Failure
 from server.identity import IdentityService
 from server.settings import ConfigError, Settings, load_settings
 from server.store.db import Database
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "keys":
             kid = asyncio.run(_with_db(settings, lambda db: _tokens(settings, db).rotate()))
             print(json.dumps({"kid": kid}))
-    except ApiError as exc:
+    except Failure as exc:
         print(f"sivo: {exc.message}", file=sys.stderr)
         return 1
     return 0

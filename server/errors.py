@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from server.failures import Failure, Gone, Invalid, NotFound
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,6 +42,19 @@ def invalid(field: str, message: str, code: str = "invalid") -> ApiError:
     return ApiError(422, code, message, field)
 
 
+def from_failure(failure: Failure) -> ApiError:
+    """A service's refusal as the API renders it (a refusal of state is a 409)."""
+    if isinstance(failure, Invalid):
+        status = 422
+    elif isinstance(failure, NotFound) or failure.code == "not_found":
+        status = 404
+    elif isinstance(failure, Gone):
+        status = 410
+    else:
+        status = 409  # Conflict, and any other refusal of the current state
+    return ApiError(status, failure.code, failure.message, failure.field)
+
+
 def error_response(err: ApiError) -> web.Response:
     return web.json_response(err.body(), status=err.status)
 
@@ -50,6 +65,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as err:
         return error_response(err)
+    except Failure as failure:
+        return error_response(from_failure(failure))
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise

@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 
 from server.clock import Clock
 from server.crypto import digests_match, hash_password, random_token, token_digest, verify_password
-from server.errors import ApiError, invalid, not_found
-from server.events.outbox import rfc3339
+from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import tenants as store
 from server.store.db import Database
+from server.times import rfc3339
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class IdentityService:
         """A new tenant and its first API key: ``(tenant_id, api_key)``."""
         name = name.strip()
         if not name or len(name) > 200:
-            raise invalid("name", "tenant name must be 1-200 characters")
+            raise Invalid("name", "tenant name must be 1-200 characters")
         now = self._clock.now()
         tenant_id = new_id("tn", now)
         async with self._db.transaction() as tx:
@@ -52,7 +52,7 @@ class IdentityService:
 
     async def create_api_key(self, tenant_id: str, name: str) -> dict[str, Any]:
         if len(name) > 200:
-            raise invalid("name", "name must be at most 200 characters")
+            raise Invalid("name", "name must be at most 200 characters")
         now = self._clock.now()
         key_id = new_id("key", now)[4:]
         key = f"sivo_{key_id}_{random_token(24)}"
@@ -83,7 +83,7 @@ class IdentityService:
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> None:
         async with self._db.transaction() as tx:
             if not await store.revoke_api_key_txn(tx, tenant_id, key_id, self._clock.now()):
-                raise not_found("API key")
+                raise NotFound("API key")
 
     async def tenant_for_api_key(self, key: str) -> str | None:
         parts = key.split("_")
@@ -102,12 +102,12 @@ class IdentityService:
     async def create_admin(self, tenant_id: str, email: str, password: str) -> str:
         email = email.strip().lower()
         if "@" not in email or len(email) > 320:
-            raise invalid("email", "email is not valid")
+            raise Invalid("email", "email is not valid")
         if len(password) < 12:
-            raise invalid("password", "password must be at least 12 characters")
+            raise Invalid("password", "password must be at least 12 characters")
         async with self._db.read() as conn:
             if await store.get_tenant(conn, tenant_id) is None:
-                raise not_found("tenant")
+                raise NotFound("tenant")
         user_id = new_id("usr", self._clock.now())
         try:
             async with self._db.transaction() as tx:
@@ -122,7 +122,7 @@ class IdentityService:
                     },
                 )
         except IntegrityError as exc:
-            raise ApiError(409, "email_taken", "an admin with this email exists", "email") from exc
+            raise Conflict("email_taken", "an admin with this email exists", "email") from exc
         return user_id
 
     async def login(self, email: str, password: str) -> tuple[str, AdminSession] | None:

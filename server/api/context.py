@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from server.clock import Clock
+from server.events.log import EventLog
 from server.identity import IdentityService
 from server.media import MediaEngine
 from server.settings import Settings
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
-from server.telephony.recordings import RecordingUrls
-from server.telephony.service import CallCenter
+from server.telephony.history import CallHistory
+from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.service import WebhookService
@@ -29,9 +30,10 @@ class Services:
     engine: DeliveryEngine
     tokens: TokenService
     telephony: TelephonyAdmin
-    calls: CallCenter
+    calls: Switchboard
     media: MediaEngine
-    recording_urls: RecordingUrls
+    history: CallHistory
+    events: EventLog
 
 
 SERVICES = web.AppKey("services", Services)

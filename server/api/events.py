@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
-from sqlalchemy import select
 
-from server.errors import ApiError, not_found
+from server.errors import ApiError
 from server.events.catalog import schema_document
-from server.events.outbox import rfc3339
-from server.store.tables import events
 
 from .context import services, tenant_id
 
@@ -25,30 +20,8 @@ async def event_schema(request: web.Request) -> web.Response:
 @routes.get("/api/v1/events/{id}")
 async def get_event(request: web.Request) -> web.Response:
     """The full envelope, also for events whose webhook body had to be reduced."""
-    async with services(request).db.read() as conn:
-        row = (
-            (
-                await conn.execute(
-                    select(events).where(
-                        events.c.tenant_id == tenant_id(request),
-                        events.c.id == request.match_info["id"],
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-    if row is None:
-        raise not_found("event")
-    return web.json_response(
-        {
-            "id": row["id"],
-            "type": row["type"],
-            "created_at": rfc3339(row["created_at"]),
-            "tenant_id": row["tenant_id"],
-            "data": json.loads(row["data"]),
-        }
-    )
+    envelope = await services(request).events.envelope(tenant_id(request), request.match_info["id"])
+    return web.json_response(envelope)
 
 
 @routes.get("/healthz")

@@ -5,14 +5,10 @@ Thin: authenticate (the middleware set the tenant), read the body, delegate, ren
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from server.errors import ApiError, invalid, not_found, read_json_object
-from server.events.outbox import rfc3339
-from server.store import telephony as store
-from server.telephony.views import call_view
+from server.errors import invalid, read_json_object
+from server.times import rfc3339
 
 from .context import services, tenant_id
 
@@ -42,10 +38,11 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.get(f"{BASE}/{_KIND}")
 async def list_all(request: web.Request) -> web.Response:
-    items = await services(request).telephony.list(_table(request), tenant_id(request))
+    tenant = tenant_id(request)
+    items = await services(request).telephony.list(_table(request), tenant)
     if _table(request) == "agents":
         presence = services(request).calls.presence_of
-        items = [{**item, **presence(item["id"])} for item in items]
+        items = [{**item, **presence(tenant, item["id"])} for item in items]
     return web.json_response({"data": items})
 
 
@@ -55,7 +52,7 @@ async def get_one(request: web.Request) -> web.Response:
         _table(request), tenant_id(request), request.match_info["id"]
     )
     if _table(request) == "agents":
-        item.update(services(request).calls.presence_of(item["id"]))
+        item.update(services(request).calls.presence_of(tenant_id(request), item["id"]))
     return web.json_response(item)
 
 
@@ -118,41 +115,21 @@ async def put_settings(request: web.Request) -> web.Response:
 @routes.get(f"{BASE}/calls")
 async def list_calls(request: web.Request) -> web.Response:
     try:
-        limit = min(500, max(1, int(request.query.get("limit", "100"))))
+        limit = int(request.query.get("limit", "100"))
     except ValueError as exc:
         raise invalid("limit", "limit must be a whole number") from exc
-    async with services(request).db.read() as conn:
-        rows = await store.list_calls(conn, tenant_id(request), limit)
-    return web.json_response({"data": [call_view(row) for row in rows]})
+    calls = await services(request).history.list_calls(tenant_id(request), limit)
+    return web.json_response({"data": calls})
 
 
 @routes.get(f"{BASE}/calls/{{id}}")
 async def get_call(request: web.Request) -> web.Response:
-    async with services(request).db.read() as conn:
-        row = await store.get_call(conn, tenant_id(request), request.match_info["id"])
-    if row is None:
-        raise not_found("call")
-    return web.json_response(call_view(row))
+    call = await services(request).history.get_call(tenant_id(request), request.match_info["id"])
+    return web.json_response(call)
 
 
 @routes.get(f"{BASE}/recordings/{{id}}")
 async def get_recording(request: web.Request) -> web.Response:
     """A fresh signed URL for a finished recording."""
-    svc = services(request)
-    async with svc.db.read() as conn:
-        row = await store.get_recording(conn, request.match_info["id"], tenant_id(request))
-    if row is None:
-        raise not_found("recording")
-    view: dict[str, Any] = {
-        "id": row["id"],
-        "call_id": row["call_id"],
-        "status": row["status"],
-        "duration_seconds": row["duration_s"],
-        "channels": row["channels"],
-    }
-    if row["status"] == "ready":
-        url, expires = svc.recording_urls.sign(row["id"])
-        view.update(url=url, expires_at=rfc3339(expires))
-    elif row["status"] != "recording":
-        raise ApiError(410, "recording_failed", "the recording could not be finalized")
+    view = await services(request).history.recording(tenant_id(request), request.match_info["id"])
     return web.json_response(view)

@@ -13,13 +13,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from server.clock import Clock
 from server.ids import new_id
 from server.store.db import Tx
 from server.store.tables import events
+from server.times import rfc3339
 
 from .catalog import EVENT_TYPES
 
@@ -36,10 +36,6 @@ _INSERT_EVENT = events.insert()
 
 class UnknownEventType(ValueError):
     pass
-
-
-def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _dumps(value: Any) -> str:

@@ -2,7 +2,7 @@
 
 ::
 
-    client event --> size check --> schema (messages.py) --> handler table --> CallControl
+    client event --> size check --> schema (messages.py) --> handler table --> tenant shell
                  <-- ack {"ok": true, ...} | {"ok": false, "error": {code, message, field}}
 
 One catch-all handler per namespace dispatches through an explicit table, so an unknown
@@ -22,9 +22,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from server.telephony.control import CallControl
 from server.telephony.errors import TelephonyError
-from server.telephony.service import CallCenter
+from server.telephony.switchboard import Switchboard
 from server.tokens import InvalidToken, TokenService
 
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
@@ -59,20 +58,19 @@ def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 
 
 class SignalingServer:
-    """Owns the ``socketio.AsyncServer``; also the :class:`Notifier` the call center uses."""
+    """Owns the ``socketio.AsyncServer``; also the :class:`Notifier` the shells push through."""
 
     def __init__(
         self,
         *,
-        center: CallCenter,
+        switchboard: Switchboard,
         tokens: TokenService,
         max_message_bytes: int,
         caller_rate_per_s: float,
         caller_burst: int,
         caller_max_connections_per_address: int,
     ) -> None:
-        self.center = center
-        self.control = CallControl(center)
+        self.switchboard = switchboard
         self.tokens = tokens
         self.max_message_bytes = max_message_bytes
         self.caller_rate_per_s = caller_rate_per_s
@@ -99,7 +97,7 @@ class SignalingServer:
         self.sio.on("connect", self._caller_connect, namespace=CALLER)
         self.sio.on("disconnect", self._caller_disconnect, namespace=CALLER)
         self.sio.on("*", self._caller_event, namespace=CALLER)
-        center.notifier = self
+        switchboard.notifier = self
 
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
@@ -135,8 +133,9 @@ class SignalingServer:
                 f"invalid token: {exc.reason}", {"code": "invalid_token"}
             ) from exc
         identity = AgentIdentity(claims.tenant_id, claims.agent_id)
+        shell = self.switchboard.shell(identity.tenant_id)
         try:
-            ready = await self.center.agent_connected(identity.tenant_id, identity.agent_id, sid)
+            ready = await shell.agent_connected(identity.agent_id, sid)
         except TelephonyError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}
@@ -151,15 +150,16 @@ class SignalingServer:
         await self.to_agent(sid, event, data)
 
     # engine.io may run a disconnect handler *inside* an emit to a socket it has just found
-    # dead. Emits happen while the call center holds its lock, so the handlers only do their
-    # own bookkeeping here and tell the center from a separate task, which then waits for the
-    # lock like any other caller instead of deadlocking on it.
+    # dead, that is inside a shell applying its effects. The handlers only do their own
+    # bookkeeping here and tell the shell from a separate task, which then takes its turn
+    # like any other caller instead of waiting on the emit that is running it.
 
     async def _agent_disconnect(self, sid: str, reason: object = None) -> None:
         identity = self._agents.pop(sid, None)
         if identity is not None:
             logger.info("agent %s: softphone %s disconnected", identity.agent_id, sid)
-            self._spawn(self.center.agent_disconnected(identity.agent_id, sid))
+            shell = self.switchboard.shell(identity.tenant_id)
+            self._spawn(shell.agent_disconnected(identity.agent_id, sid))
 
     async def _agent_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         identity = self._agents.get(sid)
@@ -170,44 +170,52 @@ class SignalingServer:
         )
 
     def _agent_table(self) -> dict[str, Handler]:
-        c, ctl = self.center, self.control
+        sb = self.switchboard
 
         async def media_offer(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
-            rt = ctl.agent_call(i.tenant_id, i.agent_id, p["call_id"])
-            return await ctl.media_offer(rt, i.agent_id, p["sdp"])
+            shell = sb.shell(i.tenant_id)
+            shell.check_agent_media(i.agent_id, p["call_id"])
+            return await shell.media_offer(i.agent_id, p["call_id"], p["sdp"])
 
         async def media_candidate(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
-            rt = ctl.agent_call(i.tenant_id, i.agent_id, p["call_id"])
-            await c.add_candidate(rt, i.agent_id, p["candidate"], p["sdpMid"], p["sdpMLineIndex"])
+            shell = sb.shell(i.tenant_id)
+            shell.check_agent_media(i.agent_id, p["call_id"])
+            await shell.add_candidate(
+                i.agent_id, p["call_id"], p["candidate"], p["sdpMid"], p["sdpMLineIndex"]
+            )
             return {}
 
         table: dict[str, Handler] = {
-            "presence.set": lambda i, p: c.set_presence(
-                i.tenant_id, i.agent_id, p["status"], p["reason"]
+            "presence.set": lambda i, p: sb.shell(i.tenant_id).set_presence(
+                i.agent_id, p["status"], p["reason"]
             ),
-            "wrapup.end": lambda i, p: c.end_wrap_up(i.agent_id),
-            "call.answer": lambda i, p: ctl.answer(i.tenant_id, i.agent_id, p["call_id"], p["sdp"]),
-            "call.decline": lambda i, p: ctl.decline(i.tenant_id, i.agent_id, p["call_id"]),
-            "call.hangup": lambda i, p: ctl.hangup(i.tenant_id, i.agent_id, p["call_id"]),
-            "call.hold": lambda i, p: ctl.hold(i.tenant_id, i.agent_id, p["call_id"], p["on"]),
-            "call.mute": lambda i, p: ctl.mute(i.tenant_id, i.agent_id, p["call_id"], p["on"]),
-            "call.dtmf": lambda i, p: ctl.agent_dtmf(
-                i.tenant_id, i.agent_id, p["call_id"], p["digits"]
+            "wrapup.end": lambda i, p: sb.shell(i.tenant_id).end_wrap_up(i.agent_id),
+            "call.answer": lambda i, p: sb.shell(i.tenant_id).answer(
+                i.agent_id, p["call_id"], p["sdp"]
             ),
-            "call.transfer": lambda i, p: ctl.transfer(
-                i.tenant_id, i.agent_id, p["call_id"], p["to_type"], p["to_id"]
+            "call.decline": lambda i, p: sb.shell(i.tenant_id).decline(i.agent_id, p["call_id"]),
+            "call.hangup": lambda i, p: sb.shell(i.tenant_id).hangup(i.agent_id, p["call_id"]),
+            "call.hold": lambda i, p: sb.shell(i.tenant_id).hold(i.agent_id, p["call_id"], p["on"]),
+            "call.mute": lambda i, p: sb.shell(i.tenant_id).mute(i.agent_id, p["call_id"], p["on"]),
+            "call.dtmf": lambda i, p: sb.shell(i.tenant_id).agent_dtmf(
+                i.agent_id, p["call_id"], p["digits"]
             ),
-            "call.consult": lambda i, p: ctl.consult(
-                i.tenant_id, i.agent_id, p["call_id"], p["agent_id"]
+            "call.transfer": lambda i, p: sb.shell(i.tenant_id).transfer(
+                i.agent_id, p["call_id"], p["to_type"], p["to_id"]
             ),
-            "call.consult_complete": lambda i, p: ctl.consult_complete(
-                i.tenant_id, i.agent_id, p["call_id"]
+            "call.consult": lambda i, p: sb.shell(i.tenant_id).consult(
+                i.agent_id, p["call_id"], p["agent_id"]
             ),
-            "call.consult_cancel": lambda i, p: ctl.consult_cancel(
-                i.tenant_id, i.agent_id, p["call_id"]
+            "call.consult_complete": lambda i, p: sb.shell(i.tenant_id).consult_complete(
+                i.agent_id, p["call_id"]
             ),
-            "call.conference": lambda i, p: ctl.conference(i.tenant_id, i.agent_id, p["call_id"]),
-            "call.dial": lambda i, p: ctl.dial(i.tenant_id, i.agent_id, p["to"], p["sdp"]),
+            "call.consult_cancel": lambda i, p: sb.shell(i.tenant_id).consult_cancel(
+                i.agent_id, p["call_id"]
+            ),
+            "call.conference": lambda i, p: sb.shell(i.tenant_id).conference(
+                i.agent_id, p["call_id"]
+            ),
+            "call.dial": lambda i, p: sb.shell(i.tenant_id).dial(i.agent_id, p["to"], p["sdp"]),
             "media.offer": media_offer,
             "media.candidate": media_candidate,
         }
@@ -226,13 +234,13 @@ class SignalingServer:
             )
         bucket = TokenBucket(self.caller_rate_per_s, self.caller_burst, time.monotonic())
         self._callers[sid] = (address, bucket)
-        await self.center.caller_connected(sid, address)
+        self.switchboard.caller_connected(sid, address)
 
     async def _caller_disconnect(self, sid: str, reason: object = None) -> None:
         entry = self._callers.pop(sid, None)
         if entry is not None:
             self._addresses.disconnect(entry[0])
-            self._spawn(self.center.caller_disconnected(sid))
+            self._spawn(self.switchboard.caller_disconnected(sid))
 
     async def _caller_event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
         entry = self._callers.get(sid)
@@ -245,24 +253,38 @@ class SignalingServer:
         return await self._dispatch(event, args, CALLER_MESSAGES, self._caller_handlers, sid, sid)
 
     def _caller_table(self) -> dict[str, Handler]:
-        c, ctl = self.center, self.control
+        sb = self.switchboard
 
         async def media_offer(sid: str, p: dict[str, Any]) -> dict[str, Any]:
-            return await ctl.media_offer(ctl.caller_call(sid, p["call_id"]), "caller", p["sdp"])
+            shell = sb.callers_shell(sid, p["call_id"])
+            return await shell.media_offer("caller", p["call_id"], p["sdp"])
 
         async def media_candidate(sid: str, p: dict[str, Any]) -> dict[str, Any]:
-            rt = ctl.caller_call(sid, p["call_id"])
-            await c.add_candidate(rt, "caller", p["candidate"], p["sdpMid"], p["sdpMLineIndex"])
+            shell = sb.callers_shell(sid, p["call_id"])
+            await shell.add_candidate(
+                "caller", p["call_id"], p["candidate"], p["sdpMid"], p["sdpMLineIndex"]
+            )
             return {}
 
+        async def unregister(sid: str, p: dict[str, Any]) -> dict[str, Any]:
+            return sb.unregister_number(sid)
+
         table: dict[str, Handler] = {
-            "call.dial": lambda sid, p: c.dial_inbound(sid, p["to"], p["sdp"]),
-            "call.answer": lambda sid, p: ctl.callee_answer(sid, p["call_id"], p["sdp"]),
-            "call.decline": lambda sid, p: ctl.callee_decline(sid, p["call_id"]),
-            "call.hangup": lambda sid, p: ctl.caller_hangup(sid, p["call_id"]),
-            "call.dtmf": lambda sid, p: ctl.caller_dtmf(sid, p["call_id"], p["digits"]),
-            "phone.register": lambda sid, p: c.register_number(sid, p["number"]),
-            "phone.unregister": lambda sid, p: c.unregister_number(sid),
+            "call.dial": lambda sid, p: sb.dial_inbound(sid, p["to"], p["sdp"]),
+            "call.answer": lambda sid, p: sb.callers_shell(sid, p["call_id"]).callee_answer(
+                sid, p["call_id"], p["sdp"]
+            ),
+            "call.decline": lambda sid, p: sb.callers_shell(sid, p["call_id"]).callee_decline(
+                sid, p["call_id"]
+            ),
+            "call.hangup": lambda sid, p: sb.callers_shell(sid, p["call_id"]).caller_hangup(
+                sid, p["call_id"]
+            ),
+            "call.dtmf": lambda sid, p: sb.callers_shell(sid, p["call_id"]).caller_dtmf(
+                sid, p["call_id"], p["digits"]
+            ),
+            "phone.register": lambda sid, p: sb.register_number(sid, p["number"]),
+            "phone.unregister": unregister,
             "media.offer": media_offer,
             "media.candidate": media_candidate,
         }

@@ -47,6 +47,7 @@ class WaitingCall:
     tried: set[str] = field(default_factory=set)
     ringing: str | None = None
     ring_deadline: float | None = None
+    suspended_deadline: float | None = None  # the ring deadline while its answer is set up
     only_agent: str | None = None  # a blind transfer to one agent rings only that agent
 
     @property
@@ -69,7 +70,7 @@ class MaxWait:
 
 
 class Acd:
-    """Waiting calls of one process, across tenants (queue ids are globally unique)."""
+    """The waiting calls of one tenant."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, WaitingCall] = {}
@@ -101,6 +102,10 @@ class Acd:
             for w in self._waiting.values()
             if w.policy.id == waiting.policy.id and w.seq < waiting.seq
         )
+
+    def has_unassigned(self) -> bool:
+        """Whether some waiting call rings nobody (only then can an assignment change)."""
+        return any(w.ringing is None for w in self._waiting.values())
 
     def ringing_agents(self) -> set[str]:
         return {w.ringing for w in self._waiting.values() if w.ringing is not None}

@@ -16,44 +16,46 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from server.clock import Clock
-from server.errors import ApiError, invalid, not_found
-from server.events.outbox import rfc3339
+from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import telephony as store
 from server.store.db import Database
+from server.times import rfc3339
+
+from .routing import DEFAULT_OVERFLOW_CAUSE
+from .state import DEFAULT_PAUSE_REASONS
 
 logger = logging.getLogger(__name__)
 
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 EXTENSION = re.compile(r"^[0-9]{2,8}$")
 REASON = re.compile(r"^[a-z0-9][a-z0-9_ -]{0,63}$")
-DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
-DEFAULT_OVERFLOW_CAUSE = "max_wait_exceeded"
 
 AgentChanged = Callable[[str, str], Awaitable[None]]  # (tenant_id, agent_id)
+ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues or settings
 
 
 def _text(body: Mapping[str, Any], name: str, max_len: int, *, required: bool = True) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise invalid(name, f"{name} must be a string of 1-{max_len} characters")
+        raise Invalid(name, f"{name} must be a string of 1-{max_len} characters")
     return value.strip()
 
 
 def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise invalid(name, f"{name} must be a number from {low:g} to {high:g}")
+        raise Invalid(name, f"{name} must be a number from {low:g} to {high:g}")
     return float(value)
 
 
 def _unknown(body: Mapping[str, Any], allowed: set[str]) -> None:
     extra = sorted(set(body) - allowed)
     if extra:
-        raise invalid(extra[0], f"unknown field {extra[0]!r}")
+        raise Invalid(extra[0], f"unknown field {extra[0]!r}")
 
 
-def tenant_settings(row: RowMapping | None) -> dict[str, Any]:
+def settings_view(row: RowMapping | None) -> dict[str, Any]:
     """A tenant's telephony settings; the defaults until an admin saves some."""
     if row is None:
         return {
@@ -109,10 +111,18 @@ def number_view(row: RowMapping) -> dict[str, Any]:
 
 
 class TelephonyAdmin:
-    def __init__(self, *, db: Database, clock: Clock, on_agent_changed: AgentChanged) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        on_agent_changed: AgentChanged,
+        on_config_changed: ConfigChanged,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._on_agent_changed = on_agent_changed
+        self._on_config_changed = on_config_changed
 
     # -- agents --------------------------------------------------------------------------
 
@@ -148,21 +158,21 @@ class TelephonyAdmin:
         if not partial or "email" in body:
             email = _text(body, "email", 320).lower()
             if "@" not in email.strip("@"):
-                raise invalid("email", "email must be an email address")
+                raise Invalid("email", "email must be an email address")
             out["email"] = email
         if not partial or "extension" in body:
             ext = body.get("extension")
             if not isinstance(ext, str) or not EXTENSION.match(ext):
-                raise invalid("extension", "extension must be 2-8 digits")
+                raise Invalid("extension", "extension must be 2-8 digits")
             out["extension"] = ext
         if not partial or "queue_ids" in body:
             ids = body.get("queue_ids", [])
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                raise invalid("queue_ids", "queue_ids must be a list of queue ids")
+                raise Invalid("queue_ids", "queue_ids must be a list of queue ids")
             async with self._db.read() as conn:
                 for queue_id in ids:
                     if await store.get_row(conn, "queues", tenant_id, queue_id) is None:
-                        raise invalid("queue_ids", f"queue {queue_id} not found")
+                        raise Invalid("queue_ids", f"queue {queue_id} not found")
             out["queue_ids"] = json.dumps(sorted(set(ids)))
         return out
 
@@ -180,6 +190,7 @@ class TelephonyAdmin:
             **values,
         }
         await self._insert("queues", row, "queue conflict")
+        await self._on_config_changed(tenant_id)
         return await self.get("queues", tenant_id, queue_id)
 
     async def update_queue(
@@ -188,6 +199,7 @@ class TelephonyAdmin:
         await self.get("queues", tenant_id, queue_id)
         values = await self._queue_values(tenant_id, queue_id, body, partial=True)
         await self._update("queues", tenant_id, queue_id, values, "queue conflict")
+        await self._on_config_changed(tenant_id)
         return await self.get("queues", tenant_id, queue_id)
 
     async def _queue_values(
@@ -217,7 +229,7 @@ class TelephonyAdmin:
         if raw is None:
             return {"overflow_queue_id": None, "overflow_cause": None}
         if not isinstance(raw, dict) or raw.get("action") not in ("queue", "end"):
-            raise invalid(
+            raise Invalid(
                 "overflow",
                 'overflow is {"action": "queue", "queue_id"} or {"action": "end", "cause"}',
             )
@@ -228,14 +240,14 @@ class TelephonyAdmin:
                 or not isinstance(cause, str)
                 or not REASON.match(cause)
             ):
-                raise invalid("overflow", "overflow cause must be a short lower-case word")
+                raise Invalid("overflow", "overflow cause must be a short lower-case word")
             return {"overflow_queue_id": None, "overflow_cause": cause}
         target = raw.get("queue_id")
         if set(raw) - {"action", "queue_id"} or not isinstance(target, str) or target == queue_id:
-            raise invalid("overflow", "overflow queue_id must name another queue")
+            raise Invalid("overflow", "overflow queue_id must name another queue")
         async with self._db.read() as conn:
             if await store.get_row(conn, "queues", tenant_id, target) is None:
-                raise invalid("overflow", f"queue {target} not found")
+                raise Invalid("overflow", f"queue {target} not found")
         return {"overflow_queue_id": target, "overflow_cause": None}
 
     # -- numbers -------------------------------------------------------------------------
@@ -244,7 +256,7 @@ class TelephonyAdmin:
         _unknown(body, {"number", "queue_id", "published"})
         number = body.get("number")
         if not isinstance(number, str) or not E164.match(number):
-            raise invalid("number", "number must be E.164, e.g. +18005550100")
+            raise Invalid("number", "number must be E.164, e.g. +18005550100")
         values = await self._number_values(tenant_id, body, partial=False)
         now = self._clock.now()
         row = {
@@ -276,11 +288,11 @@ class TelephonyAdmin:
                 if not isinstance(queue_id, str) or not await store.get_row(
                     conn, "queues", tenant_id, queue_id
                 ):
-                    raise invalid("queue_id", "queue_id must name one of your queues")
+                    raise Invalid("queue_id", "queue_id must name one of your queues")
             out["queue_id"] = queue_id
         if "published" in body:
             if not isinstance(body["published"], bool):
-                raise invalid("published", "published must be a boolean")
+                raise Invalid("published", "published must be a boolean")
             out["published"] = body["published"]
         elif not partial:
             out["published"] = False
@@ -292,7 +304,7 @@ class TelephonyAdmin:
         async with self._db.read() as conn:
             row = await store.get_row(conn, table, tenant_id, id)
         if row is None:
-            raise not_found(table.rstrip("s").replace("phone_number", "number"))
+            raise NotFound(table.rstrip("s").replace("phone_number", "number"))
         return _VIEWS[table](row)
 
     async def list(self, table: str, tenant_id: str) -> list[dict[str, Any]]:
@@ -303,18 +315,20 @@ class TelephonyAdmin:
     async def delete(self, table: str, tenant_id: str, id: str) -> None:
         async with self._db.transaction() as tx:
             if table == "queues" and await store.queue_in_use(tx.conn, tenant_id, id):
-                raise ApiError(409, "queue_in_use", "a number or an overflow still uses this queue")
+                raise Conflict("queue_in_use", "a number or an overflow still uses this queue")
             if not await store.delete_row_txn(tx, table, tenant_id, id):
-                raise not_found(table.rstrip("s"))
+                raise NotFound(table.rstrip("s"))
         if table == "agents":
             await self._on_agent_changed(tenant_id, id)
+        elif table == "queues":
+            await self._on_config_changed(tenant_id)
 
     async def _insert(self, table: str, row: dict[str, Any], conflict: str) -> None:
         try:
             async with self._db.transaction() as tx:
                 await store.insert_row_txn(tx, table, row)
         except IntegrityError as exc:
-            raise ApiError(409, "conflict", conflict) from exc
+            raise Conflict("conflict", conflict) from exc
         logger.info("%s + %s created for tenant %s", row["id"], table, row["tenant_id"])
 
     async def _update(
@@ -329,13 +343,13 @@ class TelephonyAdmin:
             async with self._db.transaction() as tx:
                 await store.update_row_txn(tx, table, tenant_id, id, values)
         except IntegrityError as exc:
-            raise ApiError(409, "conflict", conflict) from exc
+            raise Conflict("conflict", conflict) from exc
 
     # -- tenant settings -----------------------------------------------------------------
 
     async def settings(self, tenant_id: str) -> dict[str, Any]:
         async with self._db.read() as conn:
-            return tenant_settings(await store.get_settings(conn, tenant_id))
+            return settings_view(await store.get_settings(conn, tenant_id))
 
     async def update_settings(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         _unknown(body, {"pause_reasons", "record_calls", "outbound_wrap_up_s"})
@@ -347,11 +361,11 @@ class TelephonyAdmin:
                 or not 1 <= len(reasons) <= 20
                 or not all(isinstance(r, str) and REASON.match(r) for r in reasons)
             ):
-                raise invalid("pause_reasons", "pause_reasons: 1-20 short lower-case reasons")
+                raise Invalid("pause_reasons", "pause_reasons: 1-20 short lower-case reasons")
             current["pause_reasons"] = list(dict.fromkeys(reasons))
         if "record_calls" in body:
             if not isinstance(body["record_calls"], bool):
-                raise invalid("record_calls", "record_calls must be a boolean")
+                raise Invalid("record_calls", "record_calls must be a boolean")
             current["record_calls"] = body["record_calls"]
         if "outbound_wrap_up_s" in body:
             current["outbound_wrap_up_s"] = _number(body, "outbound_wrap_up_s", 0, 3600)
@@ -366,6 +380,7 @@ class TelephonyAdmin:
                     "updated_at": self._clock.now(),
                 },
             )
+        await self._on_config_changed(tenant_id)
         return current
 
 

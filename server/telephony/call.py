@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.events.outbox import rfc3339
+from server.times import rfc3339
 
 from .errors import InvalidTransition
 

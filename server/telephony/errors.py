@@ -2,21 +2,18 @@
 
 Hierarchy::
 
-    TelephonyError(code, message, field)   rendered as a signaling error ack, or an ApiError
-    └── InvalidTransition                  a state machine refused a transition (invalid_state)
+    Failure (server.failures)
+    └── TelephonyError(code, message, field)   a signaling error ack, or an API error
+        └── InvalidTransition                  a state machine refused a transition (invalid_state)
 """
 
 from __future__ import annotations
 
+from server.failures import Failure
 
-class TelephonyError(Exception):
+
+class TelephonyError(Failure):
     """A refused request; ``code`` is one of the codes listed in docs/signaling.md."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
 
     def ack(self) -> dict[str, object]:
         return {
@@ -33,3 +30,7 @@ class InvalidTransition(TelephonyError):
 def invalid_state(message: str) -> TelephonyError:
     """The request does not fit the call's (or the agent's) current state."""
     return TelephonyError("invalid_state", message)
+
+
+def not_found(message: str, field: str | None = "call_id") -> TelephonyError:
+    return TelephonyError("not_found", message, field)

@@ -1,5 +1,5 @@
-"""Call recordings: started at the first answer, finalized after the call (``call.recorded``),
-downloaded through pre-signed, expiring URLs.
+"""Call recordings: started at the first answer (the book decides, the media engine records),
+finalized after the call (``call.recorded``), downloaded through pre-signed, expiring URLs.
 
 ``GET /recordings/{id}.wav?expires=<unix s>&sig=<hex>`` where ``sig`` is
 HMAC-SHA256(key, "<id>.<expires>") and ``key`` is derived from the master key (HMAC of a
@@ -14,19 +14,15 @@ import hashlib
 import hmac
 import logging
 import math
-from pathlib import Path
 from urllib.parse import urlencode
-
-from aiohttp import web
 
 from server.clock import Clock
 from server.events.outbox import Outbox
-from server.ids import new_id
-from server.media import MediaEngine, MediaError
+from server.media import MediaError
 from server.store import telephony as store
-from server.store.db import Database, Tx
+from server.store.db import Database
 
-from .runtime import CallRuntime
+from .ports import MediaPort
 from .views import recorded_event
 
 logger = logging.getLogger(__name__)
@@ -63,14 +59,14 @@ class RecordingUrls:
 class CallRecordings:
     """One stereo WAV per recorded call (``<recordings_dir>/<call id>.wav``) and its row.
 
-    A recording is finalized after its call has ended, off the call center's lock: the
+    A recording is finalized after its call has ended, off the tenant shell's lock: the
     engine's ``stop_recording`` flushes the file, then one transaction marks the row ready
     and emits ``call.recorded``. ``drain`` waits for every finalization still running, so
     a shutdown can finish them before the media engine goes.
     """
 
     def __init__(
-        self, *, db: Database, outbox: Outbox, clock: Clock, media: MediaEngine, urls: RecordingUrls
+        self, *, db: Database, outbox: Outbox, clock: Clock, media: MediaPort, urls: RecordingUrls
     ) -> None:
         self._db = db
         self._outbox = outbox
@@ -78,30 +74,6 @@ class CallRecordings:
         self._media = media
         self._urls = urls
         self._finishing: set[asyncio.Task[None]] = set()
-
-    async def start_txn(self, tx: Tx, rt: CallRuntime) -> None:
-        """At the first answer, when the tenant records calls (inside the answer's txn)."""
-        if not rt.record or rt.call.recording_id is not None or "caller" not in rt.legs:
-            return
-        try:
-            self._media.start_recording(rt.id, rt.legs["caller"])
-        except MediaError:
-            logger.exception("call %s: x cannot record", rt.id)
-            return
-        now = self._clock.now()
-        rt.call.recording_id = new_id("rec", now)
-        await store.insert_recording_txn(
-            tx,
-            {
-                "id": rt.call.recording_id,
-                "tenant_id": rt.call.tenant_id,
-                "call_id": rt.id,
-                "file_name": f"{rt.id}.wav",
-                "status": "recording",
-                "channels": 2,
-                "created_at": now,
-            },
-        )
 
     def finish_later(self, tenant_id: str, call_id: str, recording_id: str) -> None:
         """The call has ended: finalize its recording in the background."""
@@ -156,26 +128,3 @@ class CallRecordings:
         logger.info(
             "call %s: recording %s ready (%.1f s)", call_id, recording_id, recording.duration_s
         )
-
-
-def recording_routes(*, urls: RecordingUrls, db: Database, directory: Path) -> web.RouteTableDef:
-    routes = web.RouteTableDef()
-
-    @routes.get("/recordings/{id}.wav")
-    async def download(request: web.Request) -> web.StreamResponse:
-        recording_id = request.match_info["id"]
-        if not urls.check(
-            recording_id, request.query.get("expires", ""), request.query.get("sig", "")
-        ):
-            logger.info("recording %s: x bad or expired signature", recording_id)
-            raise web.HTTPForbidden(text="invalid or expired signature")
-        async with db.read() as conn:
-            row = await store.get_recording(conn, recording_id)
-        if row is None or row["status"] != "ready":
-            raise web.HTTPNotFound(text="recording not available")
-        path = directory / row["file_name"]
-        if not path.is_file():
-            raise web.HTTPNotFound(text="recording not available")
-        return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
-
-    return routes

@@ -1,148 +1,122 @@
-"""Routing: ring the right agent for each waiting call, and what happens when nobody answers.
+"""Routing: ring the right agent for each waiting call, and what happens when nobody answers
+(pure rules).
 
-The pure choice (who rings, when a ring or a wait times out) is :class:`Acd`'s; these
-functions apply it to the call center's state, under its lock: ring pushes, re-queueing
-with ``queue.entered``, overflow, and the one ``acd`` timer for the next ACD deadline.
+The choice of who rings and when a ring or a wait times out is :class:`Acd`'s policy; these
+functions apply it to the tenant's state: ring pushes, re-queueing with ``queue.entered``,
+overflow, and the one ``acd`` timer for the ACD's next deadline. :func:`route` runs after
+every decision of the book.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
 
-from server.store import telephony as store
-
-from . import ending, views
+from . import ending, notify, views
 from .acd import AgentCandidate, MaxWait, QueuePolicy, RingTimeout
-from .admin import DEFAULT_OVERFLOW_CAUSE
 from .call import CallState
-from .presence import State
-from .runtime import CallRuntime
-
-if TYPE_CHECKING:
-    from .service import CallCenter
+from .effects import AcdDue, Decision
+from .state import CallRuntime, TenantState
 
 logger = logging.getLogger(__name__)
 
-
-def queue_policy(row: Any) -> QueuePolicy:
-    """The ACD's view of a ``queues`` row."""
-    return QueuePolicy(
-        id=row["id"],
-        name=row["name"],
-        ring_timeout_s=row["ring_timeout_s"],
-        max_wait_s=row["max_wait_s"],
-        overflow_queue_id=row["overflow_queue_id"],
-        overflow_cause=row["overflow_cause"],
-        wrap_up_s=row["wrap_up_s"],
-    )
+DEFAULT_OVERFLOW_CAUSE = "max_wait_exceeded"
 
 
-async def route(center: CallCenter) -> None:
-    """Ring the longest-idle free agent for each waiting call (under the lock)."""
-    busy = {
-        a
-        for rt in center.calls.values()
-        for a in (rt.ringing_agent, rt.answering, rt.consult.agent_id if rt.consult else None)
-        if a
-    }
-    candidates = [
-        AgentCandidate(s.agent_id, s.queue_ids, s.presence.idle_since)
-        for s in center.agents.values()
-        if s.presence.state is State.AVAILABLE
-        and s.sid is not None
-        and not s.calls
-        and s.agent_id not in busy
-    ]
-    now = center.clock.now()
-    for waiting, agent_id in center.acd.assignments(candidates):
-        rt = center.calls[waiting.call_id]
-        center.acd.ring_started(rt.id, agent_id, now)
-        rt.call.ring(now)
-        rt.ringing_agent = agent_id
-        kind = "transfer" if waiting.only_agent else "inbound"
-        await center.push_agent(agent_id, "call.ringing", center.ringing_view(rt, kind, None))
-        await center.push_caller(rt.caller_sid, "call.updated", center.caller_view(rt))
-    _arm_acd_timer(center)
+def route(state: TenantState, d: Decision, now: float) -> None:
+    """Ring the longest-idle free agent for each waiting call nobody is rung for."""
+    if state.acd.has_unassigned():
+        engaged = state.engaged()
+        candidates = [
+            AgentCandidate(s.agent_id, s.queue_ids, s.presence.idle_since)
+            for s in state.agents.values()
+            if state.can_ring(s, engaged)
+        ]
+        for waiting, agent_id in state.acd.assignments(candidates):
+            rt = state.calls[waiting.call_id]
+            state.acd.ring_started(rt.id, agent_id, now)
+            rt.call.ring(now)
+            notify.ringing(state, d, rt, agent_id, "transfer" if waiting.only_agent else "inbound")
+            notify.caller_update(state, d, rt)
+    _arm_acd_timer(state, d)
 
 
-def _arm_acd_timer(center: CallCenter) -> None:
-    deadline = center.acd.next_deadline()
+def _arm_acd_timer(state: TenantState, d: Decision) -> None:
+    deadline = state.acd.next_deadline()
+    if deadline == state.acd_timer_at:
+        return
+    state.acd_timer_at = deadline
     if deadline is None:
-        center.timers.cancel("acd")
+        d.cancel("acd")
     else:
-        center.timers.set("acd", deadline, lambda: _acd_due(center))
+        d.arm("acd", deadline, AcdDue())
 
 
-async def _acd_due(center: CallCenter) -> None:
-    async with center.lock:
-        for due in center.acd.due(center.clock.now()):
-            rt = center.calls.get(due.call_id)
-            if rt is None:
-                center.acd.remove(due.call_id)
-            elif isinstance(due, MaxWait):
-                await _overflow(center, rt, due.policy)
-            elif isinstance(due, RingTimeout) and rt.answering is None:
-                await ring_stopped(center, rt, "timeout")
-        await route(center)
+def acd_due(state: TenantState, d: Decision, now: float) -> None:
+    """The ``acd`` timer fired: ring timeouts and max waits that have passed."""
+    state.acd_timer_at = None  # it has fired: the next route() arms it again
+    for due in state.acd.due(now):
+        rt = state.calls.get(due.call_id)
+        if rt is None:
+            state.acd.remove(due.call_id)
+        elif isinstance(due, MaxWait):
+            _overflow(state, d, rt, due.policy, now)
+        elif isinstance(due, RingTimeout) and rt.answering is None:
+            ring_stopped(state, d, rt, "timeout", now)
 
 
-async def ring_stopped(center: CallCenter, rt: CallRuntime, reason: str) -> None:
+def ring_stopped(state: TenantState, d: Decision, rt: CallRuntime, reason: str, now: float) -> None:
     """The ringing agent did not answer (timeout, decline, gone): try the next one."""
-    agent_id = center.acd.ring_ended(rt.id)
+    agent_id = state.acd.ring_ended(rt.id)
     if agent_id is None:
         return
-    rt.ringing_agent = None
-    session = center.agents.get(agent_id)
+    session = state.agents.get(agent_id)
     if session is not None:
-        session.presence.missed_ring(center.clock.now())
-    await center.ring_cancelled(agent_id, rt.id, reason)
-    waiting = center.acd.get(rt.id)
+        session.presence.missed_ring(now)
+    notify.ring_cancelled(state, d, agent_id, rt.id, reason)
+    waiting = state.acd.get(rt.id)
     rt.call.unring()
     if waiting is not None and waiting.only_agent is not None:
         # A blind transfer to one agent went unanswered: back to the queue, if any.
-        center.acd.remove(rt.id)
+        state.acd.remove(rt.id)
         if rt.call.queue_id is None:
-            await ending.end_call(center, rt, "no_answer", "system")
+            ending.end_call(state, d, rt, "no_answer", "system", now)
             return
-        await enqueue(center, rt, rt.call.queue_id)
+        enqueue(state, d, rt, rt.call.queue_id, now)
         return
-    await center.push_caller(rt.caller_sid, "call.updated", center.caller_view(rt))
+    notify.caller_update(state, d, rt)
 
 
-async def enqueue(center: CallCenter, rt: CallRuntime, queue_id: str) -> bool:
-    """Put a call (back) into a queue, with ``queue.entered``; False if it is gone."""
-    async with center.db.read() as conn:
-        queue = await store.get_row(conn, "queues", rt.call.tenant_id, queue_id)
-    if queue is None:
-        await ending.end_call(center, rt, "no_route", "system")
+def enqueue(state: TenantState, d: Decision, rt: CallRuntime, queue_id: str, now: float) -> bool:
+    """Put a call (back) into a queue, with ``queue.entered``; False if the queue is gone."""
+    policy = state.queues.get(queue_id)
+    if policy is None:
+        ending.end_call(state, d, rt, "no_route", "system", now)
         return False
-    policy = queue_policy(queue)
-    now = center.clock.now()
     rt.call.enqueue(queue_id, now)
     rt.wrap_up_s, rt.ring_timeout_s = policy.wrap_up_s, policy.ring_timeout_s
-    waiting = center.acd.enqueue(rt.id, policy, now)
-    async with center.db.transaction() as tx:
-        await center.save_call_txn(tx, rt.call)
-        await center.outbox.emit_txn(
-            tx,
-            rt.call.tenant_id,
-            "queue.entered",
-            views.queue_entered_event(rt.id, policy, waiting, center.acd.position(rt.id) or 1),
-        )
-    await center.push_caller(rt.caller_sid, "call.updated", center.caller_view(rt))
+    waiting = state.acd.enqueue(rt.id, policy, now)
+    d.save_call(rt.call)
+    d.emit(
+        rt.call.tenant_id,
+        "queue.entered",
+        views.queue_entered_event(rt.id, policy, waiting, state.acd.position(rt.id) or 1),
+    )
+    notify.caller_update(state, d, rt)
     return True
 
 
-async def _overflow(center: CallCenter, rt: CallRuntime, policy: QueuePolicy) -> None:
+def _overflow(
+    state: TenantState, d: Decision, rt: CallRuntime, policy: QueuePolicy, now: float
+) -> None:
     logger.info("call %s: max wait in queue %s", rt.id, policy.id)
-    if rt.ringing_agent is not None:
-        await center.ring_cancelled(rt.ringing_agent, rt.id, "cancelled")
-        rt.ringing_agent = None
+    ringing = state.ringing_agent(rt.id)
+    if ringing is not None:
+        notify.ring_cancelled(state, d, ringing, rt.id, "cancelled")
         if rt.call.state is CallState.RINGING:
             rt.call.unring()
-    center.acd.remove(rt.id)
+    state.acd.remove(rt.id)
     if policy.overflow_queue_id is not None:
-        await enqueue(center, rt, policy.overflow_queue_id)
+        enqueue(state, d, rt, policy.overflow_queue_id, now)
     else:
-        await ending.end_call(center, rt, policy.overflow_cause or DEFAULT_OVERFLOW_CAUSE, "system")
+        cause = policy.overflow_cause or DEFAULT_OVERFLOW_CAUSE
+        ending.end_call(state, d, rt, cause, "system", now)

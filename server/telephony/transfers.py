@@ -1,4 +1,4 @@
-"""How a consultation or a conference resolves (see docs/media.md for the media side).
+"""How a consultation or a conference resolves (pure rules; docs/media.md for the media side).
 
 * attended: the caller is held while A and B talk (consult); complete = B keeps the caller;
   cancel = back to A; A hanging up during a connected consult completes it.
@@ -10,88 +10,89 @@ functions are where they end up, also when a party hangs up or a ring times out.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from . import ending, routing, views
+from . import ending, notify, views
 from .call import Transfer
-from .runtime import CallRuntime
-
-if TYPE_CHECKING:
-    from .service import CallCenter
+from .effects import Decision
+from .state import CallRuntime, TenantState
 
 
-async def drop_consult_party(
-    center: CallCenter, rt: CallRuntime, agent_id: str, cause: str
+def agent_leaves(
+    state: TenantState, d: Decision, rt: CallRuntime, agent_id: str, cause: str, now: float
 ) -> None:
-    """The consulted agent left (cancel), or the consulting agent hung up (complete)."""
+    """An agent hangs up (or is gone): the call ends, unless another agent stays on it."""
     consult = rt.consult
-    if consult is None:
+    if consult is not None and agent_id in (consult.agent_id, consult.by_agent_id):
+        if agent_id == consult.by_agent_id and consult.state == "connected":
+            complete(state, d, rt, "attended", now)
+            return
+        if agent_id == consult.agent_id:
+            cancel(state, d, rt, cause, now)
+            return
+    if rt.conference and len(rt.participants) > 1:
+        leave_conference(state, d, rt, agent_id, cause, now)
         return
-    if agent_id == consult.by_agent_id and consult.state == "connected":
-        await complete(center, rt, "attended")
-    else:
-        await cancel(center, rt, cause)
+    ending.end_call(state, d, rt, cause, "agent", now)
 
 
-async def leave_conference(center: CallCenter, rt: CallRuntime, agent_id: str, cause: str) -> None:
+def caller_leaves(state: TenantState, d: Decision, rt: CallRuntime, cause: str, now: float) -> None:
+    """The caller (inbound) or the callee (outbound web phone) hung up or vanished."""
+    ending.end_call(state, d, rt, cause, "caller", now)
+
+
+def leave_conference(
+    state: TenantState, d: Decision, rt: CallRuntime, agent_id: str, cause: str, now: float
+) -> None:
     """One agent leaves a conference; with one agent left, it is a plain call again."""
-    released = ending.release_agent(center, rt, agent_id)
+    released = ending.release_agent(state, rt, agent_id, now)
     if rt.call.agent_id == agent_id:
         rt.call.agent_id = sorted(rt.participants)[0]
     if len(rt.participants) < 2:
         rt.conference = False
-    async with center.db.transaction() as tx:
-        await center.save_call_txn(tx, rt.call)
-        if released[1] is not None:
-            await center.emit_status_txn(tx, rt.call.tenant_id, released[1])
-    await ending.finish_release(center, rt, agent_id, released, cause)
-    await _reshaped(center, rt)
+    d.save_call(rt.call)
+    if released[1] is not None:
+        d.emit_status(rt.call.tenant_id, released[1])
+    ending.finish_release(d, rt, agent_id, released, cause)
+    _reshaped(state, d, rt)
 
 
-async def complete(center: CallCenter, rt: CallRuntime, kind: str) -> None:
+def complete(state: TenantState, d: Decision, rt: CallRuntime, kind: str, now: float) -> None:
     """The consulted agent keeps the caller; the consulting agent leaves (``call.transferred``)."""
     consult = rt.consult
     if consult is None:
         return
-    now = center.clock.now()
     from_agent, to_agent = consult.by_agent_id, consult.agent_id
     rt.call.transferred(Transfer(kind, from_agent, "agent", to_agent, now))
     rt.call.hold(False, now)
     rt.consult = None
     rt.call.agent_id = to_agent
-    released = ending.release_agent(center, rt, from_agent)
-    async with center.db.transaction() as tx:
-        await center.save_call_txn(tx, rt.call)
-        await center.outbox.emit_txn(
-            tx, rt.call.tenant_id, "call.transferred", views.transferred_event(rt.call)
-        )
-        if released[1] is not None:
-            await center.emit_status_txn(tx, rt.call.tenant_id, released[1])
-    await ending.finish_release(center, rt, from_agent, released, "transferred")
-    await _reshaped(center, rt)
+    released = ending.release_agent(state, rt, from_agent, now)
+    d.save_call(rt.call)
+    d.emit(rt.call.tenant_id, "call.transferred", views.transferred_event(rt.call))
+    if released[1] is not None:
+        d.emit_status(rt.call.tenant_id, released[1])
+    ending.finish_release(d, rt, from_agent, released, "transferred")
+    _reshaped(state, d, rt)
 
 
-async def cancel(center: CallCenter, rt: CallRuntime, cause: str) -> None:
+def cancel(state: TenantState, d: Decision, rt: CallRuntime, cause: str, now: float) -> None:
     """The consultation ends without a transfer: back to the consulting agent and the caller."""
     consult = rt.consult
     if consult is None:
         return
-    center.timers.cancel(f"ring:{rt.id}")
+    d.cancel(f"ring:{rt.id}")
     rt.consult = None
-    rt.call.hold(False, center.clock.now())
+    rt.call.hold(False, now)
     if consult.state == "ringing":
-        await center.ring_cancelled(consult.agent_id, rt.id, "cancelled")
+        notify.ring_cancelled(state, d, consult.agent_id, rt.id, "cancelled")
     else:
-        released = ending.release_agent(center, rt, consult.agent_id)
+        released = ending.release_agent(state, rt, consult.agent_id, now)
         if released[1] is not None:
-            async with center.db.transaction() as tx:
-                await center.emit_status_txn(tx, rt.call.tenant_id, released[1])
-        await ending.finish_release(center, rt, consult.agent_id, released, cause)
-    await _reshaped(center, rt)
+            d.emit_status(rt.call.tenant_id, released[1])
+        ending.finish_release(d, rt, consult.agent_id, released, cause)
+    _reshaped(state, d, rt)
 
 
-async def _reshaped(center: CallCenter, rt: CallRuntime) -> None:
-    """After commit: rewire the legs, show everyone the call's new shape, route freed agents."""
-    await center.call_media.wire(rt)
-    await center.push_updates(rt)
-    await routing.route(center)
+def _reshaped(state: TenantState, d: Decision, rt: CallRuntime) -> None:
+    """Rewire the legs and show everyone the call's new shape."""
+    d.wire(rt)
+    notify.updates(state, d, rt)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.events.outbox import rfc3339
+from server.times import rfc3339
 
 from .acd import QueuePolicy, WaitingCall
 from .call import Call
 from .presence import StatusChange
-from .runtime import CallRuntime
+from .state import CallRuntime
 
 # -- pushes to softphones and web phones -------------------------------------------------------
 
@@ -146,6 +146,17 @@ def status_changed_event(change: StatusChange) -> dict[str, Any]:
         "status": change.status.value,
         "reason": change.reason,
         "changed_at": rfc3339(change.at),
+    }
+
+
+def presence_push(change: StatusChange) -> dict[str, Any]:
+    """``presence.changed`` to the agent's softphone."""
+    ends = change.wrap_up_ends_at
+    return {
+        "status": change.status.value,
+        "previous_status": change.previous.value,
+        "reason": change.reason,
+        "wrap_up_ends_at": rfc3339(ends) if ends is not None else None,
     }
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.engine import RowMapping
 
 from server.clock import Clock
 from server.crypto import SecretBox
-from server.errors import ApiError, invalid, not_found
 from server.events.catalog import CATALOG, EVENT_TYPES
-from server.events.outbox import render_body, rfc3339
+from server.events.outbox import render_body
+from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import webhooks as store
 from server.store.db import Database
+from server.times import rfc3339
 
 from .directory import EndpointDirectory, secret_context
 from .engine import DeliveryEngine
@@ -33,43 +34,43 @@ MAX_URL_LENGTH = 2048
 
 def _validate_url(raw: object, policy: AddressPolicy) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise invalid("url", "url is required", "invalid_url")
+        raise Invalid("url", "url is required", "invalid_url")
     url = raw.strip()
     if len(url) > MAX_URL_LENGTH:
-        raise invalid("url", f"url is longer than {MAX_URL_LENGTH} characters", "invalid_url")
+        raise Invalid("url", f"url is longer than {MAX_URL_LENGTH} characters", "invalid_url")
     try:
         parts = urlsplit(url)
         host = parts.hostname
         _ = parts.port
     except ValueError as exc:
-        raise invalid("url", f"url is malformed: {exc}", "invalid_url") from exc
+        raise Invalid("url", f"url is malformed: {exc}", "invalid_url") from exc
     if parts.scheme != "https":
-        raise invalid("url", "url must use https:// (plain HTTP is refused)", "invalid_url")
+        raise Invalid("url", "url must use https:// (plain HTTP is refused)", "invalid_url")
     if not host:
-        raise invalid("url", "url has no host", "invalid_url")
+        raise Invalid("url", "url has no host", "invalid_url")
     if parts.username or parts.password:
-        raise invalid("url", "url must not embed credentials", "invalid_url")
+        raise Invalid("url", "url must not embed credentials", "invalid_url")
     if parts.fragment:
-        raise invalid("url", "url must not have a #fragment", "invalid_url")
+        raise Invalid("url", "url must not have a #fragment", "invalid_url")
     literal = "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else host
     if ip_literal(literal) is not None:
         try:
             policy.check(literal)
         except BlockedDestination as exc:
-            raise invalid("url", str(exc), "blocked_destination") from exc
+            raise Invalid("url", str(exc), "blocked_destination") from exc
     return url
 
 
 def _validate_events(raw: object) -> list[str]:
     if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
-        raise invalid("events", 'events must be a non-empty list of event types, or ["*"]')
+        raise Invalid("events", 'events must be a non-empty list of event types, or ["*"]')
     if "*" in raw:
         if len(raw) != 1:
-            raise invalid("events", '"*" subscribes to everything and stands alone')
+            raise Invalid("events", '"*" subscribes to everything and stands alone')
         return ["*"]
     unknown = sorted(set(raw) - EVENT_TYPES)
     if unknown:
-        raise invalid(
+        raise Invalid(
             "events", f"unknown event type(s): {', '.join(unknown)}", "unknown_event_type"
         )
     return sorted(set(raw))
@@ -79,7 +80,7 @@ def _validate_description(raw: object) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str) or len(raw) > 500:
-        raise invalid("description", "description must be a string of at most 500 characters")
+        raise Invalid("description", "description must be a string of at most 500 characters")
     return raw
 
 
@@ -171,8 +172,8 @@ class WebhookService:
         async with self._db.transaction() as tx:
             existing = await store.list_endpoints(tx.conn, tenant_id)
             if len(existing) >= MAX_ENDPOINTS_PER_TENANT:
-                raise ApiError(
-                    409, "too_many_endpoints", f"at most {MAX_ENDPOINTS_PER_TENANT} endpoints"
+                raise Conflict(
+                    "too_many_endpoints", f"at most {MAX_ENDPOINTS_PER_TENANT} endpoints"
                 )
             await store.insert_endpoint_txn(tx, row)
         self._directory.invalidate(endpoint_id, tenant_id)
@@ -187,7 +188,7 @@ class WebhookService:
         async with self._db.read() as conn:
             row = await store.get_endpoint(conn, tenant_id, endpoint_id)
         if row is None:
-            raise not_found("webhook endpoint")
+            raise NotFound("webhook endpoint")
         return row
 
     async def get_endpoint(self, tenant_id: str, endpoint_id: str) -> dict[str, Any]:
@@ -199,7 +200,7 @@ class WebhookService:
         allowed = {"url", "events", "enabled", "description"}
         extra = sorted(set(body) - allowed)
         if extra:
-            raise invalid(extra[0], f"{extra[0]} cannot be changed", "unknown_field")
+            raise Invalid(extra[0], f"{extra[0]} cannot be changed", "unknown_field")
         values: dict[str, Any] = {}
         if "url" in body:
             values["url"] = _validate_url(body["url"], self._policy)
@@ -209,12 +210,12 @@ class WebhookService:
             values["description"] = _validate_description(body["description"])
         if "enabled" in body:
             if not isinstance(body["enabled"], bool):
-                raise invalid("enabled", "enabled must be true or false")
+                raise Invalid("enabled", "enabled must be true or false")
             values["enabled"] = body["enabled"]
         values["updated_at"] = self._clock.now()
         async with self._db.transaction() as tx:
             if not await store.update_endpoint_txn(tx, tenant_id, endpoint_id, values):
-                raise not_found("webhook endpoint")
+                raise NotFound("webhook endpoint")
         self._directory.invalidate(endpoint_id, tenant_id)
         if values.get("enabled") is True:
             self._engine.resume(endpoint_id)
@@ -223,7 +224,7 @@ class WebhookService:
     async def delete_endpoint(self, tenant_id: str, endpoint_id: str) -> None:
         async with self._db.transaction() as tx:
             if not await store.delete_endpoint_txn(tx, tenant_id, endpoint_id):
-                raise not_found("webhook endpoint")
+                raise NotFound("webhook endpoint")
         self._directory.invalidate(endpoint_id, tenant_id)
         logger.info("%s - webhook endpoint deleted", endpoint_id)
 
@@ -254,14 +255,14 @@ class WebhookService:
         self, tenant_id: str, endpoint_id: str, event_type: object
     ) -> dict[str, Any]:
         if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
-            raise invalid(
+            raise Invalid(
                 "type", "type must be one of the catalog's event types", "unknown_event_type"
             )
         await self._row(tenant_id, endpoint_id)
         self._directory.invalidate(endpoint_id, tenant_id)
         endpoint = await self._directory.get(endpoint_id)
         if endpoint is None:
-            raise not_found("webhook endpoint")
+            raise NotFound("webhook endpoint")
         now = self._clock.now()
         event_id = new_id("evt", now)
         body = render_body(

@@ -195,7 +195,8 @@ class Center:
     async def dropped(self, phone: Phone, agent_id: str) -> None:
         """Disconnect a softphone and wait until the server has noticed."""
         await phone.sio.disconnect()
-        await self.until(lambda: not self.services.calls.presence_of(agent_id)["connected"])
+        shell = self.services.calls.shell(self.tenant.id)
+        await self.until(lambda: not shell.presence_of(agent_id)["connected"])
 
     async def settle(self, seconds: float = 0.05) -> None:
         """Let tasks woken by a clock advance run."""

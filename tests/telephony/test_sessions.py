@@ -92,7 +92,7 @@ async def test_disconnect_inside_a_push_under_the_center_lock_does_not_deadlock(
     signaling = center.client.app[SIGNALING]
     _agent, agent_id = await center.agent("ann")
     (sid,) = [s for s, who in signaling._agents.items() if who.agent_id == agent_id]
-    calls = center.services.calls
+    calls = center.services.calls.shell(center.tenant.id)
     async with calls.lock:  # as during a push: the handler must not wait for this lock
         await asyncio.wait_for(signaling._agent_disconnect(sid), timeout=1.0)
         assert calls.presence_of(agent_id)["connected"] is True  # not handled yet: no lock

@@ -1,0 +1,164 @@
+"""The call book's state: one tenant's agents, calls, queues and waiting calls (pure data).
+
+The book's rules (``book.py``, ``control.py``, ``routing.py``, ``ending.py``,
+``transfers.py``) read and change it while the tenant's shell holds its lock; nothing here
+does I/O, reads a clock or awaits. Two facts have exactly one home:
+
+* who is being rung: the ACD's :class:`~server.telephony.acd.WaitingCall` for a queued or
+  transferred call, the call's :class:`Consult` for a consultation;
+* whether an agent can take something new: :meth:`TenantState.engagement`, the one busy rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .acd import Acd, QueuePolicy
+from .call import Call
+from .presence import AgentPresence, State
+
+DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting")
+
+IdSource = Callable[[str, float], str]  # (prefix, now) -> a new unique id
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """What an admin set in ``PUT /api/v1/telephony/settings`` (defaults until then)."""
+
+    pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS
+    record_calls: bool = True
+    outbound_wrap_up_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """An ``agents`` row as the book needs it."""
+
+    agent_id: str
+    name: str
+    extension: str
+    queue_ids: frozenset[str]
+
+
+@dataclass
+class AgentSession:
+    agent_id: str
+    name: str
+    extension: str
+    queue_ids: frozenset[str]
+    presence: AgentPresence
+    sid: str | None = None  # the one connected softphone, if any
+    calls: set[str] = field(default_factory=set)  # calls it is on, or dialing out on
+
+    def refresh(self, profile: AgentProfile) -> None:
+        self.name, self.extension, self.queue_ids = (
+            profile.name,
+            profile.extension,
+            profile.queue_ids,
+        )
+
+
+@dataclass
+class Consult:
+    agent_id: str
+    by_agent_id: str
+    state: str = "ringing"  # ringing | connected
+
+
+@dataclass
+class CallRuntime:
+    call: Call
+    wrap_up_s: float
+    record: bool
+    ring_timeout_s: float
+    caller_sid: str | None = None  # inbound caller, or the outbound callee's web phone
+    legs: dict[str, str] = field(default_factory=dict)  # "caller" or agent id -> leg id
+    answering: str | None = None  # who is setting up media to answer ("caller": the callee)
+    consult: Consult | None = None
+    conference: bool = False
+    muted: set[str] = field(default_factory=set)
+    wait_on_hold: bool = False  # hold tone while a blind transfer rings
+    participants: set[str] = field(default_factory=set)  # agents on the call (ON_CALL)
+    answered_by_callee: bool = False  # outbound: the web phone picked up
+
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    def leg_id(self, party: str) -> str:
+        return leg_id(self.call.id, party)
+
+
+def leg_id(call_id: str, party: str) -> str:
+    """A leg is ``<call id>.<party>``; party is ``caller`` or an agent id."""
+    return f"{call_id}.{party}"
+
+
+class Engagement(enum.Enum):
+    """Why an agent cannot take something new."""
+
+    ON_CALL = "on_call"  # on a call, or dialing out
+    RINGING = "ringing"  # a queued, transferred or consult call rings it
+    ANSWERING = "answering"  # its answer's media is being set up
+
+
+@dataclass
+class TenantState:
+    tenant_id: str
+    new_id: IdSource
+    settings: TenantSettings = field(default_factory=TenantSettings)
+    queues: dict[str, QueuePolicy] = field(default_factory=dict)
+    agents: dict[str, AgentSession] = field(default_factory=dict)
+    calls: dict[str, CallRuntime] = field(default_factory=dict)
+    dialing: dict[str, CallRuntime] = field(default_factory=dict)  # outbound, media pending
+    acd: Acd = field(default_factory=Acd)
+    acd_timer_at: float | None = None  # the deadline the "acd" timer is armed for
+    closed: bool = False  # shutting down: no new calls
+
+    # -- the one record of who is being rung --------------------------------------------
+
+    def ringing_agent(self, call_id: str) -> str | None:
+        """The agent a queued or transferred call rings now (not a consultation)."""
+        waiting = self.acd.get(call_id)
+        return waiting.ringing if waiting is not None else None
+
+    def rung_by(self, agent_id: str) -> CallRuntime | None:
+        """The call ringing this agent (queue, transfer or consult), if any."""
+        for rt in self.calls.values():
+            if self.ringing_agent(rt.id) == agent_id:
+                return rt
+            if rt.consult and rt.consult.agent_id == agent_id and rt.consult.state == "ringing":
+                return rt
+        return None
+
+    # -- the one busy rule ----------------------------------------------------------------
+
+    def engaged(self) -> dict[str, Engagement]:
+        """Every agent that cannot take something new, and why."""
+        out: dict[str, Engagement] = {}
+        for rt in self.calls.values():
+            ringing = self.ringing_agent(rt.id)
+            if ringing is not None:
+                out[ringing] = Engagement.RINGING
+            if rt.consult is not None and rt.consult.state == "ringing":
+                out[rt.consult.agent_id] = Engagement.RINGING
+            if rt.answering is not None and rt.answering != "caller":
+                out[rt.answering] = Engagement.ANSWERING
+        for session in self.agents.values():
+            if session.calls:
+                out[session.agent_id] = Engagement.ON_CALL
+        return out
+
+    def engagement(self, agent_id: str) -> Engagement | None:
+        return self.engaged().get(agent_id)
+
+    def can_ring(self, session: AgentSession, engaged: dict[str, Engagement]) -> bool:
+        """Whether a new call may ring this agent now: signed in, Available, not engaged."""
+        return (
+            session.sid is not None
+            and session.presence.state is State.AVAILABLE
+            and session.agent_id not in engaged
+        )
