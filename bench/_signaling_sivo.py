@@ -15,6 +15,7 @@ from aiohttp import web
 
 from server.api.context import SERVICES
 from server.app import create_app
+from server import heap
 from server.settings import load_settings
 
 NUMBER = "+18005550100"
@@ -31,6 +32,7 @@ def rss_kb() -> int:
 async def main() -> None:
     agents, out = int(sys.argv[1]), sys.argv[2]
     app = create_app(load_settings())
+    heap.install(app)  # as `sivo serve` does
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

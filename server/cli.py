@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from server import heap
 from server.app import create_app
 from server.clock import SystemClock
 from server.crypto import SecretBox
@@ -50,7 +51,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     )
     print(f"SIVO on {settings.public_url}  (dashboard: {settings.public_url}/admin/)", flush=True)
     print(f"database: {settings.database_url}", flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    app = create_app(settings)
+    heap.install(app)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
 
 
 def main(argv: list[str] | None = None) -> int:

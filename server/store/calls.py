@@ -66,18 +66,22 @@ class SqlCallStore:
         self._outbox = outbox
 
     async def commit(self, ops: Sequence[StoreOp]) -> None:
+        """One transaction, one statement per table: new calls, the latest state of each
+        changed call (a save is a whole snapshot, so the last one wins), new recordings,
+        then the events in the order they were emitted."""
         if not ops:
             return
+        inserts = [op.row for op in ops if isinstance(op, InsertCall)]
+        saves = {op.call_id: op for op in ops if isinstance(op, SaveCall)}
+        new_recordings = [op.row for op in ops if isinstance(op, InsertRecording)]
+        events = [(op.tenant_id, op.type, op.data) for op in ops if isinstance(op, Emit)]
         async with self._db.transaction() as tx:
-            for op in ops:
-                if isinstance(op, Emit):
-                    await self._outbox.emit_txn(tx, op.tenant_id, op.type, op.data)
-                elif isinstance(op, SaveCall):
-                    await store.update_call_txn(tx, op.tenant_id, op.call_id, op.columns)
-                elif isinstance(op, InsertCall):
-                    await store.insert_call_txn(tx, op.row)
-                elif isinstance(op, InsertRecording):
-                    await store.insert_recording_txn(tx, op.row)
+            await store.insert_calls_txn(tx, inserts)
+            await store.update_calls_txn(
+                tx, [(op.tenant_id, op.call_id, op.columns) for op in saves.values()]
+            )
+            await store.insert_recordings_txn(tx, new_recordings)
+            await self._outbox.emit_many_txn(tx, events)
 
     async def tenant_config(self, tenant_id: str) -> TenantConfig:
         async with self._db.read() as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,14 +102,26 @@ async def upsert_settings_txn(tx: Tx, row: dict[str, Any]) -> None:
 # -- calls and recordings --------------------------------------------------------------------
 
 
-async def insert_call_txn(tx: Tx, row: dict[str, Any]) -> None:
-    await tx.conn.execute(calls.insert().values(**row))
+async def insert_calls_txn(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await tx.conn.execute(calls.insert(), list(rows))
 
 
-async def update_call_txn(tx: Tx, tenant_id: str, call_id: str, values: dict[str, Any]) -> None:
-    await tx.conn.execute(
-        update(calls).where(calls.c.tenant_id == tenant_id, calls.c.id == call_id).values(**values)
+async def update_calls_txn(tx: Tx, rows: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+    """``(tenant id, call id, columns)`` per call; every row sets the same columns."""
+    if not rows:
+        return
+    columns = sorted(rows[0][2])
+    statement = (
+        update(calls)
+        .where(calls.c.tenant_id == bindparam("b_tenant"), calls.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"v_{name}") for name in columns})
     )
+    params = [
+        {"b_tenant": tenant, "b_id": call_id, **{f"v_{n}": values[n] for n in columns}}
+        for tenant, call_id, values in rows
+    ]
+    await tx.conn.execute(statement, params if len(params) > 1 else params[0])
 
 
 async def get_call(conn: AsyncConnection, tenant_id: str, call_id: str) -> RowMapping | None:
@@ -129,8 +141,9 @@ async def list_calls(conn: AsyncConnection, tenant_id: str, limit: int) -> Seque
     return result.mappings().all()
 
 
-async def insert_recording_txn(tx: Tx, row: dict[str, Any]) -> None:
-    await tx.conn.execute(recordings.insert().values(**row))
+async def insert_recordings_txn(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await tx.conn.execute(recordings.insert(), list(rows))
 
 
 async def update_recording_txn(tx: Tx, recording_id: str, values: dict[str, Any]) -> None:

@@ -14,8 +14,9 @@ timer for :meth:`Acd.next_deadline` fires.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,15 @@ class MaxWait:
     policy: QueuePolicy
 
 
+_LONGEST_IDLE_FIRST = attrgetter("idle_since", "agent_id")
+
+
+def _eligible(waiting: WaitingCall, c: AgentCandidate) -> bool:
+    if waiting.only_agent is not None:
+        return c.agent_id == waiting.only_agent
+    return waiting.policy.id in c.queue_ids
+
+
 class Acd:
     """The waiting calls of one tenant."""
 
@@ -112,28 +122,55 @@ class Acd:
 
     def assignments(self, candidates: Iterable[AgentCandidate]) -> list[tuple[WaitingCall, str]]:
         """Which waiting call should ring which agent now (each agent at most once)."""
+        return self.assign_in_order(sorted(candidates, key=_LONGEST_IDLE_FIRST))
+
+    def assign_in_order(self, ordered: Iterable[AgentCandidate]) -> list[tuple[WaitingCall, str]]:
+        """:meth:`assignments` for candidates already ordered longest-idle first.
+
+        The candidates are drawn lazily, only as far as the waiting calls need: with a
+        thousand agents free and one call waiting, the first eligible agent ends the scan.
+        """
         busy = self.ringing_agents()
-        free = sorted(
-            (c for c in candidates if c.agent_id not in busy),
-            key=lambda c: (c.idle_since, c.agent_id),
-        )
+        source = iter(ordered)
+        drawn: list[AgentCandidate] = []
+        taken: set[str] = set()
+
+        def free() -> Iterator[AgentCandidate]:
+            i = 0
+            while True:
+                if i == len(drawn):
+                    nxt = next(source, None)
+                    if nxt is None:
+                        return
+                    drawn.append(nxt)
+                c = drawn[i]
+                i += 1
+                if c.agent_id not in busy and c.agent_id not in taken:
+                    yield c
+
         out: list[tuple[WaitingCall, str]] = []
+        unserved: set[str] = set()  # queues with no eligible agent at all: skip their calls
         for waiting in sorted(self._waiting.values(), key=lambda w: w.seq):
             if waiting.ringing is not None:
                 continue
-            eligible = [
-                c
-                for c in free
-                if (waiting.only_agent is None and waiting.policy.id in c.queue_ids)
-                or c.agent_id == waiting.only_agent
-            ]
-            untried = [c for c in eligible if c.agent_id not in waiting.tried]
-            if not untried and eligible and waiting.only_agent is None:
+            if waiting.only_agent is None and waiting.policy.id in unserved:
+                continue
+            first: AgentCandidate | None = None
+            chosen: AgentCandidate | None = None
+            for c in free():
+                if not _eligible(waiting, c):
+                    continue
+                first = first or c
+                if c.agent_id not in waiting.tried:
+                    chosen = c
+                    break
+            if chosen is None and first is not None and waiting.only_agent is None:
                 waiting.tried.clear()  # everyone had a turn: start a new round
-                untried = eligible
-            if untried:
-                chosen = untried[0]
-                free.remove(chosen)
+                chosen = first
+            if first is None and waiting.only_agent is None:
+                unserved.add(waiting.policy.id)
+            if chosen is not None:
+                taken.add(chosen.agent_id)
                 out.append((waiting, chosen.agent_id))
         return out
 

@@ -72,9 +72,10 @@ def agent_connected(state: TenantState, profile: AgentProfile, sid: str, now: fl
             queue_ids=profile.queue_ids,
             presence=AgentPresence(agent_id, now=now),
         )
-        state.agents[agent_id] = session
+        state.track(session)
     session.refresh(profile)
     previous, session.sid = session.sid, sid
+    state.reindex(session)
     d = Decision()
     d.cancel(f"grace:{agent_id}")
     if previous is not None and previous != sid:
@@ -108,6 +109,7 @@ def agent_disconnected(
     if session is None or session.sid != sid:
         return d  # replaced: the new softphone owns the session
     session.sid = None
+    state.reindex(session)
     for rt in list(state.calls.values()):
         if state.ringing_agent(rt.id) == agent_id:
             routing.ring_stopped(state, d, rt, "cancelled", now)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidTransition
@@ -57,6 +58,8 @@ class AgentPresence:
         self.reason: str | None = None
         self.idle_since = now
         self.wrap_up_ends_at: float | None = None
+        # Told after every change of state or idle_since (the book keeps its ACD order by it).
+        self.listener: Callable[[], None] | None = None
 
     def set_available(self, now: float) -> StatusChange | None:
         if self.state is State.AVAILABLE:
@@ -112,6 +115,8 @@ class AgentPresence:
     def missed_ring(self, now: float) -> None:
         """A call rang this agent unanswered: to the back of the longest-idle line."""
         self.idle_since = now
+        if self.listener is not None:
+            self.listener()
 
     def _set_state(
         self, state: State, reason: str | None, now: float, wrap_up_ends_at: float | None = None
@@ -134,4 +139,6 @@ class AgentPresence:
         self.state, self.reason, self.wrap_up_ends_at = state, reason, wrap_up_ends_at
         if state is State.AVAILABLE:
             self.idle_since = now
+        if self.listener is not None:
+            self.listener()
         return change

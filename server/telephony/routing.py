@@ -26,12 +26,12 @@ def route(state: TenantState, d: Decision, now: float) -> None:
     """Ring the longest-idle free agent for each waiting call nobody is rung for."""
     if state.acd.has_unassigned():
         engaged = state.engaged()
-        candidates = [
+        candidates = (  # drawn lazily, longest idle first, only as far as needed
             AgentCandidate(s.agent_id, s.queue_ids, s.presence.idle_since)
-            for s in state.agents.values()
-            if state.can_ring(s, engaged)
-        ]
-        for waiting, agent_id in state.acd.assignments(candidates):
+            for s in state.idle_order()
+            if s.agent_id not in engaged
+        )
+        for waiting, agent_id in state.acd.assign_in_order(candidates):
             rt = state.calls[waiting.call_id]
             state.acd.ring_started(rt.id, agent_id, now)
             rt.call.ring(now)

@@ -11,8 +11,9 @@ does I/O, reads a clock or awaits. Two facts have exactly one home:
 
 from __future__ import annotations
 
+import bisect
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .acd import Acd, QueuePolicy
@@ -117,6 +118,32 @@ class TenantState:
     acd: Acd = field(default_factory=Acd)
     acd_timer_at: float | None = None  # the deadline the "acd" timer is armed for
     closed: bool = False  # shutting down: no new calls
+    # Signed-in Available agents, longest idle first: (idle_since, agent id), kept sorted.
+    _idle: list[tuple[float, str]] = field(default_factory=list)
+    _idle_key: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    # -- the agents, and the ACD's order of them ------------------------------------------
+
+    def track(self, session: AgentSession) -> None:
+        """A new agent session; its presence tells the book whenever it changes."""
+        self.agents[session.agent_id] = session
+        session.presence.listener = lambda: self.reindex(session)
+        self.reindex(session)
+
+    def reindex(self, session: AgentSession) -> None:
+        """Its place in the longest-idle order (after a change of presence or softphone)."""
+        old = self._idle_key.pop(session.agent_id, None)
+        if old is not None:
+            del self._idle[bisect.bisect_left(self._idle, old)]
+        if session.sid is not None and session.presence.state is State.AVAILABLE:
+            key = (session.presence.idle_since, session.agent_id)
+            bisect.insort(self._idle, key)
+            self._idle_key[session.agent_id] = key
+
+    def idle_order(self) -> Iterator[AgentSession]:
+        """Signed-in Available agents, longest idle first (engaged ones included)."""
+        for _, agent_id in self._idle:
+            yield self.agents[agent_id]
 
     # -- the one record of who is being rung --------------------------------------------
 
@@ -137,7 +164,11 @@ class TenantState:
     # -- the one busy rule ----------------------------------------------------------------
 
     def engaged(self) -> dict[str, Engagement]:
-        """Every agent that cannot take something new, and why."""
+        """Every agent that cannot take something new, and why.
+
+        An agent's ``calls`` are the calls it is a participant of, plus an outbound call
+        being set up, so walking the calls finds them all without walking every agent.
+        """
         out: dict[str, Engagement] = {}
         for rt in self.calls.values():
             ringing = self.ringing_agent(rt.id)
@@ -147,9 +178,12 @@ class TenantState:
                 out[rt.consult.agent_id] = Engagement.RINGING
             if rt.answering is not None and rt.answering != "caller":
                 out[rt.answering] = Engagement.ANSWERING
-        for session in self.agents.values():
-            if session.calls:
-                out[session.agent_id] = Engagement.ON_CALL
+        for rt in self.calls.values():
+            for agent_id in rt.participants:
+                out[agent_id] = Engagement.ON_CALL
+        for rt in self.dialing.values():
+            if rt.call.agent_id is not None:
+                out[rt.call.agent_id] = Engagement.ON_CALL
         return out
 
     def engagement(self, agent_id: str) -> Engagement | None:

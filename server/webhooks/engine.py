@@ -33,7 +33,7 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,10 +151,10 @@ class DeliveryEngine:
                 pass
             self._dispatch_wake.clear()
 
-    async def fan_out_txn(self, tx: Tx, event: EventRecord) -> None:
-        """Outbox sink: create this event's deliveries in the emitting transaction."""
-        endpoints = await self._directory.for_tenants({event.tenant_id}, tx.conn)
-        jobs = await self._create_deliveries_txn(tx, [event], endpoints)
+    async def fan_out_txn(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """Outbox sink: create these events' deliveries in the emitting transaction."""
+        endpoints = await self._directory.for_tenants({e.tenant_id for e in events}, tx.conn)
+        jobs = await self._create_deliveries_txn(tx, list(events), endpoints)
         if jobs:
             tx.after_commit(lambda: self._accept(jobs))
 

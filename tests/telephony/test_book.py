@@ -5,7 +5,9 @@ No event loop, no sockets, no media, no database: these run in milliseconds.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from server.telephony import book, control, outbound, transfers
-from server.telephony.acd import QueuePolicy
+from server.telephony.acd import Acd, AgentCandidate, QueuePolicy
 from server.telephony.effects import (
     AcdDue,
     ArmTimer,
@@ -280,3 +282,90 @@ def test_the_book_is_pure() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def _reference_assignments(acd: Acd, candidates: list[AgentCandidate]) -> list[tuple[str, str]]:
+    """The ACD rule written the plain way: every waiting call filters every free agent."""
+    busy = acd.ringing_agents()
+    free = sorted(
+        (c for c in candidates if c.agent_id not in busy), key=lambda c: (c.idle_since, c.agent_id)
+    )
+    out = []
+    for waiting in sorted(acd._waiting.values(), key=lambda w: w.seq):
+        if waiting.ringing is not None:
+            continue
+        eligible = [
+            c
+            for c in free
+            if (waiting.only_agent is None and waiting.policy.id in c.queue_ids)
+            or c.agent_id == waiting.only_agent
+        ]
+        untried = [c for c in eligible if c.agent_id not in waiting.tried]
+        if not untried and eligible and waiting.only_agent is None:
+            waiting.tried.clear()
+            untried = eligible
+        if untried:
+            free.remove(untried[0])
+            out.append((waiting.call_id, untried[0].agent_id))
+    return out
+
+
+def test_the_lazy_acd_scan_assigns_exactly_as_the_plain_rule() -> None:
+    """Random queues, agents, rings and tried sets: both give the same assignments."""
+    rng = random.Random(7)
+    queues = [QueuePolicy(f"q_{i}", "", 15.0, None, None, None, 0.0) for i in range(3)]
+    for _ in range(300):
+        acd = Acd()
+        for i in range(rng.randint(0, 8)):
+            call = f"c{i}"
+            if rng.random() < 0.15:
+                acd.ring_only(call, f"a{rng.randint(0, 9)}", rng.choice(queues), T0)
+            else:
+                waiting = acd.enqueue(call, rng.choice(queues), T0 + i)
+                waiting.tried = {f"a{j}" for j in range(10) if rng.random() < 0.3}
+            if rng.random() < 0.2:
+                acd.ring_started(call, f"a{rng.randint(0, 9)}", T0)
+        agents = [
+            AgentCandidate(
+                f"a{j}",
+                frozenset(q.id for q in queues if rng.random() < 0.5),
+                T0 - rng.randint(0, 5),
+            )
+            for j in range(rng.randint(0, 10))
+        ]
+        twin = copy.deepcopy(acd)
+        expected = _reference_assignments(twin, agents)
+        got = [(w.call_id, a) for w, a in acd.assignments(agents)]
+        assert got == expected
+        assert {w.call_id: w.tried for w in acd._waiting.values()} == {
+            w.call_id: w.tried for w in twin._waiting.values()
+        }
+
+
+def test_the_longest_idle_order_follows_every_presence_change() -> None:
+    state = new_state()
+    rng = random.Random(3)
+    for i in range(12):
+        sign_in(state, f"ag_{i:02d}", T0 + rng.random())
+    now = T0 + 10
+    for _ in range(200):
+        now += 1
+        agent_id = f"ag_{rng.randint(0, 11):02d}"
+        action = rng.random()
+        if action < 0.3:
+            book.set_presence(state, agent_id, "on_break", "lunch", now)
+        elif action < 0.6:
+            book.set_presence(state, agent_id, "available", None, now)
+        elif action < 0.7:
+            book.agent_disconnected(state, agent_id, f"s-{agent_id}", now, grace_s=10)
+        elif action < 0.8:
+            profile = AgentProfile(agent_id, "x", "100", frozenset({"q_1"}))
+            book.agent_connected(state, profile, f"s-{agent_id}", now)
+        else:
+            state.agents[agent_id].presence.missed_ring(now)
+        expected = sorted(
+            (s.presence.idle_since, s.agent_id)
+            for s in state.agents.values()
+            if s.sid is not None and s.presence.state.value == "available"
+        )
+        assert [(s.presence.idle_since, s.agent_id) for s in state.idle_order()] == expected
