@@ -13,9 +13,9 @@ import sys
 
 from aiohttp import web
 
+from server import heap
 from server.api.context import SERVICES
 from server.app import create_app
-from server import heap
 from server.settings import load_settings
 
 NUMBER = "+18005550100"

@@ -2,10 +2,12 @@
 
 A SIVO server runs in a subprocess (SQLite, loopback media). This process connects N agent
 sockets (websocket transport) and sets them Available, then web callers dial the published
-number, ``--concurrency`` at a time. For each call, the latency is the agent's receipt time of
-``call.ringing`` minus the call's ``created_at`` (the timestamp of ``call.created``, taken by
-the server's clock on the same host); the caller then hangs up. RSS per connection is the
-server's RSS growth from before the agents connected to after, divided by N.
+number, ``--concurrency`` at a time. For each call, the ring latency is the agent's receipt
+time of ``call.ringing`` minus the call's ``created_at`` (the timestamp of ``call.created``,
+taken by the server's clock on the same host, when the server decides to take the call); the
+caller then hangs up. ``dial_to_ring`` is the whole wait a caller causes: from sending
+``call.dial`` (the server then answers its media first) to the agent's ring. RSS per
+connection is the server's RSS growth from before the agents connected to after, divided by N.
 
 Prints one JSON line. Usage: ``python -m bench.signaling [--agents 1000] [--calls 300]``.
 """
@@ -16,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -87,10 +90,12 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
     rss_before = await rss()
 
     rings: dict[str, asyncio.Future[float]] = {}
+    rang_at: dict[str, float] = {}
     loop = asyncio.get_running_loop()
 
     def on_ring(data: dict[str, Any]) -> None:
         received = time.time()
+        rang_at.setdefault(data["call_id"], received)
         fut = rings.setdefault(data["call_id"], loop.create_future())
         if not fut.done():
             fut.set_result(received - _ts(data["created_at"]))
@@ -121,17 +126,20 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
 
     sdp = await _offer()
     latencies: list[float] = []
+    dial_to_ring: list[float] = []
 
     async def caller(n: int) -> None:
         phone = socketio.AsyncClient(reconnection=False)
         await phone.connect(url, namespaces=["/caller"], transports=["websocket"])
         for _ in range(n):
+            sent = time.time()
             reply = await phone.call(
                 "call.dial", {"to": setup["number"], "sdp": sdp}, namespace="/caller", timeout=30
             )
             assert reply["ok"], reply
             fut = rings.setdefault(reply["call_id"], loop.create_future())
             latencies.append(await asyncio.wait_for(fut, 30))
+            dial_to_ring.append(rang_at[reply["call_id"]] - sent)
             await phone.call("call.hangup", {"call_id": reply["call_id"]}, namespace="/caller")
         await phone.disconnect()
 
@@ -139,11 +147,13 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
     per_caller = max(1, calls // concurrency)
     await asyncio.gather(*(caller(per_caller) for _ in range(concurrency)))
     calls_s = time.monotonic() - t1
+    rss_end = await rss()
     for client in clients:
         await client.disconnect()
     server.stdin.close()
     await asyncio.wait_for(server.wait(), 30)
     ms = [x * 1000 for x in latencies]
+    end_to_end = [x * 1000 for x in dial_to_ring]
     return {
         "bench": "signaling",
         "agents": agents,
@@ -153,14 +163,25 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
         "ring_p50_ms": round(statistics.median(ms), 2),
         "ring_p99_ms": round(_pct(ms, 0.99), 2),
         "ring_max_ms": round(max(ms), 2),
+        "dial_to_ring_p50_ms": round(statistics.median(end_to_end), 2),
+        "dial_to_ring_p99_ms": round(_pct(end_to_end, 0.99), 2),
         "rss_per_connection_kb": round((rss_after - rss_before) / agents, 1),
         "server_rss_mb": round(rss_after / 1024, 1),
+        "server_rss_after_calls_mb": round(rss_end / 1024, 1),
         "connect_seconds": round(connect_s, 1),
         "calls_per_second": round(len(latencies) / calls_s, 1),
     }
 
 
+def _raise_open_files_limit() -> None:
+    """Thousands of sockets: lift the soft limit on open files to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
+    _raise_open_files_limit()  # inherited by the server process
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=300)

@@ -32,7 +32,7 @@ EXTENSION = re.compile(r"^[0-9]{2,8}$")
 REASON = re.compile(r"^[a-z0-9][a-z0-9_ -]{0,63}$")
 
 AgentChanged = Callable[[str, str], Awaitable[None]]  # (tenant_id, agent_id)
-ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues or settings
+ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues, numbers or settings
 
 
 def _text(body: Mapping[str, Any], name: str, max_len: int, *, required: bool = True) -> str:
@@ -267,6 +267,7 @@ class TelephonyAdmin:
             **values,
         }
         await self._insert("phone_numbers", row, "this number is already registered")
+        await self._on_config_changed(tenant_id)
         return await self.get("phone_numbers", tenant_id, row["id"])
 
     async def update_number(
@@ -276,6 +277,7 @@ class TelephonyAdmin:
         _unknown(body, {"queue_id", "published"})
         values = await self._number_values(tenant_id, body, partial=True)
         await self._update("phone_numbers", tenant_id, number_id, values, "number conflict")
+        await self._on_config_changed(tenant_id)
         return await self.get("phone_numbers", tenant_id, number_id)
 
     async def _number_values(
@@ -320,7 +322,7 @@ class TelephonyAdmin:
                 raise NotFound(table.rstrip("s"))
         if table == "agents":
             await self._on_agent_changed(tenant_id, id)
-        elif table == "queues":
+        else:
             await self._on_config_changed(tenant_id)
 
     async def _insert(self, table: str, row: dict[str, Any], conflict: str) -> None:

@@ -20,7 +20,14 @@ from server.media import LegState
 from .errors import TelephonyError, not_found
 from .legs import LegDirectory
 from .phones import WebPhones
-from .ports import CallObserver, CallStore, MediaPort, Notifier, RecordingFinisher
+from .ports import (
+    CallObserver,
+    CallStore,
+    MediaPort,
+    Notifier,
+    NumberRoute,
+    RecordingFinisher,
+)
 from .shell import TenantShell
 from .state import IdSource
 
@@ -51,6 +58,7 @@ class Switchboard:
         self._legs = LegDirectory()
         self._observers: list[CallObserver] = []
         self._shells: dict[str, TenantShell] = {}
+        self._numbers: dict[str, NumberRoute] = {}  # published numbers seen, until one changes
 
     def shell(self, tenant_id: str) -> TenantShell:
         """This tenant's shell (made on first use; it loads its configuration lazily)."""
@@ -94,8 +102,19 @@ class Switchboard:
             await self._shells[tenant_id].agent_changed(agent_id)
 
     async def config_changed(self, tenant_id: str) -> None:
+        """A tenant's queues, numbers or settings changed."""
+        self._numbers.clear()
         if tenant_id in self._shells:
             await self._shells[tenant_id].reload_config()
+
+    async def _number_route(self, e164: str) -> NumberRoute | None:
+        """Which tenant owns a number (cached: a dial should not cost a database read)."""
+        route = self._numbers.get(e164)
+        if route is None:
+            route = await self._store.number_route(e164)
+            if route is not None:  # misses are not kept: anyone may dial anything
+                self._numbers[e164] = route
+        return route
 
     # -- web phones ---------------------------------------------------------------------
 
@@ -108,7 +127,7 @@ class Switchboard:
             await self.shell(phone.tenant_id).caller_gone(sid, phone.call_id)
 
     async def register_number(self, sid: str, number: str) -> dict[str, Any]:
-        if await self._store.number_route(number) is not None:
+        if await self._number_route(number) is not None:
             raise TelephonyError("number_taken", "this number is taken", "number")
         self.phones.register(sid, number)
         return {"number": number}
@@ -119,7 +138,7 @@ class Switchboard:
 
     async def dial_inbound(self, sid: str, to: str, sdp: str) -> dict[str, Any]:
         """A web phone calls a SIVO number: the owning tenant's shell takes the call."""
-        route = await self._store.number_route(to)
+        route = await self._number_route(to)
         if route is None:
             raise TelephonyError("unreachable_number", "this number cannot be called", "to")
         phone = self.phones.get(sid)

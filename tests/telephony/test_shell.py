@@ -293,3 +293,15 @@ async def test_a_leg_closed_by_request_is_not_reported_lost(rig: Rig) -> None:
     rig.media.lose(leg_id(call_id, "caller"), LegState.CLOSED)  # the engine's own report
     await rig.settle()
     assert len(rig.pushed("w1", "call.ended")) == 1
+
+
+async def test_a_number_moved_or_unpublished_is_seen_at_once(rig: Rig) -> None:
+    """Numbers are cached for the dial path; an admin's change clears the cache."""
+    await rig.agent("ag_ann")
+    await rig.call("w1")
+    rig.store.numbers[NUMBER_A] = NumberRoute("tn_a", "q_tn_a", False)
+    await rig.board.config_changed("tn_a")
+    rig.board.caller_connected("w2", "127.0.0.1")
+    with pytest.raises(TelephonyError) as refused:
+        await rig.board.dial_inbound("w2", NUMBER_A, OFFER)
+    assert refused.value.code == "unreachable_number"
