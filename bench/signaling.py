@@ -9,7 +9,12 @@ caller then hangs up. ``dial_to_ring`` is the whole wait a caller causes: from s
 ``call.dial`` (the server then answers its media first) to the agent's ring. RSS per
 connection is the server's RSS growth from before the agents connected to after, divided by N.
 
-Prints one JSON line. Usage: ``python -m bench.signaling [--agents 1000] [--calls 300]``.
+Without ``--rate`` the callers dial back to back (closed loop): the server runs at whatever
+rate it can sustain, and the latencies include its queueing at that rate. ``--rate R`` starts
+R calls per second on a fixed schedule instead, to compare latencies at one load.
+
+Prints one JSON line. Usage:
+``python -m bench.signaling [--agents 1000] [--calls 300] [--concurrency 10] [--rate R]``.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ async def _offer() -> str:
     return sdp
 
 
-async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
+async def run(agents: int, calls: int, concurrency: int, rate: float) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="sivo-bench-sig-")
     env = {
         **os.environ,
@@ -127,11 +132,19 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
     sdp = await _offer()
     latencies: list[float] = []
     dial_to_ring: list[float] = []
+    slots = iter(range(calls * 2))
+    start = time.monotonic() + 0.1
+
+    async def paced() -> None:
+        """With ``rate``, calls start on a fixed schedule (open loop), else back to back."""
+        if rate:
+            await asyncio.sleep(max(0.0, start + next(slots) / rate - time.monotonic()))
 
     async def caller(n: int) -> None:
         phone = socketio.AsyncClient(reconnection=False)
         await phone.connect(url, namespaces=["/caller"], transports=["websocket"])
         for _ in range(n):
+            await paced()
             sent = time.time()
             reply = await phone.call(
                 "call.dial", {"to": setup["number"], "sdp": sdp}, namespace="/caller", timeout=30
@@ -160,6 +173,7 @@ async def run(agents: int, calls: int, concurrency: int) -> dict[str, Any]:
         "connected": len(clients),
         "calls": len(latencies),
         "concurrency": concurrency,
+        "rate_limit_per_s": rate or None,
         "ring_p50_ms": round(statistics.median(ms), 2),
         "ring_p99_ms": round(_pct(ms, 0.99), 2),
         "ring_max_ms": round(max(ms), 2),
@@ -186,8 +200,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="calls started per second (default: no limit)"
+    )
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.agents, args.calls, args.concurrency))), flush=True)
+    result = asyncio.run(run(args.agents, args.calls, args.concurrency, args.rate))
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

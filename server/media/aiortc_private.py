@@ -23,8 +23,16 @@ The bridge relies on four things stock aiortc 1.16 does not offer publicly:
 4. aiortc's own ``RTCIceGatherer`` must not be given ``iceServers=None``
    (it would add Google's STUN server); that is public API and enforced by the
    engine always building an ``RTCConfiguration``.
+5. **One DTLS identity per engine.** Each ``RTCPeerConnection`` makes its own
+   certificate (name-mangled ``__certificates``) and each DTLS transport builds
+   a fresh OpenSSL context from it: about a sixth of the server's CPU per call
+   set-up. :func:`share_certificate` gives a new peer connection the engine's
+   :class:`SharedCertificate`, whose SSL context and fingerprints are made once.
+   The DTLS-SRTP keys stay per call (ephemeral ECDHE in every handshake); only
+   the identity that the SDP fingerprint pins is shared, as browsers allow with
+   ``RTCPeerConnection({certificates})``.
 
-Run :func:`self_test` once at server start: it exercises 1-3 without any
+Run :func:`self_test` once at server start: it exercises 1-3 and 5 without any
 network traffic beyond binding a UDP socket on 127.0.0.1, and raises
 :class:`~server.media.errors.PrivateApiError` if aiortc changed.
 """
@@ -40,8 +48,15 @@ from typing import Any
 
 import aiortc
 import av
-from aiortc import RTCIceGatherer, RTCPeerConnection, RTCRtpCodecParameters
+from aiortc import (
+    RTCCertificate,
+    RTCConfiguration,
+    RTCIceGatherer,
+    RTCPeerConnection,
+    RTCRtpCodecParameters,
+)
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsFingerprint, SRTPProtectionProfile
 from aiortc.rtcrtpreceiver import RTCRtpReceiver, StreamStatistics
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket
@@ -140,6 +155,36 @@ def restrict_remote_sources(pc: RTCPeerConnection, allows_address: Callable[[str
         connection.request_received = request_received  # type: ignore[method-assign]
 
 
+class SharedCertificate(RTCCertificate):
+    """A DTLS certificate for many peer connections; its OpenSSL context is built once.
+
+    An ``SSL_CTX`` may back any number of connections of one thread: each connection
+    keeps its own handshake and keys.
+    """
+
+    def __init__(self, key: Any, cert: Any) -> None:
+        super().__init__(key=key, cert=cert)
+        self._fingerprints: list[RTCDtlsFingerprint] | None = None
+        self._contexts: dict[tuple[bytes, ...], Any] = {}
+
+    def getFingerprints(self) -> list[RTCDtlsFingerprint]:
+        if self._fingerprints is None:
+            self._fingerprints = super().getFingerprints()
+        return list(self._fingerprints)
+
+    def _create_ssl_context(self, srtp_profiles: list[SRTPProtectionProfile]) -> Any:
+        key = tuple(p.openssl_profile for p in srtp_profiles)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = super()._create_ssl_context(srtp_profiles)
+        return context
+
+
+def share_certificate(pc: RTCPeerConnection, certificate: SharedCertificate) -> None:
+    """Make ``pc`` use ``certificate``; call right after constructing it."""
+    pc._RTCPeerConnection__certificates = [certificate]  # type: ignore[attr-defined]
+
+
 class _StubTransport:
     """Just enough of an RTCDtlsTransport to construct a receiver or sender."""
 
@@ -231,6 +276,30 @@ async def _check_gather_restriction() -> None:
     _check(hosts == {"127.0.0.1"}, f"host restriction failed, gathered {sorted(hosts)}")
 
 
+async def _check_shared_certificate() -> None:
+    shared = SharedCertificate.generateCertificate()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        _check(
+            hasattr(pc, "_RTCPeerConnection__certificates"),
+            "RTCPeerConnection.__certificates changed",
+        )
+        share_certificate(pc, shared)
+        pc.addTransceiver("audio", direction="sendrecv")
+        restrict_host_addresses(pc, ["127.0.0.1"])
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = str(pc.localDescription.sdp)
+    finally:
+        await pc.close()
+    want = next(f.value for f in shared.getFingerprints() if f.algorithm == "sha-256")
+    _check(want.lower() in sdp.lower(), "a shared certificate does not reach the SDP fingerprint")
+    source = inspect.getsource(aiortc.rtcdtlstransport.RTCDtlsTransport.start)
+    _check(
+        "self.__local_certificate._create_ssl_context(" in source,
+        "RTCDtlsTransport.start no longer asks its certificate for the SSL context",
+    )
+
+
 async def self_test() -> None:
     """Verify the aiortc internals the media plane relies on (a few ms).
 
@@ -247,6 +316,7 @@ async def self_test() -> None:
         await _check_tap()
         await _check_encoded_send()
         await _check_gather_restriction()
+        await _check_shared_certificate()
     except PrivateApiError:
         raise
     except Exception as exc:

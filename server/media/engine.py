@@ -15,6 +15,7 @@ recording and mixing) runs in the engine's thread pool.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,13 @@ from aiortc.rtp import RtpPacket
 from aiortc.sdp import candidate_from_sdp
 
 from . import sdpinfo
-from .aiortc_private import install_rtp_tap, restrict_host_addresses, restrict_remote_sources
+from .aiortc_private import (
+    SharedCertificate,
+    install_rtp_tap,
+    restrict_host_addresses,
+    restrict_remote_sources,
+    share_certificate,
+)
 from .codec import encode_frames
 from .conference import MixSession
 from .config import MediaConfig
@@ -88,6 +95,7 @@ class MediaEngine:
             (c for c in capabilities if c.mimeType.split("/")[-1].lower() in wanted),
             key=lambda c: wanted.index(c.mimeType.split("/")[-1].lower()),
         )
+        self._certificate = SharedCertificate.generateCertificate()
         self._closed = False
 
     # -- introspection -------------------------------------------------------
@@ -357,6 +365,7 @@ class MediaEngine:
         ]
         # Always explicit: iceServers=None would make aiortc use Google's STUN server.
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        share_certificate(pc, self._dtls_identity())
         self._pcs.add(pc)
         try:
             transceiver = pc.addTransceiver("audio", direction="sendrecv")
@@ -374,6 +383,14 @@ class MediaEngine:
                 raise
             raise InvalidSdpError(f"leg {leg_id}: cannot answer offer: {exc}") from exc
         return pc, transceiver, answer, codec
+
+    def _dtls_identity(self) -> SharedCertificate:
+        """The engine's DTLS certificate, renewed a day before it expires (aiortc: 30 days)."""
+        if self._certificate.expires - datetime.timedelta(days=1) < datetime.datetime.now(
+            datetime.UTC
+        ):
+            self._certificate = SharedCertificate.generateCertificate()
+        return self._certificate
 
     def _watch(self, leg: Leg, pc: RTCPeerConnection) -> None:
         @pc.on("connectionstatechange")
