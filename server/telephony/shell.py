@@ -165,17 +165,39 @@ class TenantShell:
     # -- an agent's calls ---------------------------------------------------------------
 
     async def answer(self, agent_id: str, call_id: str, sdp: str) -> dict[str, Any]:
-        await self._ready()
+        state = self._state
         leg = leg_id(call_id, agent_id)
-        async with self.lock:
-            self._queue(lambda now: control.answer_begin(self._state, agent_id, call_id))
+        answer = await self._open_leg_between(
+            leg,
+            sdp,
+            begin=lambda now: control.answer_begin(state, agent_id, call_id),
+            done=lambda now: control.answer_done(state, agent_id, call_id, leg, now),
+            failed=lambda now: control.answer_failed(state, agent_id, call_id, now),
+        )
+        return {"sdp": answer}
+
+    async def _open_leg_between(
+        self,
+        leg: str,
+        sdp: str,
+        *,
+        begin: Operation | None,
+        done: Operation,
+        failed: Operation,
+    ) -> str:
+        """Two decisions around the slow media set-up, which runs unlocked: ``begin``
+        reserves what the leg is for, then ``done`` (or ``failed``) decides with it."""
+        await self._ready()
+        if begin is not None:
+            async with self.lock:
+                self._queue(begin)
         try:
             answer = await self._legs.open(leg, sdp)
         except TelephonyError:
-            await self._run(lambda now: control.answer_failed(self._state, agent_id, call_id, now))
+            await self._run(failed)
             raise
-        await self._run(lambda now: control.answer_done(self._state, agent_id, call_id, leg, now))
-        return {"sdp": answer}
+        await self._run(done)
+        return answer
 
     async def decline(self, agent_id: str, call_id: str) -> dict[str, Any]:
         return await self._run(lambda now: control.decline(self._state, agent_id, call_id, now))
@@ -254,15 +276,14 @@ class TenantShell:
             raise decision.refusal
         call_id = str(decision.reply["call_id"])
         leg = leg_id(call_id, agent_id)
-        try:
-            answer = await self._legs.open(leg, sdp)
-        except TelephonyError:
-            await self._run(lambda now: outbound.dial_failed(self._state, agent_id, call_id))
-            raise
-        await self._run(
-            lambda now: outbound.dial_connected(
+        answer = await self._open_leg_between(
+            leg,
+            sdp,
+            begin=None,  # the dial above reserved the agent and the callee
+            done=lambda now: outbound.dial_connected(
                 self._state, agent_id, call_id, leg, self._phone_on(callee_sid, call_id), now
-            )
+            ),
+            failed=lambda now: outbound.dial_failed(self._state, agent_id, call_id),
         )
         return {"call_id": call_id, "sdp": answer}
 
@@ -350,16 +371,15 @@ class TenantShell:
         return {"call_id": call_id, "sdp": answer}
 
     async def callee_answer(self, sid: str, call_id: str, sdp: str) -> dict[str, Any]:
-        await self._ready()
-        async with self.lock:
-            self._queue(lambda now: outbound.callee_answer_begin(self._state, sid, call_id))
+        state = self._state
         leg = leg_id(call_id, "caller")
-        try:
-            answer = await self._legs.open(leg, sdp)
-        except TelephonyError:
-            await self._run(lambda now: outbound.callee_answer_failed(self._state, call_id, now))
-            raise
-        await self._run(lambda now: outbound.callee_answer_done(self._state, call_id, leg, now))
+        answer = await self._open_leg_between(
+            leg,
+            sdp,
+            begin=lambda now: outbound.callee_answer_begin(state, sid, call_id),
+            done=lambda now: outbound.callee_answer_done(state, call_id, leg, now),
+            failed=lambda now: outbound.callee_answer_failed(state, call_id, now),
+        )
         return {"sdp": answer}
 
     async def callee_decline(self, sid: str, call_id: str) -> dict[str, Any]:
