@@ -7,6 +7,8 @@ import random
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from multidict import CIMultiDict
 
 from server import pages
 from server.api import events as events_api
@@ -47,17 +49,37 @@ OUTBOX = web.AppKey("outbox", Outbox)
 SIGNALING = web.AppKey("signaling", SignalingServer)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resp = await handler(request)
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path.startswith("/admin"):
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-    return resp
+# What every response gets unless its handler chose a stricter or more specific policy
+# (pages and the dashboard set their own CSP). An API or error response loads nothing.
+_DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_ADMIN_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+_HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(public_url: str) -> Middleware:
+    """Headers on every response, also those raised as ``HTTPException`` (404s, redirects)."""
+    https = public_url.startswith("https://")
+
+    def harden(request: web.Request, headers: CIMultiDict[str]) -> None:
+        admin = request.path.startswith("/admin")
+        headers.setdefault("Content-Security-Policy", _ADMIN_CSP if admin else _DEFAULT_CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if https:
+            headers.setdefault("Strict-Transport-Security", _HSTS)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            resp = await handler(request)
+        except web.HTTPException as exc:
+            harden(request, exc.headers)
+            raise
+        harden(request, resp.headers)
+        return resp
+
+    return middleware
 
 
 def create_app(
@@ -146,7 +168,8 @@ def create_app(
     )
 
     app = web.Application(
-        middlewares=[security_headers, error_middleware, auth_middleware], client_max_size=1024**2
+        middlewares=[security_headers(settings.public_url), error_middleware, auth_middleware],
+        client_max_size=1024**2,
     )
     app[SERVICES] = Services(
         settings=settings,

@@ -18,6 +18,8 @@ from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import tenants as store
 from server.store.db import Database
+from server.text import single_line
+from server.throttle import LoginThrottle
 from server.times import rfc3339
 
 logger = logging.getLogger(__name__)
@@ -33,15 +35,18 @@ class AdminSession:
 
 
 class IdentityService:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, throttle: LoginThrottle | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._throttle = throttle or LoginThrottle()
 
     async def create_tenant(self, name: str) -> tuple[str, str]:
         """A new tenant and its first API key: ``(tenant_id, api_key)``."""
         name = name.strip()
-        if not name or len(name) > 200:
-            raise Invalid("name", "tenant name must be 1-200 characters")
+        if not name or len(name) > 200 or not single_line(name):
+            raise Invalid("name", "tenant name must be 1-200 characters, no control characters")
         now = self._clock.now()
         tenant_id = new_id("tn", now)
         async with self._db.transaction() as tx:
@@ -51,8 +56,8 @@ class IdentityService:
         return tenant_id, str(key["key"])
 
     async def create_api_key(self, tenant_id: str, name: str) -> dict[str, Any]:
-        if len(name) > 200:
-            raise Invalid("name", "name must be at most 200 characters")
+        if len(name) > 200 or not single_line(name):
+            raise Invalid("name", "name must be at most 200 characters, no control characters")
         now = self._clock.now()
         key_id = new_id("key", now)[4:]
         key = f"sivo_{key_id}_{random_token(24)}"
@@ -125,15 +130,28 @@ class IdentityService:
             raise Conflict("email_taken", "an admin with this email exists", "email") from exc
         return user_id
 
-    async def login(self, email: str, password: str) -> tuple[str, AdminSession] | None:
-        """A new session token and its session, or None for a wrong email or password."""
+    async def login(
+        self, email: str, password: str, client: str = ""
+    ) -> tuple[str, AdminSession] | None:
+        """A new session token and its session, or None for a wrong email or password.
+
+        Raises:
+            TooManyAttempts: too many recent failures for this account or from ``client``
+                (the password is not even checked then).
+        """
+        account = email.strip().lower()
+        self._throttle.check(account, client, self._clock.now())
         async with self._db.read() as conn:
-            user = await store.admin_by_email(conn, email.strip().lower())
+            user = await store.admin_by_email(conn, account)
         if user is None:
             hash_password(password)  # spend the same time as a real check: no user enumeration
+            self._throttle.failed(account, client, self._clock.now())
             return None
         if not verify_password(user["password_hash"], password):
+            self._throttle.failed(account, client, self._clock.now())
+            logger.info("admin %s: x wrong password from %s", user["id"], client or "?")
             return None
+        self._throttle.succeeded(account)
         token = random_token(32)
         session = AdminSession(user["tenant_id"], user["id"], random_token(24))
         now = self._clock.now()

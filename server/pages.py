@@ -70,6 +70,12 @@ def _asset(directory: str, name: str) -> web.FileResponse:
     return _serve(path)
 
 
+@routes.get("/")
+async def root(request: web.Request) -> web.StreamResponse:
+    """The address SIVO prints on start: lead to the dashboard (which asks for a login)."""
+    raise web.HTTPSeeOther("/admin/")
+
+
 @routes.get("/caller")
 async def caller_redirect(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/caller/")

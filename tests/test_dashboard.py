@@ -15,6 +15,7 @@ from aiohttp import ClientResponse
 
 from server.api.auth import SESSION_COOKIE
 from server.api.context import SERVICES
+from server.clock import FakeClock
 from server.dashboard.routes import LOGIN_CSRF_COOKIE, STATIC_DIR
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
@@ -256,3 +257,38 @@ def test_static_files_have_no_inline_code_external_urls_or_html_sinks(path: Path
     if path.suffix == ".css":
         assert not re.search(r"@import|url\(\s*['\"]?(?:https?:)?//", text), "external CSS"
     assert "//cdn" not in text and "googleapis" not in text
+
+
+async def test_repeated_wrong_passwords_are_throttled_and_the_lock_decays(
+    make_client: AppFactory,
+) -> None:
+    """Five wrong passwords: even the right one gets 429 with Retry-After, until it decays."""
+    clock = FakeClock()
+    client = await make_client(clock=clock)
+    await _admin(client)
+    for _ in range(5):
+        assert (await _login(client, password="wrong password!!")).status == 401
+    refused = await _login(client)
+    assert refused.status == 429
+    wait = int(refused.headers["Retry-After"])
+    assert 90 <= wait <= 100 and SESSION_COOKIE not in _set_cookies(refused)
+    clock.advance(wait - 5)
+    assert (await _login(client)).status == 429
+    clock.advance(6)
+    ok = await _login(client)
+    assert ok.status == 303 and SESSION_COOKIE in _set_cookies(ok)
+    assert (await _login(client, password="wrong again!!!!")).status == 401  # score cleared
+
+
+async def test_one_address_guessing_many_accounts_is_throttled(make_client: AppFactory) -> None:
+    client = await make_client(clock=FakeClock())
+    await _admin(client)
+    statuses = []
+    for i in range(22):
+        token = await _login_form(client)
+        form = {"email": f"x{i}@acme.example", "password": "guess", "next": "/admin/"}
+        resp = await client.post(
+            "/admin/login", data={**form, "csrf": token}, allow_redirects=False
+        )
+        statuses.append(resp.status)
+    assert statuses[:20] == [401] * 20 and statuses[20:] == [429, 429]

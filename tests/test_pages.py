@@ -183,3 +183,32 @@ async def test_ice_servers_for_browsers_follow_the_server_setting(
             {"urls": ["turn:turn.example.net:3478"], "username": "u", "credential": "c"},
         ]
     }
+
+
+async def test_every_response_is_hardened_raised_ones_included(make_client: AppFactory) -> None:
+    """404s, redirects, API errors and JSON all carry the security headers; / leads on."""
+    client = await make_client()
+    root = await client.get("/", allow_redirects=False)
+    assert root.status == 303 and root.headers["Location"] == "/admin/"
+    for path, status in (
+        ("/", 303),
+        ("/nowhere", 404),
+        ("/api/v1/calls", 401),
+        ("/healthz", 200),
+        ("/admin/", 303),
+        ("/softphone/", 200),
+    ):
+        resp = await client.get(path, allow_redirects=False)
+        assert resp.status == status, path
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"], path
+        assert resp.headers["X-Frame-Options"] == "DENY", path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", path
+        assert resp.headers["Referrer-Policy"] == "no-referrer", path
+        assert "Strict-Transport-Security" not in resp.headers, path
+
+
+async def test_hsts_when_the_public_url_is_https(make_client: AppFactory) -> None:
+    client = await make_client(public_url="https://sivo.example")
+    resp = await client.get("/nowhere")
+    assert resp.status == 404
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import math
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from server.api.auth import SESSION_COOKIE
 from server.api.context import services
 from server.crypto import random_token
 from server.identity import SESSION_TTL_S, AdminSession
+from server.throttle import TooManyAttempts
 
 LOGIN_CSRF_COOKIE = "sivo_login_csrf"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "admin"
@@ -76,9 +78,19 @@ async def login(request: web.Request) -> web.Response:
         return _login_page(
             request, next_url=next_url, error="Your session expired; try again.", status=403
         )
-    result = await services(request).identity.login(
-        str(form.get("email", "")), str(form.get("password", ""))
-    )
+    try:
+        result = await services(request).identity.login(
+            str(form.get("email", "")), str(form.get("password", "")), request.remote or ""
+        )
+    except TooManyAttempts as refused:
+        page = _login_page(
+            request,
+            next_url=next_url,
+            error="Too many failed sign-ins. Wait a few minutes, then try again.",
+            status=429,
+        )
+        page.headers["Retry-After"] = str(math.ceil(refused.retry_after_s))
+        return page
     if result is None:
         return _login_page(request, next_url=next_url, error="Wrong email or password.", status=401)
     token, _session = result

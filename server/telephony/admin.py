@@ -20,6 +20,7 @@ from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import telephony as store
 from server.store.db import Database
+from server.text import single_line
 from server.times import rfc3339
 
 from .routing import DEFAULT_OVERFLOW_CAUSE
@@ -27,9 +28,11 @@ from .state import DEFAULT_PAUSE_REASONS
 
 logger = logging.getLogger(__name__)
 
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-EXTENSION = re.compile(r"^[0-9]{2,8}$")
-REASON = re.compile(r"^[a-z0-9][a-z0-9_ -]{0,63}$")
+# Matched with fullmatch: "$" would also accept a trailing newline.
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+EXTENSION = re.compile(r"[0-9]{2,8}")
+REASON = re.compile(r"[a-z0-9][a-z0-9_ -]{0,63}")
+MAX_QUEUES_PER_AGENT = 100
 
 AgentChanged = Callable[[str, str], Awaitable[None]]  # (tenant_id, agent_id)
 ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues, numbers or settings
@@ -39,6 +42,8 @@ def _text(body: Mapping[str, Any], name: str, max_len: int, *, required: bool = 
     value = body.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
         raise Invalid(name, f"{name} must be a string of 1-{max_len} characters")
+    if not single_line(value):
+        raise Invalid(name, f"{name} must not contain control characters")
     return value.strip()
 
 
@@ -162,15 +167,17 @@ class TelephonyAdmin:
             out["email"] = email
         if not partial or "extension" in body:
             ext = body.get("extension")
-            if not isinstance(ext, str) or not EXTENSION.match(ext):
+            if not isinstance(ext, str) or not EXTENSION.fullmatch(ext):
                 raise Invalid("extension", "extension must be 2-8 digits")
             out["extension"] = ext
         if not partial or "queue_ids" in body:
             ids = body.get("queue_ids", [])
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 raise Invalid("queue_ids", "queue_ids must be a list of queue ids")
+            if len(set(ids)) > MAX_QUEUES_PER_AGENT:
+                raise Invalid("queue_ids", f"at most {MAX_QUEUES_PER_AGENT} queues per agent")
             async with self._db.read() as conn:
-                for queue_id in ids:
+                for queue_id in sorted(set(ids)):  # one lookup per distinct id
                     if await store.get_row(conn, "queues", tenant_id, queue_id) is None:
                         raise Invalid("queue_ids", f"queue {queue_id} not found")
             out["queue_ids"] = json.dumps(sorted(set(ids)))
@@ -238,7 +245,7 @@ class TelephonyAdmin:
             if (
                 set(raw) - {"action", "cause"}
                 or not isinstance(cause, str)
-                or not REASON.match(cause)
+                or not REASON.fullmatch(cause)
             ):
                 raise Invalid("overflow", "overflow cause must be a short lower-case word")
             return {"overflow_queue_id": None, "overflow_cause": cause}
@@ -255,7 +262,7 @@ class TelephonyAdmin:
     async def create_number(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         _unknown(body, {"number", "queue_id", "published"})
         number = body.get("number")
-        if not isinstance(number, str) or not E164.match(number):
+        if not isinstance(number, str) or not E164.fullmatch(number):
             raise Invalid("number", "number must be E.164, e.g. +18005550100")
         values = await self._number_values(tenant_id, body, partial=False)
         now = self._clock.now()
@@ -361,7 +368,7 @@ class TelephonyAdmin:
             if (
                 not isinstance(reasons, list)
                 or not 1 <= len(reasons) <= 20
-                or not all(isinstance(r, str) and REASON.match(r) for r in reasons)
+                or not all(isinstance(r, str) and REASON.fullmatch(r) for r in reasons)
             ):
                 raise Invalid("pause_reasons", "pause_reasons: 1-20 short lower-case reasons")
             current["pause_reasons"] = list(dict.fromkeys(reasons))

@@ -18,6 +18,7 @@ from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import webhooks as store
 from server.store.db import Database
+from server.text import free_text, single_line
 from server.times import rfc3339
 
 from .directory import EndpointDirectory, secret_context
@@ -36,6 +37,8 @@ def _validate_url(raw: object, policy: AddressPolicy) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise Invalid("url", "url is required", "invalid_url")
     url = raw.strip()
+    if not single_line(url):
+        raise Invalid("url", "url must not contain control characters", "invalid_url")
     if len(url) > MAX_URL_LENGTH:
         raise Invalid("url", f"url is longer than {MAX_URL_LENGTH} characters", "invalid_url")
     try:
@@ -81,6 +84,8 @@ def _validate_description(raw: object) -> str:
         return ""
     if not isinstance(raw, str) or len(raw) > 500:
         raise Invalid("description", "description must be a string of at most 500 characters")
+    if not free_text(raw):
+        raise Invalid("description", "description must not contain control characters")
     return raw
 
 
