@@ -7,6 +7,7 @@ import random
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
@@ -47,6 +48,22 @@ logger = logging.getLogger(__name__)
 
 OUTBOX = web.AppKey("outbox", Outbox)
 SIGNALING = web.AppKey("signaling", SignalingServer)
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """One line per request without its query string or Referer: both can carry credentials
+    (a softphone link's token, a recording URL's signature)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )
 
 
 # What every response gets unless its handler chose a stricter or more specific policy

@@ -14,7 +14,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from server import heap
-from server.app import create_app
+from server.app import RedactingAccessLogger, create_app
 from server.clock import SystemClock
 from server.crypto import SecretBox
 from server.failures import Failure
@@ -42,18 +42,26 @@ def _tokens(settings: Settings, db: Database) -> TokenService:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    # SIVO_PUBLIC_URL, when set, is where clients reach SIVO (a proxy, https): --host and
+    # --port only move the socket. Without it the public URL follows the socket.
+    derived = settings.public_url == f"http://{settings.host}:{settings.port}"
+    host, port = host or settings.host, port or settings.port
     settings = settings.with_overrides(
-        host=host or settings.host,
-        port=port or settings.port,
-        public_url=settings.public_url
-        if (host is None and port is None)
-        else f"http://{host or settings.host}:{port or settings.port}",
+        host=host,
+        port=port,
+        public_url=f"http://{host}:{port}" if derived else settings.public_url,
     )
     print(f"SIVO on {settings.public_url}  (dashboard: {settings.public_url}/admin/)", flush=True)
     print(f"database: {settings.database_url}", flush=True)
     app = create_app(settings)
     heap.install(app)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log_class=RedactingAccessLogger,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

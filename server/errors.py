@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from server.failures import Failure, Gone, Invalid, NotFound
+from server.text import encodable
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +79,71 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(ApiError(500, "internal", "internal error"))
 
 
+MAX_JSON_DEPTH = 32
+MAX_INT_DIGITS = 20
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("integer too long")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_tree(value: object) -> None:
+    """Depth and strings of a parsed body, walked without recursion."""
+    stack: list[tuple[object, int, str | None]] = [(value, 1, None)]
+    while stack:
+        item, depth, top = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ApiError(400, "invalid_json", f"JSON is nested deeper than {MAX_JSON_DEPTH}")
+        if isinstance(item, str):
+            if not encodable(item):
+                raise ApiError(
+                    400, "invalid_json", "strings must be valid Unicode (a lone surrogate)", top
+                )
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not encodable(key):
+                    raise ApiError(400, "invalid_json", "keys must be valid Unicode", top)
+                stack.append((child, depth + 1, top if top is not None else key))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1, top) for child in item)
+
+
 async def read_json_object(request: web.Request) -> dict[str, object]:
-    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    """The request body as a JSON object, or a 4xx that says what is wrong with it.
+
+    Bounded before and while parsing, so that no body reaches a 500: UTF-8 only, the app's
+    size limit (413), at most 32 levels of nesting, integers of at most 20 digits, no NaN or
+    Infinity, and no string that UTF-8 cannot hold.
+    """
+    charset = (request.charset or "utf-8").lower().replace("_", "-")
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(415, "unsupported_charset", "send the body as UTF-8 JSON")
+    raw = await request.read()
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = json.loads(
+            raw.decode("utf-8"),
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            parse_constant=_no_constant,
+        )
+    except RecursionError as exc:
+        raise ApiError(400, "invalid_json", "JSON is nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise ApiError(400, "invalid_json", "request body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "request body must be a JSON object")
+    _check_tree(body)
     return body

@@ -150,10 +150,12 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         softphone = await _page(contexts[0], problems, "softphone")
         caller = await _page(contexts[1], problems, "caller")
 
-        # A bad token is refused visibly, back on the sign-in form.
-        await softphone.goto(f"{base}/softphone/?token=not.a.token")
+        # A bad token in the fragment (#token=: never sent to the server) is refused visibly,
+        # back on the sign-in form, and the fragment is gone from the address bar.
+        await softphone.goto(f"{base}/softphone/#token=not.a.token")
         await expect(softphone.locator("#login-error")).to_contain_text("Your token was refused")
         await expect(softphone.get_by_label("Agent token")).to_be_visible()
+        assert "token=" not in softphone.url
 
         # The agent signs in with ?token= (then removed from the address bar) and goes Available.
         await softphone.goto(f"{base}/softphone/?token={token}&processing=off")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Database:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(path))
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -98,6 +100,16 @@ class Database:
             await self._writer.close()
             self._writer = None
         await self.engine.dispose()
+
+
+def _private_file(path: Path) -> None:
+    """The database holds secrets (encrypted, but still): readable by its owner only.
+
+    SQLite gives its -wal and -shm files the database file's mode, so this covers them.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
 
 
 def _upgrade_sync(conn: Connection) -> None:

@@ -1,6 +1,7 @@
 // The agent softphone: sign in with an agent token, set presence, take and control calls.
 // Protocol: docs/signaling.md, namespace /agent. The token is kept in sessionStorage (this tab
-// only); `?token=...` in the URL also signs in (and is then removed from the address bar).
+// only); `#token=...` in the URL also signs in (a fragment never reaches the server, and the
+// page removes it from the address bar and history). `?token=` still works for old links.
 
 import { $, clock, h, logLine } from '/shared/dom.js';
 import { CAN_PICK_SPEAKER, DevicePicker, PeerLeg, loadIceServers, openMic, startRinging, stopRinging } from '/shared/media.js';
@@ -686,11 +687,14 @@ async function start() {
   setInterval(pollLevels, 500);
 
   const params = new URLSearchParams(location.search);
-  const fromUrl = params.get('token');
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const fromUrl = fragment.get('token') || params.get('token');
   if (fromUrl) {
     params.delete('token');
+    fragment.delete('token');
     const rest = params.toString();
-    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}`);
+    const hash = fragment.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${hash ? `#${hash}` : ''}`);
   }
   let stored = '';
   try {
