@@ -178,6 +178,7 @@ def create_app(
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
+        clock=clock,
         max_message_bytes=settings.signaling_max_message_bytes,
         caller_rate_per_s=settings.caller_rate_per_s,
         caller_burst=settings.caller_burst,
@@ -221,6 +222,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await db.upgrade()
         await engine.start()
+        signaling.start()
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
         yield

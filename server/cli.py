@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     admin_create.add_argument("--tenant", required=True)
     admin_create.add_argument("--email", required=True)
     keys = sub.add_parser("keys", help="agent token signing keys")
-    keys.add_argument("action", choices=["rotate"])
+    keys.add_argument("action", choices=["rotate", "revoke"])
+    keys.add_argument("kid", nargs="?", help="with revoke: the key id to stop trusting")
     args = parser.parse_args(argv)
 
     try:
@@ -124,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
             if generated:
                 out["password"] = password
             print(json.dumps(out))
+        elif args.command == "keys" and args.action == "revoke":
+            if not args.kid:
+                print("sivo: keys revoke KID", file=sys.stderr)
+                return 2
+            found = asyncio.run(
+                _with_db(settings, lambda db: _tokens(settings, db).revoke(args.kid))
+            )
+            print(json.dumps({"revoked": args.kid, "found": found}))
+            return 0 if found else 1
         elif args.command == "keys":
             kid = asyncio.run(_with_db(settings, lambda db: _tokens(settings, db).rotate()))
             print(json.dumps({"kid": kid}))

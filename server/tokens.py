@@ -20,6 +20,7 @@ all fail. Time checks use the injected clock, not pyjwt's wall clock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -47,7 +48,7 @@ DEFAULT_AUDIENCE = "sivo-agent"
 MAX_TTL_S = 3600
 LEEWAY_S = 5
 KEY_GRACE_S = MAX_TTL_S + LEEWAY_S
-KEY_REFRESH_S = 300  # how long a verifier trusts its cached key set (retirements elsewhere)
+KEY_REFRESH_S = 30  # how long a verifier trusts its cached key set (retired or revoked elsewhere)
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "tid", "iat", "exp", "jti")
 
 # pyjwt checks the signature and the pinned algorithm; ``validate_claims`` checks the rest
@@ -78,6 +79,7 @@ class AgentClaims:
     tenant_id: str
     expires_at: float
     jti: str
+    kid: str = ""  # the signing key, so that revoking it can cut the sessions it opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,32 @@ class TokenService:
             raise InvalidToken("bad signature") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("malformed token") from exc
-        return validate_claims(payload, issuer=self._issuer, audience=self._audience, now=now)
+        claims = validate_claims(payload, issuer=self._issuer, audience=self._audience, now=now)
+        return dataclasses.replace(claims, kid=kid)
+
+    async def key_trusted(self, kid: str) -> bool:
+        """Whether tokens signed by ``kid`` still verify (re-read at most every
+        ``KEY_REFRESH_S``, so a revocation by another process is seen that soon)."""
+        now = self._clock.now()
+        key = await self._verify_key(kid, now)
+        return key is not None and key_verifies(key.retired_at, now)
+
+    async def revoke(self, kid: str) -> bool:
+        """Stop trusting a key at once (it leaked): its tokens fail verification from now on.
+
+        A revoked current key is replaced first, so that minting goes on. Returns whether
+        the key existed.
+        """
+        async with self._db.read() as conn:
+            current = await store.current_key(conn)
+        if current is not None and current["kid"] == kid:
+            await self.rotate()
+        async with self._db.transaction() as tx:
+            found = await store.delete_key_txn(tx, kid)
+        self._loaded_at = None
+        self._keys.pop(kid, None)
+        logger.warning("%s x signing key revoked", kid)
+        return found
 
     async def rotate(self) -> str:
         """Start signing with a new key; retire the current one, delete those past grace."""

@@ -26,6 +26,7 @@ AGENT_MESSAGES: dict[str, Schema] = {
         "reason": text(64, required=False, nullable=True),
     },
     "wrapup.end": {},
+    "session.refresh": {"token": text(8192, hint="a fresh agent token")},
     "call.answer": _OFFER,
     "call.decline": _CALL,
     "call.hangup": _CALL,

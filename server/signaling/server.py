@@ -22,13 +22,16 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from server.clock import Clock
 from server.telephony.errors import TelephonyError
 from server.telephony.switchboard import Switchboard
+from server.times import rfc3339
 from server.tokens import InvalidToken, TokenService
 
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
 from .ratelimit import AddressLimits, TokenBucket
 from .schema import Schema, SchemaError, parse
+from .sessions import Expire, LiveSession, SessionClock, Warn
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ CALLER = "/caller"
 # Engine.IO's own frame limit: above it the transport drops the connection, so it is well
 # above the per-message limit that gets a polite error ack.
 TRANSPORT_MAX_BYTES = 1_000_000
+SWEEP_S = 5.0  # how often sign-in lifetimes are checked (expiry, revoked keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +69,16 @@ class SignalingServer:
         *,
         switchboard: Switchboard,
         tokens: TokenService,
+        clock: Clock,
         max_message_bytes: int,
         caller_rate_per_s: float,
         caller_burst: int,
         caller_max_connections_per_address: int,
     ) -> None:
         self.switchboard = switchboard
+        self.clock = clock
+        self._lifetimes = SessionClock()
+        self._sweeper: asyncio.Task[None] | None = None
         self.tokens = tokens
         self.max_message_bytes = max_message_bytes
         self.caller_rate_per_s = caller_rate_per_s
@@ -141,6 +149,10 @@ class SignalingServer:
                 exc.message, {"code": exc.code}
             ) from exc
         self._agents[sid] = identity
+        self._lifetimes.start(
+            sid,
+            LiveSession(identity.tenant_id, identity.agent_id, claims.expires_at, claims.kid),
+        )
         logger.info("agent %s: softphone %s connected", identity.agent_id, sid)
         # After this handler returns the CONNECT packet goes out; then the session state.
         self._spawn(self._send_later(sid, "session.ready", ready))
@@ -156,6 +168,7 @@ class SignalingServer:
 
     async def _agent_disconnect(self, sid: str, reason: object = None) -> None:
         identity = self._agents.pop(sid, None)
+        self._lifetimes.end(sid)
         if identity is not None:
             logger.info("agent %s: softphone %s disconnected", identity.agent_id, sid)
             shell = self.switchboard.shell(identity.tenant_id)
@@ -185,7 +198,11 @@ class SignalingServer:
             )
             return {}
 
+        async def refresh(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
+            return await self._refresh(i, p["token"])
+
         table: dict[str, Handler] = {
+            "session.refresh": refresh,
             "presence.set": lambda i, p: sb.shell(i.tenant_id).set_presence(
                 i.agent_id, p["status"], p["reason"]
             ),
@@ -221,6 +238,54 @@ class SignalingServer:
         }
         _check_table(table, AGENT_MESSAGES)
         return table
+
+    # -- sign-in lifetimes -------------------------------------------------------------
+
+    async def _refresh(self, identity: AgentIdentity, token: str) -> dict[str, Any]:
+        """``session.refresh``: a fresh token for the same agent extends this socket's life."""
+        try:
+            claims = await self.tokens.verify(token)
+        except InvalidToken as exc:
+            raise TelephonyError("invalid_token", f"invalid token: {exc.reason}", "token") from exc
+        if (claims.tenant_id, claims.agent_id) != (identity.tenant_id, identity.agent_id):
+            raise TelephonyError("invalid_token", "the token is for another agent", "token")
+        sid = next(s for s, i in self._agents.items() if i is identity)
+        self._lifetimes.refresh(sid, claims.expires_at, claims.kid)
+        return {"expires_at": rfc3339(claims.expires_at)}
+
+    def start(self) -> None:
+        """Begin sweeping sign-in lifetimes (at app start-up)."""
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    def _stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await self.clock.sleep(SWEEP_S)
+            try:
+                await self._sweep()
+            except Exception:
+                logger.exception("x sign-in sweep failed")
+
+    async def _sweep(self) -> None:
+        trusted = [kid for kid in self._lifetimes.kids() if await self.tokens.key_trusted(kid)]
+        sb = self.switchboard
+        actions = self._lifetimes.sweep(
+            self.clock.now(), trusted, lambda s: sb.shell(s.tenant_id).on_call(s.agent_id)
+        )
+        for action in actions:
+            if isinstance(action, Warn):
+                await self.to_agent(
+                    action.sid, "session.expiring", {"expires_at": rfc3339(action.expires_at)}
+                )
+            elif isinstance(action, Expire):
+                logger.info("softphone %s: x sign-in %s, disconnecting", action.sid, action.reason)
+                self._lifetimes.end(action.sid)
+                await self.to_agent(action.sid, "session.expired", {"reason": action.reason})
+                self._spawn(self.disconnect_agent(action.sid))
 
     # -- /caller -------------------------------------------------------------------------
 
@@ -335,6 +400,7 @@ class SignalingServer:
 
     async def disconnect_all(self) -> None:
         """Close every client connection (shutdown, once the calls have ended)."""
+        self._stop_sweeping()
         for sid in list(self._agents):
             await self.sio.disconnect(sid, namespace=AGENT)
         for sid in list(self._callers):
@@ -342,6 +408,7 @@ class SignalingServer:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        self._stop_sweeping()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

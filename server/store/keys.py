@@ -57,3 +57,9 @@ async def delete_keys_retired_by_txn(tx: Tx, cutoff: float) -> int:
         )
     )
     return int(result.rowcount)
+
+
+async def delete_key_txn(tx: Tx, kid: str) -> bool:
+    """Forget one key (revocation): nothing it signed verifies any more."""
+    result = await tx.conn.execute(delete(signing_keys).where(signing_keys.c.kid == kid))
+    return bool(result.rowcount)

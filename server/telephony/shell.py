@@ -35,7 +35,7 @@ from .ports import (
     NumberRoute,
     RecordingFinisher,
 )
-from .state import IdSource, TenantState, leg_id
+from .state import Engagement, IdSource, TenantState, leg_id
 from .timers import Timers
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,10 @@ class TenantShell:
 
     def presence_of(self, agent_id: str) -> dict[str, Any]:
         return book.presence_of(self._state, agent_id)
+
+    def on_call(self, agent_id: str) -> bool:
+        """On a call, or dialing one (an expiring sign-in waits for it to end)."""
+        return self._state.engagement(agent_id) is Engagement.ON_CALL
 
     async def set_presence(self, agent_id: str, status: str, reason: str | None) -> dict[str, Any]:
         return await self._run(

@@ -519,6 +519,12 @@ function connect() {
       },
     });
   });
+  sock.on('session.expired', (event) => {
+    const why = event?.reason === 'revoked'
+      ? 'Your sign-in was revoked by an administrator.'
+      : 'Your sign-in expired.';
+    signOut(`${why} Paste a new token to continue.`);
+  });
   sock.on('presence.changed', (event) => {
     presence = { status: event.status, reason: event.reason ?? null, wrap_up_ends_at: event.wrap_up_ends_at ?? null };
     log(`Status: ${statusText(event.status, event.reason)}`);
