@@ -15,6 +15,7 @@ from server import pages
 from server.api import events as events_api
 from server.api import jwks as jwks_api
 from server.api import keys as keys_api
+from server.api import metrics as metrics_api
 from server.api import recordings as recordings_api
 from server.api import telephony as telephony_api
 from server.api import webhooks as webhooks_api
@@ -29,6 +30,7 @@ from server.events.outbox import Outbox
 from server.identity import IdentityService
 from server.media import LegState, MediaConfig, MediaEngine
 from server.media import self_test as media_self_test
+from server.metrics import Figures, Metrics
 from server.settings import Settings
 from server.signaling import SignalingServer
 from server.store.calls import SqlCallStore
@@ -115,6 +117,7 @@ def create_app(
     )
     outbox = Outbox(clock=clock, public_url=settings.public_url)
     directory = EndpointDirectory(db=db, box=box, clock=clock)
+    metrics = Metrics()
     engine = DeliveryEngine(
         db=db,
         directory=directory,
@@ -122,6 +125,7 @@ def create_app(
         clock=clock,
         concurrency_per_endpoint=settings.webhook_endpoint_concurrency,
         rng=rng,
+        on_attempt=metrics.webhook_attempt,
     )
     outbox.add_sink(engine)
     identity = IdentityService(db=db, clock=clock)
@@ -169,6 +173,7 @@ def create_app(
         agent_grace_s=settings.agent_grace_s,
         outbound_ring_timeout_s=settings.outbound_ring_timeout_s,
     )
+    calls.add_observer(metrics)
     telephony = TelephonyAdmin(
         db=db,
         clock=clock,
@@ -186,7 +191,12 @@ def create_app(
     )
 
     app = web.Application(
-        middlewares=[security_headers(settings.public_url), error_middleware, auth_middleware],
+        middlewares=[
+            metrics.middleware(),
+            security_headers(settings.public_url),
+            error_middleware,
+            auth_middleware,
+        ],
         client_max_size=1024**2,
     )
     app[SERVICES] = Services(
@@ -202,11 +212,20 @@ def create_app(
         media=media,
         history=CallHistory(db=db, urls=recording_urls, recordings_dir=recordings_dir),
         events=EventLog(db=db),
+        metrics=metrics,
+        figures=Figures(
+            switchboard=calls,
+            media=media,
+            sockets=signaling.connections,
+            webhooks=engine,
+            clock=clock,
+        ),
     )
     app[SIGNALING] = signaling
     app[OUTBOX] = outbox
     for table in (
         events_api.routes,
+        metrics_api.routes,
         keys_api.routes,
         webhooks_api.routes,
         jwks_api.routes,

@@ -10,6 +10,7 @@ from server.clock import Clock
 from server.events.log import EventLog
 from server.identity import IdentityService
 from server.media import MediaEngine
+from server.metrics import Figures, Metrics
 from server.settings import Settings
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
@@ -34,6 +35,8 @@ class Services:
     media: MediaEngine
     history: CallHistory
     events: EventLog
+    metrics: Metrics
+    figures: Figures
 
 
 SERVICES = web.AppKey("services", Services)

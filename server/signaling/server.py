@@ -114,6 +114,9 @@ class SignalingServer:
     def connected_agents(self) -> int:
         return len(self._agents)
 
+    def connections(self) -> dict[str, int]:
+        return {AGENT: len(self._agents), CALLER: len(self._callers)}
+
     # -- Notifier ------------------------------------------------------------------------
 
     async def to_agent(self, sid: str, event: str, data: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -325,3 +325,14 @@ async def requeue_dead_txn(tx: Tx, flt: DeadLetterFilter, now: float) -> list[st
             .values(status="pending", attempts=0, next_attempt_at=now, dead_at=None, updated_at=now)
         )
     return ids
+
+
+async def oldest_due_pending(conn: AsyncConnection, now: float) -> float | None:
+    """When the longest-waiting delivery that is due now became due (None: nothing due)."""
+    result = await conn.execute(
+        select(func.min(deliveries.c.next_attempt_at)).where(
+            deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now
+        )
+    )
+    value = result.scalar()
+    return float(value) if value is not None else None

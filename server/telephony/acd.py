@@ -113,6 +113,10 @@ class Acd:
             if w.policy.id == waiting.policy.id and w.seq < waiting.seq
         )
 
+    def entered_times(self) -> list[float]:
+        """When each waiting call entered its queue (for the longest-wait figure)."""
+        return [w.entered_at for w in self._waiting.values()]
+
     def has_unassigned(self) -> bool:
         """Whether some waiting call rings nobody (only then can an assignment change)."""
         return any(w.ringing is None for w in self._waiting.values())

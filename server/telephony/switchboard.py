@@ -81,6 +81,9 @@ class Switchboard:
             self._shells[tenant_id] = shell
         return shell
 
+    def shells(self) -> list[TenantShell]:
+        return list(self._shells.values())
+
     def add_observer(self, observer: CallObserver) -> None:
         """See every tenant's call and leg lifecycle (the consumer seam)."""
         self._observers.append(observer)

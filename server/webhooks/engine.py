@@ -33,7 +33,7 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +87,11 @@ class DeliveryEngine:
         clock: Clock,
         concurrency_per_endpoint: int = 8,
         rng: random.Random | None = None,
+        on_attempt: Callable[[str, float], None] | None = None,
     ) -> None:
+        """``on_attempt(outcome, latency_ms)``: told after every scheduled attempt
+        (outcome ``delivered``, ``retrying`` or ``dead``), for the metrics."""
+        self._on_attempt = on_attempt
         self._db = db
         self._directory = directory
         self._transport = transport
@@ -313,6 +317,13 @@ class DeliveryEngine:
         self._log_attempt(job, outcome, attempt=1, update=None)
         return outcome
 
+    async def lag_s(self) -> float:
+        """How long the longest-waiting due delivery has waited (0 when none is due)."""
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            oldest = await store.oldest_due_pending(conn, now)
+        return max(0.0, now - oldest) if oldest is not None else 0.0
+
     def _record(self, job: Job, outcome: AttemptOutcome) -> None:
         now = self._clock.now()
         job.attempts += 1
@@ -336,6 +347,9 @@ class DeliveryEngine:
             else:
                 status, next_at, dead_at = "pending", nxt.at, None
                 self._schedule(job, nxt.at)
+        if self._on_attempt is not None:
+            label = {"delivered": "delivered", "dead": "dead"}.get(status, "retrying")
+            self._on_attempt(label, outcome.latency_ms)
         update = store.DeliveryUpdate(
             job.delivery_id,
             status,
