@@ -28,6 +28,7 @@ from server.errors import Handler, error_middleware
 from server.events.log import EventLog
 from server.events.outbox import Outbox
 from server.identity import IdentityService
+from server.logs import request_id_middleware
 from server.media import LegState, MediaConfig, MediaEngine
 from server.media import self_test as media_self_test
 from server.metrics import Figures, Metrics
@@ -58,13 +59,14 @@ class RedactingAccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            '%s "%s %s" %s %s %.3fs',
+            '%s "%s %s" %s %s %.3fs rid=%s',
             request.remote,
             request.method,
             request.path,
             response.status,
             response.body_length,
             time,
+            response.headers.get("X-Request-Id", "-"),
         )
 
 
@@ -193,6 +195,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             metrics.middleware(),
+            request_id_middleware,
             security_headers(settings.public_url),
             error_middleware,
             auth_middleware,

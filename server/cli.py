@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from server import heap
+from server import heap, logs
 from server.app import RedactingAccessLogger, create_app
 from server.clock import SystemClock
 from server.crypto import SecretBox
@@ -91,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"sivo: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
 
     try:
         if args.command == "serve":

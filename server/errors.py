@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from server.failures import Failure, Gone, Invalid, NotFound
+from server.request_context import REQUEST_ID
 from server.text import encodable
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,12 @@ def from_failure(failure: Failure) -> ApiError:
 
 
 def error_response(err: ApiError) -> web.Response:
-    return web.json_response(err.body(), status=err.status)
+    body = err.body()
+    request_id = REQUEST_ID.get()
+    error = body["error"]
+    if request_id is not None and isinstance(error, dict):
+        error["request_id"] = request_id  # quote it to support; it names the log lines too
+    return web.json_response(body, status=err.status)
 
 
 @web.middleware

@@ -9,7 +9,7 @@ Every option is ``SIVO_<OPTION>`` (upper case) and defaults to:
 - ``webhook_allow_networks``: none; comma-separated CIDRs that deliveries may reach anyway
 - ``webhook_ca_bundle``: none; a CA file trusted in addition to the system's
 - ``webhook_timeout_s``: 10; ``webhook_endpoint_concurrency``: 8 attempts in flight per endpoint
-- ``log_level``: ``INFO``
+- ``log_level``: ``INFO``; ``log_format``: ``text`` (or ``json``)
 
 Telephony (see docs/signaling.md and docs/media.md):
 
@@ -69,6 +69,7 @@ class Settings:
     webhook_timeout_s: float = 10.0
     webhook_endpoint_concurrency: int = 8
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line, with the request id
     ice_servers: tuple[IceServer, ...] = ()
     media_host_addresses: tuple[str, ...] | None = ("127.0.0.1",)
     media_remote_networks: tuple[str, ...] | None = LOOPBACK_NETWORKS
@@ -226,8 +227,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_timeout_s=_float(values.get("webhook_timeout_s", 10), "SIVO_WEBHOOK_TIMEOUT_S"),
         webhook_endpoint_concurrency=concurrency,
         log_level=str(values.get("log_level", "INFO")).upper(),
+        log_format=_log_format(values.get("log_format", "text")),
         **_telephony(values),
     )
+
+
+def _log_format(value: object) -> str:
+    fmt = str(value).lower()
+    if fmt not in ("text", "json"):
+        raise ConfigError("SIVO_LOG_FORMAT: text or json")
+    return fmt
 
 
 def _telephony(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import random
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,54 @@ from server.webhooks.sender import WebhookTransport
 from tests.support.receiver import Receiver
 from tests.support.tls import LocalPKI, make_pki
 
-POSTGRES_URL = os.environ.get("SIVO_TEST_POSTGRES_URL")
+LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REQUIRE_ALL = os.environ.get("SIVO_TEST_REQUIRE_ALL") == "1"
+
+
+def _local_postgres() -> str | None:
+    """The machine's own PostgreSQL (127.0.0.1:5432, trust auth, database ``test``), if up."""
+
+    async def probe() -> bool:
+        engine = create_async_engine(LOCAL_POSTGRES, connect_args={"timeout": 2})
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # not installed, not running, no such database: skip those tests
+            return False
+        finally:
+            await engine.dispose()
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            pass
+    except OSError:
+        return None
+    return LOCAL_POSTGRES if asyncio.run(probe()) else None
+
+
+POSTGRES_URL = os.environ.get("SIVO_TEST_POSTGRES_URL") or _local_postgres()
+
+# What each group of skipped tests needs, shown at the end of a run that skipped some.
+ENABLE = {
+    "SIVO_TEST_POSTGRES_URL": "PostgreSQL: run it on 127.0.0.1:5432 (trust auth, database "
+    "test), or set SIVO_TEST_POSTGRES_URL=postgresql+asyncpg://USER@HOST:PORT/DB",
+    "Chromium": "browser: apt-get install chromium, or set SIVO_CHROMIUM=/path/to/chromium",
+}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    groups: dict[str, int] = {}
+    for report in skipped:
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        for key in ENABLE:
+            if key in reason:
+                groups[key] = groups.get(key, 0) + 1
+    if groups:
+        terminalreporter.section("skipped groups, and how to enable them")
+        for key, count in groups.items():
+            terminalreporter.line(f"{count} skipped: {ENABLE[key]}")
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +94,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if not POSTGRES_URL:
         if REQUIRE_ALL:
             pytest.fail("SIVO_TEST_POSTGRES_URL is unset but SIVO_TEST_REQUIRE_ALL=1")
-        pytest.skip("SIVO_TEST_POSTGRES_URL is unset (CI sets it)")
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432 and SIVO_TEST_POSTGRES_URL is unset")
     await _reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
 
