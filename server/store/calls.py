@@ -71,12 +71,14 @@ class SqlCallStore:
         then the events in the order they were emitted."""
         if not ops:
             return
-        inserts = [op.row for op in ops if isinstance(op, InsertCall)]
+        inserts = {op.row["id"]: dict(op.row) for op in ops if isinstance(op, InsertCall)}
         saves = {op.call_id: op for op in ops if isinstance(op, SaveCall)}
+        for call_id in [c for c in saves if c in inserts]:  # born and changed in one batch:
+            inserts[call_id].update(saves.pop(call_id).columns)  # insert its latest state
         new_recordings = [op.row for op in ops if isinstance(op, InsertRecording)]
         events = [(op.tenant_id, op.type, op.data) for op in ops if isinstance(op, Emit)]
         async with self._db.transaction() as tx:
-            await store.insert_calls_txn(tx, inserts)
+            await store.insert_calls_txn(tx, list(inserts.values()))
             await store.update_calls_txn(
                 tx, [(op.tenant_id, op.call_id, op.columns) for op in saves.values()]
             )

@@ -305,3 +305,26 @@ async def test_a_number_moved_or_unpublished_is_seen_at_once(rig: Rig) -> None:
     with pytest.raises(TelephonyError) as refused:
         await rig.board.dial_inbound("w2", NUMBER_A, OFFER)
     assert refused.value.code == "unreachable_number"
+
+
+async def test_a_failed_commit_is_reported_and_does_not_wedge_the_tenant(rig: Rig) -> None:
+    """The database refuses one batch: its caller gets the error, later decisions go on."""
+    await rig.agent("ag_ann")
+    original = rig.store.commit
+    calls = 0
+
+    async def flaky(ops: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("database went away")
+        await original(ops)
+
+    rig.store.commit = flaky  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await rig.shell().set_presence("ag_ann", "on_break", "lunch")
+    assert rig.pushed("s-ag_ann", "presence.changed")[-1]["status"] == "on_break"  # told anyway
+    await rig.shell().set_presence("ag_ann", "available", None)
+    assert rig.store.event_types("tn_a")[-1] == "agent.status_changed"
+    call_id = await rig.call()
+    assert rig.shell().state.ringing_agent(call_id) == "ag_ann"
