@@ -257,9 +257,8 @@ def create_app(
 
     async def end_calls(app: web.Application) -> None:
         # At on_shutdown, not in cleanup: aiohttp then waits up to 60 s for open sockets and
-        # cancels them, and a push to a timed-out socket would deadlock on the center's lock
-        # (engine.io runs our disconnect handler inside the push). Here the parties are still
-        # told, and every CDR and call.recorded is committed before the media engine closes.
+        # cancels them, and the parties would no longer be told. Here they still are, and
+        # every CDR and call.recorded is committed before the media engine closes.
         await calls.close()
         # Then close the sockets, so that aiohttp has none left to wait for.
         await signaling.disconnect_all()
