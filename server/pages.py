@@ -38,7 +38,7 @@ CSP = (
 )
 PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
-    "Referrer-Policy": "no-referrer",  # the softphone may carry ?token= in its URL
+    "Referrer-Policy": "no-referrer",  # a page URL may still carry a fragment or a query
     "X-Content-Type-Options": "nosniff",
 }
 _ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(js|css|svg)$")
@@ -83,7 +83,8 @@ async def caller_redirect(request: web.Request) -> web.Response:
 
 @routes.get("/softphone")
 async def softphone_redirect(request: web.Request) -> web.Response:
-    # Keep the query: tests and Salesforce open /softphone?token=...
+    # Keep the query: Salesforce opens the adapter URL with its own parameters
+    # (sfdcIframeOrigin, mode, ...). The token travels in the fragment, never sent here.
     raise web.HTTPMovedPermanently(
         "/softphone/" + (f"?{request.query_string}" if request.query_string else "")
     )

@@ -157,8 +157,13 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await expect(softphone.get_by_label("Agent token")).to_be_visible()
         assert "token=" not in softphone.url
 
-        # The agent signs in with ?token= (then removed from the address bar) and goes Available.
-        await softphone.goto(f"{base}/softphone/?token={token}&processing=off")
+        # A token in the query string (it has reached the server already) is not used.
+        await softphone.goto(f"{base}/softphone/?token={token}")
+        await expect(softphone.locator("#login-error")).to_contain_text("it was not used")
+        assert "token=" not in softphone.url
+
+        # The agent signs in with #token= (then removed from the address bar) and goes Available.
+        await softphone.goto(f"{base}/softphone/?processing=off#token={token}")
         await expect(softphone.locator("#conn")).to_have_text("Connected")
         await expect(softphone.locator("#who")).to_have_text("Ann Agent · ext. 101")
         assert "token=" not in softphone.url
@@ -256,7 +261,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
 
         # The same agent opens the softphone in another tab: the first one says so, visibly.
         second = await _page(contexts[0], problems, "second softphone")
-        await second.goto(f"{base}/softphone/?token={token}&processing=off")
+        await second.goto(f"{base}/softphone/?processing=off#token={token}")
         await expect(second.locator("#conn")).to_have_text("Connected")
         await expect(softphone.locator("#conn")).to_have_attribute("data-conn", "replaced")
         await expect(softphone.get_by_role("alert")).to_contain_text("another tab")

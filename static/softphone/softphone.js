@@ -1,7 +1,8 @@
 // The agent softphone: sign in with an agent token, set presence, take and control calls.
 // Protocol: docs/signaling.md, namespace /agent. The token is kept in sessionStorage (this tab
 // only); `#token=...` in the URL also signs in (a fragment never reaches the server, and the
-// page removes it from the address bar and history). `?token=` still works for old links.
+// page removes it from the address bar and history). A token in the query string is not
+// used: it has already travelled to the server and through any proxy's log.
 
 import { $, clock, h, logLine } from '/shared/dom.js';
 import { CAN_PICK_SPEAKER, DevicePicker, PeerLeg, loadIceServers, openMic, startRinging, stopRinging } from '/shared/media.js';
@@ -694,8 +695,9 @@ async function start() {
 
   const params = new URLSearchParams(location.search);
   const fragment = new URLSearchParams(location.hash.slice(1));
-  const fromUrl = fragment.get('token') || params.get('token');
-  if (fromUrl) {
+  const fromUrl = fragment.get('token');
+  const leaked = params.has('token');
+  if (fromUrl || leaked) {
     params.delete('token');
     fragment.delete('token');
     const rest = params.toString();
@@ -710,7 +712,7 @@ async function start() {
   }
   const initial = fromUrl || stored;
   if (initial) signIn(initial);
-  else signOut();
+  else signOut(leaked ? 'This link carries the token after "?", where servers log it; it was not used. Sign in with a link that has it after "#", or paste it.' : '');
   document.body.dataset.ready = 'true';
 }
 
