@@ -110,10 +110,6 @@ class SignalingServer:
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
 
-    @property
-    def connected_agents(self) -> int:
-        return len(self._agents)
-
     def connections(self) -> dict[str, int]:
         return {AGENT: len(self._agents), CALLER: len(self._callers)}
 

@@ -152,15 +152,6 @@ class TenantState:
         waiting = self.acd.get(call_id)
         return waiting.ringing if waiting is not None else None
 
-    def rung_by(self, agent_id: str) -> CallRuntime | None:
-        """The call ringing this agent (queue, transfer or consult), if any."""
-        for rt in self.calls.values():
-            if self.ringing_agent(rt.id) == agent_id:
-                return rt
-            if rt.consult and rt.consult.agent_id == agent_id and rt.consult.state == "ringing":
-                return rt
-        return None
-
     # -- the one busy rule ----------------------------------------------------------------
 
     def engaged(self) -> dict[str, Engagement]:
