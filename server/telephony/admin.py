@@ -19,12 +19,12 @@ from server.clock import Clock
 from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
 from server.store import telephony as store
+from server.store.calls import tenant_settings
 from server.store.db import Database
 from server.text import single_line
 from server.times import rfc3339
 
 from .routing import DEFAULT_OVERFLOW_CAUSE
-from .state import DEFAULT_PAUSE_REASONS
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +61,12 @@ def _unknown(body: Mapping[str, Any], allowed: set[str]) -> None:
 
 
 def settings_view(row: RowMapping | None) -> dict[str, Any]:
-    """A tenant's telephony settings; the defaults until an admin saves some."""
-    if row is None:
-        return {
-            "pause_reasons": list(DEFAULT_PAUSE_REASONS),
-            "record_calls": True,
-            "outbound_wrap_up_s": 0.0,
-        }
+    """A tenant's telephony settings as the API shows them (the book reads the same row)."""
+    settings = tenant_settings(row)
     return {
-        "pause_reasons": json.loads(row["pause_reasons"]),
-        "record_calls": bool(row["record_calls"]),
-        "outbound_wrap_up_s": row["outbound_wrap_up_s"],
+        "pause_reasons": list(settings.pause_reasons),
+        "record_calls": settings.record_calls,
+        "outbound_wrap_up_s": settings.outbound_wrap_up_s,
     }
 
 

@@ -148,7 +148,7 @@ class Applier:
             else:  # its disconnect handler may run inside: never wait for it here
                 self._spawn(notifier.disconnect_agent(push.sid))
         except Exception:
-            logger.exception("socket %s: x push failed", getattr(push, "sid", "?"))
+            logger.exception("socket %s: x push failed", push.sid)
 
     async def _media(
         self, op: Wire | CloseLeg | SendDtmf | StartRecording | FinishRecording

@@ -172,7 +172,6 @@ def answer_done(
     d.wire(rt)
     d.presence_changed(session, change)
     notify.updates(state, d, rt)
-    d.reply = {}
     return d
 
 
