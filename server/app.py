@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import AsyncIterator
+from importlib.metadata import version
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -12,15 +13,10 @@ from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
 from server import pages
-from server.api import events as events_api
-from server.api import jwks as jwks_api
-from server.api import keys as keys_api
-from server.api import metrics as metrics_api
-from server.api import recordings as recordings_api
-from server.api import telephony as telephony_api
-from server.api import webhooks as webhooks_api
+from server.api import openapi
 from server.api.auth import auth_middleware
 from server.api.context import SERVICES, Services
+from server.api.contracts import CONTRACTS
 from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
 from server.dashboard import routes as dashboard
@@ -226,15 +222,13 @@ def create_app(
     )
     app[SIGNALING] = signaling
     app[OUTBOX] = outbox
+    app[openapi.OPENAPI_DOCUMENT] = openapi.build_document(
+        CONTRACTS, version=version("sivo"), server_url=settings.public_url
+    )
     for table in (
-        events_api.routes,
-        metrics_api.routes,
-        keys_api.routes,
-        webhooks_api.routes,
-        jwks_api.routes,
+        *(contract.routes for contract in CONTRACTS),
+        openapi.routes,
         dashboard.routes,
-        telephony_api.routes,
-        recordings_api.routes,
         pages.routes,
     ):
         app.router.add_routes(table)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from server.clock import Clock
 from server.crypto import digests_match, hash_password, random_token, token_digest, verify_password
 from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
+from server.schemas.platform import ApiKey, NewApiKey
 from server.store import tenants as store
 from server.store.db import Database
 from server.text import single_line
@@ -53,11 +53,10 @@ class IdentityService:
             await store.insert_tenant_txn(tx, {"id": tenant_id, "name": name, "created_at": now})
         key = await self.create_api_key(tenant_id, "initial")
         logger.info("%s + tenant created", tenant_id)
-        return tenant_id, str(key["key"])
+        return tenant_id, key.key
 
-    async def create_api_key(self, tenant_id: str, name: str) -> dict[str, Any]:
-        if len(name) > 200 or not single_line(name):
-            raise Invalid("name", "name must be at most 200 characters, no control characters")
+    async def create_api_key(self, tenant_id: str, name: str) -> NewApiKey:
+        """``name`` was checked by its model (``ApiKeyCreate``) or by ``create_tenant``."""
         now = self._clock.now()
         key_id = new_id("key", now)[4:]
         key = f"sivo_{key_id}_{random_token(24)}"
@@ -70,18 +69,18 @@ class IdentityService:
         }
         async with self._db.transaction() as tx:
             await store.insert_api_key_txn(tx, row)
-        return {"id": key_id, "name": name, "created_at": rfc3339(now), "key": key}
+        return NewApiKey(id=key_id, name=name, created_at=rfc3339(now), key=key)
 
-    async def list_api_keys(self, tenant_id: str) -> list[dict[str, Any]]:
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
         async with self._db.read() as conn:
             rows = await store.list_api_keys(conn, tenant_id)
         return [
-            {
-                "id": r["id"],
-                "name": r["name"],
-                "created_at": rfc3339(r["created_at"]),
-                "revoked_at": rfc3339(r["revoked_at"]) if r["revoked_at"] else None,
-            }
+            ApiKey(
+                id=r["id"],
+                name=r["name"],
+                created_at=rfc3339(r["created_at"]),
+                revoked_at=rfc3339(r["revoked_at"]) if r["revoked_at"] else None,
+            )
             for r in rows
         ]
 

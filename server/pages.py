@@ -1,9 +1,12 @@
-"""The public web phone at ``/caller/`` and the agent softphone at ``/softphone/``.
+"""The public web phone at ``/caller/``, the agent softphone at ``/softphone/`` and the API
+reference at ``/docs/api/``.
 
-Both are static pages (plain ES modules, no build step) served by SIVO from its own origin,
-with the Socket.IO client vendored from ``node_modules/`` (``npm install``; ``make run`` does
-it). Nothing is loaded from a CDN. Every response carries a CSP that allows only this origin
-(plus ``blob:`` media for the generated ringtone); the pages use no inline script or style.
+All are static pages (plain ES modules, no build step) served by SIVO from its own origin,
+with the browser libraries (the Socket.IO client, Swagger UI) vendored from ``node_modules/``
+(``npm install``; ``make run`` does it). Nothing is loaded from a CDN. Every response carries
+a CSP that allows only this origin (plus ``blob:`` media for the generated ringtone); the
+pages use no inline script or style. The API reference has its own, slightly wider policy
+(``REFERENCE_CSP``: Swagger UI's stylesheet draws its icons as ``data:`` images).
 
 Routes (an explicit list, see ``routes``):
 
@@ -11,8 +14,12 @@ Routes (an explicit list, see ``routes``):
   ``/shared/<file>``: their scripts and stylesheets (flat directories, fixed file types);
 - ``/caller/config.json``, ``/softphone/config.json``: ``{"ice_servers": [...]}``, the STUN/TURN
   servers the browser should use (``SIVO_ICE_SERVERS``; empty by default);
-- ``/vendor/socket.io.min.js`` (and its ``.map``): ``socket.io-client``'s browser bundle, or a
-  503 that says to run ``npm install`` when ``node_modules`` is missing.
+- ``/docs/api/``: the API reference, Swagger UI rendering ``/api/v1/openapi.json`` (public);
+  ``/docs/api/<file>``: its script and stylesheet (``static/api-reference/``);
+- ``/vendor/<file>``: the browser libraries in ``VENDOR_FILES``: ``socket.io.min.js``
+  (``socket.io-client``), ``swagger-ui-bundle.js`` and ``swagger-ui.css`` (``swagger-ui-dist``),
+  each with its ``.map``; or a 503 that says to run ``npm install`` when ``node_modules`` is
+  missing (a missing ``.map`` is a 404).
 """
 
 from __future__ import annotations
@@ -26,8 +33,17 @@ from server.api.context import services
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DIR = ROOT / "static"
-VENDOR_DIR = ROOT / "node_modules" / "socket.io-client" / "dist"
-VENDOR_FILES = frozenset({"socket.io.min.js", "socket.io.min.js.map"})
+NODE_MODULES = ROOT / "node_modules"
+# The files served at /vendor/<name>: name -> its directory under node_modules/, whose first
+# component is the npm package (package.json) that provides it.
+VENDOR_FILES = {
+    "socket.io.min.js": "socket.io-client/dist",
+    "socket.io.min.js.map": "socket.io-client/dist",
+    "swagger-ui-bundle.js": "swagger-ui-dist",
+    "swagger-ui-bundle.js.map": "swagger-ui-dist",
+    "swagger-ui.css": "swagger-ui-dist",
+    "swagger-ui.css.map": "swagger-ui-dist",
+}
 
 # ws:// and wss:// to this origin are covered by 'self' (CSP Level 3; Chromium verifies it in
 # tests/test_pages_browser.py). frame-ancestors 'none' until the softphone is embedded in
@@ -41,6 +57,16 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # a page URL may still carry a fragment or a query
     "X-Content-Type-Options": "nosniff",
 }
+# The API reference's own policy: CSP, plus data: images, because swagger-ui.css draws its
+# icons (select carets, the lock, the copy button: ~20) as data: URLs, which Chromium blocks
+# under img-src 'self'. That is all Swagger UI 5 needs (tests/test_api_reference_browser.py
+# fails on any violation): no 'unsafe-eval', and no 'unsafe-inline' styles, since React sets
+# style properties through the CSSOM, which style-src does not govern. connect-src 'self'
+# covers the spec and "Try it out" against this server, nothing else (no validator badge).
+REFERENCE_CSP = (
+    "default-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 _ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(js|css|svg)$")
 _CONTENT_TYPES = {
     "js": "text/javascript",
@@ -52,9 +78,9 @@ _CONTENT_TYPES = {
 routes = web.RouteTableDef()
 
 
-def _serve(path: Path, *, cache: str = "no-cache") -> web.FileResponse:
+def _serve(path: Path, *, cache: str = "no-cache", csp: str = CSP) -> web.FileResponse:
     ext = path.name.rsplit(".", 1)[-1]
-    headers = {**PAGE_HEADERS, "Cache-Control": cache}
+    headers = {**PAGE_HEADERS, "Content-Security-Policy": csp, "Cache-Control": cache}
     if ext in _CONTENT_TYPES:
         headers["Content-Type"] = _CONTENT_TYPES[ext]
     return web.FileResponse(path, headers=headers)
@@ -100,6 +126,16 @@ async def softphone_page(request: web.Request) -> web.FileResponse:
     return _serve(STATIC_DIR / "softphone" / "index.html", cache="no-store")
 
 
+@routes.get("/docs/api")
+async def api_reference_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/docs/api/")
+
+
+@routes.get("/docs/api/")
+async def api_reference_page(request: web.Request) -> web.FileResponse:
+    return _serve(STATIC_DIR / "api-reference" / "index.html", cache="no-store", csp=REFERENCE_CSP)
+
+
 @routes.get("/caller/config.json")
 @routes.get("/softphone/config.json")
 async def phone_config(request: web.Request) -> web.Response:
@@ -132,19 +168,26 @@ async def shared_asset(request: web.Request) -> web.FileResponse:
     return _asset("shared", request.match_info["name"])
 
 
+@routes.get("/docs/api/{name}")
+async def api_reference_asset(request: web.Request) -> web.FileResponse:
+    return _asset("api-reference", request.match_info["name"])
+
+
 @routes.get("/vendor/{name}")
 async def vendor(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    if name not in VENDOR_FILES:
+    directory = VENDOR_FILES.get(name)
+    if directory is None:
         raise web.HTTPNotFound(text="no such file")
-    path = VENDOR_DIR / name
+    path = NODE_MODULES / directory / name
     if not path.is_file():
         if name.endswith(".map"):
             raise web.HTTPNotFound(text="no source map")
+        package = directory.split("/", 1)[0]
         return web.Response(
             status=503,
             text=(
-                f"SIVO cannot serve {name}: socket.io-client is not installed. "
+                f"SIVO cannot serve {name}: {package} is not installed. "
                 f"Run `npm install` in {ROOT} (`make run` does it), then reload.\n"
             ),
             headers={**PAGE_HEADERS, "Cache-Control": "no-store"},

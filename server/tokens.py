@@ -36,7 +36,7 @@ from jwt.types import Options
 
 from server.clock import Clock
 from server.crypto import SecretBox, random_token
-from server.errors import invalid
+from server.failures import Invalid
 from server.ids import new_id
 from server.store import keys as store
 from server.store.db import Database
@@ -223,10 +223,10 @@ class TokenService:
         """Sign a token for one agent of one tenant.
 
         Raises:
-            ApiError: 422 when ``ttl_s`` is not 1-3600 seconds.
+            Invalid: when ``ttl_s`` is not 1-3600 seconds.
         """
         if not 0 < ttl_s <= MAX_TTL_S:
-            raise invalid("ttl_s", f"ttl_s must be 1-{MAX_TTL_S} seconds")
+            raise Invalid("ttl_s", f"ttl_s must be 1-{MAX_TTL_S} seconds")
         kid, key = await self._signing_key()
         claims = build_claims(
             issuer=self._issuer,

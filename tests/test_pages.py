@@ -1,6 +1,7 @@
-"""The web phone and softphone pages: served by SIVO with a strict CSP, nothing external.
+"""The web phone, softphone and API reference pages: served by SIVO with a strict CSP,
+nothing external.
 
-Follows every ``src``/``href`` of both pages and every ES-module import from there, so a file
+Follows every ``src``/``href`` of the pages and every ES-module import from there, so a file
 the pages need but the server does not serve fails here, not in a browser.
 """
 
@@ -98,7 +99,70 @@ def test_no_static_file_refers_to_anything_outside_this_origin() -> None:
         assert found is None, f"{where}: {text[found.start() : found.end() + 40]!r}"
 
 
-@pytest.mark.parametrize("page", ["caller", "softphone"])
+@sqlite_only
+async def test_api_reference_page_and_its_assets_are_served_from_this_origin(
+    make_client: AppFactory,
+) -> None:
+    """/docs/api/ has its own CSP (data: images for Swagger UI's icons); its files the usual."""
+    client = await make_client()
+    resp, _ = await _get(client, "/docs/api")
+    assert resp.status == 301 and resp.headers["Location"] == "/docs/api/"
+    resp, html = await _get(client, "/docs/api/")
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    csp = resp.headers["Content-Security-Policy"]
+    assert csp == pages.REFERENCE_CSP
+    for directive in ("default-src 'self'", "img-src 'self' data:", "connect-src 'self'"):
+        assert directive in csp
+    assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    refs = HTML_REFS.findall(html)
+    assert {"/vendor/swagger-ui-bundle.js", "/vendor/swagger-ui.css"} <= set(refs)
+    assert {"/docs/api/reference.js", "/docs/api/reference.css"} <= set(refs)
+    todo, seen = list(refs), set()
+    while todo:
+        path = todo.pop()
+        if path in seen or path == "/api/v1/openapi.json":  # the spec: server/api/openapi.py
+            continue
+        seen.add(path)
+        assert path.startswith("/"), f"relative or external reference {path!r}"
+        resp, body = await _get(client, path)
+        assert resp.status == 200, path
+        _assert_csp(resp)
+        if path.endswith(".js") and not path.startswith("/vendor/"):
+            todo.extend(JS_IMPORTS.findall(body))
+    assert "/shared/dom.js" in seen
+
+
+@sqlite_only
+async def test_swagger_ui_is_served_from_node_modules_with_the_page_headers(
+    make_client: AppFactory,
+) -> None:
+    client = await make_client()
+    resp, body = await _get(client, "/vendor/swagger-ui-bundle.js")
+    assert resp.status == 200
+    assert resp.content_type == "text/javascript"
+    assert "SwaggerUIBundle" in body and len(body) > 500_000
+    assert resp.headers["Content-Security-Policy"] == pages.CSP
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    resp, body = await _get(client, "/vendor/swagger-ui.css")
+    assert resp.status == 200 and resp.content_type == "text/css"
+    assert ".swagger-ui" in body
+    _assert_csp(resp)
+    for name in ("swagger-ui-bundle.js.map", "swagger-ui.css.map"):
+        resp, body = await _get(client, f"/vendor/{name}")
+        assert resp.status == 200 and resp.content_type == "application/json", name
+        assert '"sources"' in body
+    # The rest of the package is not served: its demo page, initializer and other bundles.
+    for other in ("index.html", "swagger-initializer.js", "swagger-ui.js", "package.json"):
+        resp, _ = await _get(client, f"/vendor/{other}")
+        assert resp.status == 404, other
+
+
+@pytest.mark.parametrize("page", ["caller", "softphone", "api-reference"])
 def test_pages_have_no_inline_script_style_or_html_injection(page: str) -> None:
     html = (STATIC / page / "index.html").read_text(encoding="utf-8")
     for script in re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S):
@@ -131,13 +195,20 @@ async def test_vendor_bundle_is_served_from_node_modules(make_client: AppFactory
 async def test_missing_node_modules_is_a_503_that_says_to_run_npm_install(
     make_client: AppFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(pages, "VENDOR_DIR", tmp_path / "absent")
+    monkeypatch.setattr(pages, "NODE_MODULES", tmp_path / "absent")
     client = await make_client()
-    resp, body = await _get(client, "/vendor/socket.io.min.js")
-    assert resp.status == 503
-    assert "npm install" in body
-    resp, _ = await _get(client, "/vendor/socket.io.min.js.map")
-    assert resp.status == 404
+    for name, package in (
+        ("socket.io.min.js", "socket.io-client"),
+        ("swagger-ui-bundle.js", "swagger-ui-dist"),
+        ("swagger-ui.css", "swagger-ui-dist"),
+    ):
+        resp, body = await _get(client, f"/vendor/{name}")
+        assert resp.status == 503, name
+        assert f"{package} is not installed" in body and "npm install" in body
+        assert resp.headers["Content-Security-Policy"] == pages.CSP
+    for name in ("socket.io.min.js.map", "swagger-ui-bundle.js.map"):
+        resp, _ = await _get(client, f"/vendor/{name}")
+        assert resp.status == 404, name
 
 
 @sqlite_only
@@ -147,6 +218,8 @@ async def test_only_flat_asset_names_are_served(make_client: AppFactory) -> None
         "/caller/..%2F..%2Fserver%2Fapp.py",
         "/shared/%2E%2E%2Fadmin%2Findex.html",
         "/softphone/index.html",  # the page is only at /softphone/
+        "/docs/api/index.html",
+        "/docs/api/..%2F..%2Fpackage.json",
         "/shared/phone.css.bak",
         "/shared/Phone.css",
         "/caller/missing.js",

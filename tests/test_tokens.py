@@ -25,7 +25,7 @@ from sqlalchemy import select
 from server.api.context import SERVICES
 from server.clock import FakeClock
 from server.crypto import SecretBox
-from server.errors import ApiError
+from server.failures import Invalid
 from server.store.tables import signing_keys
 from server.tokens import (
     KEY_GRACE_S,
@@ -169,9 +169,9 @@ async def test_lifetime_over_an_hour_is_refused(make_client: AppFactory) -> None
     client = await make_client(clock=clock)
     tokens = _tokens(client)
     for ttl in (MAX_TTL_S + 1, 0, -5):
-        with pytest.raises(ApiError) as info:
+        with pytest.raises(Invalid) as info:
             await tokens.mint(agent_id="ag_1", tenant_id="tn_1", ttl_s=ttl)
-        assert info.value.status == 422 and info.value.field == "ttl_s"
+        assert info.value.code == "invalid" and info.value.field == "ttl_s"
     minted = await tokens.mint(agent_id="ag_1", tenant_id="tn_1", ttl_s=MAX_TTL_S)
     await tokens.verify(minted.token)
 

@@ -12,10 +12,10 @@ from aiohttp import web
 from server.errors import ApiError, Handler
 
 from .context import TENANT_ID, services
+from .contracts import PUBLIC_API_PATHS
 
 SESSION_COOKIE = "sivo_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_API_PATHS = frozenset({"/api/v1/events/schema"})
 
 
 @web.middleware

@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import invalid, read_json_object
+from server.schemas.platform import ApiKeyCreate, ApiKeyList, NewApiKey
 
 from .context import services, tenant_id
+from .contract import Contract
 
-routes = web.RouteTableDef()
-
-
-@routes.post("/api/v1/api-keys")
-async def create_key(request: web.Request) -> web.Response:
-    body = await read_json_object(request) if request.body_exists else {}
-    name = body.get("name", "")
-    if not isinstance(name, str):
-        raise invalid("name", "name must be a string")
-    return web.json_response(
-        await services(request).identity.create_api_key(tenant_id(request), name), status=201
-    )
+keys = Contract(tag="API keys")
 
 
-@routes.get("/api/v1/api-keys")
-async def list_keys(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"data": await services(request).identity.list_api_keys(tenant_id(request))}
-    )
+@keys.post(
+    "/api/v1/api-keys",
+    body=ApiKeyCreate,
+    body_required=False,
+    response=NewApiKey,
+    status=201,
+    summary="Create an API key",
+)
+async def create_api_key(request: web.Request, body: ApiKeyCreate) -> NewApiKey:
+    """The response holds the key, shown this once; SIVO keeps only its digest."""
+    return await services(request).identity.create_api_key(tenant_id(request), body.name)
 
 
-@routes.delete("/api/v1/api-keys/{id}")
-async def revoke_key(request: web.Request) -> web.Response:
+@keys.get("/api/v1/api-keys", response=ApiKeyList, summary="List API keys")
+async def list_api_keys(request: web.Request) -> ApiKeyList:
+    return ApiKeyList(data=await services(request).identity.list_api_keys(tenant_id(request)))
+
+
+@keys.delete("/api/v1/api-keys/{id}", summary="Revoke an API key")
+async def revoke_api_key(request: web.Request) -> None:
+    """Requests with it are refused (401) from now on."""
     await services(request).identity.revoke_api_key(tenant_id(request), request.match_info["id"])
-    return web.Response(status=204)

@@ -11,23 +11,36 @@ import logging
 
 from aiohttp import web
 
+from server.errors import ApiError
+from server.failures import NotFound
+from server.schemas.calls import RecordingDownloadQuery
+
 from .context import services
+from .contract import Contract
 
 logger = logging.getLogger(__name__)
 
-routes = web.RouteTableDef()
+downloads = Contract(tag="Calls")
 
 
-@routes.get("/recordings/{id}.wav")
-async def download(request: web.Request) -> web.StreamResponse:
+@downloads.get(
+    "/recordings/{id}.wav",
+    query=RecordingDownloadQuery,
+    auth="signed_url",
+    media_type="audio/wav",
+    summary="Download a recording (the signed URL from GET /api/v1/recordings/{id})",
+    errors=(403,),
+)
+async def download_recording(
+    request: web.Request, query: RecordingDownloadQuery
+) -> web.StreamResponse:
+    """Stereo WAV: the caller on the left channel, the agent on the right."""
     history = services(request).history
     recording_id = request.match_info["id"]
-    if not history.signature_valid(
-        recording_id, request.query.get("expires", ""), request.query.get("sig", "")
-    ):
+    if not history.signature_valid(recording_id, query.expires, query.sig):
         logger.info("recording %s: x bad or expired signature", recording_id)
-        raise web.HTTPForbidden(text="invalid or expired signature")
+        raise ApiError(403, "invalid_signature", "invalid or expired signature")
     path = await history.ready_file(recording_id)
     if path is None:
-        raise web.HTTPNotFound(text="recording not available")
+        raise NotFound("recording")
     return web.FileResponse(path, headers={"Content-Type": "audio/wav"})

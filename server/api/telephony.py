@@ -1,135 +1,216 @@
-"""``/api/v1``: agents, queues, numbers, telephony settings, agent tokens, calls, recordings.
+"""``/api/v1``: agents, queues, numbers, telephony settings and agent tokens.
 
-Thin: authenticate (the middleware set the tenant), read the body, delegate, render.
+Thin: the contract parsed the request into its model and renders the model returned; the
+handlers only pick the tenant and delegate.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from server.errors import invalid, read_json_object
+from server.schemas.telephony import (
+    Agent,
+    AgentConfig,
+    AgentCreate,
+    AgentList,
+    AgentToken,
+    AgentUpdate,
+    Number,
+    NumberCreate,
+    NumberList,
+    NumberUpdate,
+    Queue,
+    QueueCreate,
+    QueueList,
+    QueueUpdate,
+    SettingsUpdate,
+    TelephonySettings,
+    TokenRequest,
+)
 from server.times import rfc3339
 
 from .context import services, tenant_id
+from .contract import Contract
 
-routes = web.RouteTableDef()
-BASE = "/api/v1"
-_KINDS = {"agents": "agents", "queues": "queues", "numbers": "phone_numbers"}
-
-
-def _table(request: web.Request) -> str:
-    return _KINDS[request.match_info["kind"]]
-
-
-_KIND = "{kind:agents|queues|numbers}"
+agents = Contract(tag="Agents")
+queues = Contract(tag="Queues")
+numbers = Contract(tag="Numbers")
+settings = Contract(tag="Telephony settings")
+CONTRACTS = (agents, queues, numbers, settings)
 
 
-@routes.post(f"{BASE}/{_KIND}")
-async def create(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    admin = services(request).telephony
-    create_fn = {
-        "agents": admin.create_agent,
-        "queues": admin.create_queue,
-        "phone_numbers": admin.create_number,
-    }[_table(request)]
-    return web.json_response(await create_fn(tenant_id(request), body), status=201)
+def _with_presence(request: web.Request, config: AgentConfig) -> Agent:
+    presence = services(request).calls.presence_of(tenant_id(request), config.id)
+    return Agent(**config.model_dump(), **presence)
 
 
-@routes.get(f"{BASE}/{_KIND}")
-async def list_all(request: web.Request) -> web.Response:
-    tenant = tenant_id(request)
-    items = await services(request).telephony.list(_table(request), tenant)
-    if _table(request) == "agents":
-        presence = services(request).calls.presence_of
-        items = [{**item, **presence(tenant, item["id"])} for item in items]
-    return web.json_response({"data": items})
+# -- agents ----------------------------------------------------------------------------------
 
 
-@routes.get(f"{BASE}/{_KIND}/{{id}}")
-async def get_one(request: web.Request) -> web.Response:
-    item = await services(request).telephony.get(
-        _table(request), tenant_id(request), request.match_info["id"]
+@agents.post(
+    "/api/v1/agents",
+    body=AgentCreate,
+    response=Agent,
+    status=201,
+    summary="Create an agent",
+    errors=(409,),
+)
+async def create_agent(request: web.Request, body: AgentCreate) -> Agent:
+    """Email and extension are unique within the tenant (409 otherwise); every queue id
+    must name one of the tenant's queues (422, field `queue_ids`)."""
+    config = await services(request).telephony.create_agent(tenant_id(request), body)
+    return _with_presence(request, config)
+
+
+@agents.get("/api/v1/agents", response=AgentList, summary="List agents with their presence")
+async def list_agents(request: web.Request) -> AgentList:
+    configs = await services(request).telephony.agents(tenant_id(request))
+    return AgentList(data=[_with_presence(request, c) for c in configs])
+
+
+@agents.get("/api/v1/agents/{id}", response=Agent, summary="Get an agent")
+async def get_agent(request: web.Request) -> Agent:
+    config = await services(request).telephony.agent(tenant_id(request), request.match_info["id"])
+    return _with_presence(request, config)
+
+
+@agents.patch(
+    "/api/v1/agents/{id}",
+    body=AgentUpdate,
+    response=Agent,
+    summary="Change an agent",
+    errors=(409,),
+)
+async def update_agent(request: web.Request, body: AgentUpdate) -> Agent:
+    """A connected softphone sees the new queues at once."""
+    config = await services(request).telephony.update_agent(
+        tenant_id(request), request.match_info["id"], body
     )
-    if _table(request) == "agents":
-        item.update(services(request).calls.presence_of(tenant_id(request), item["id"]))
-    return web.json_response(item)
+    return _with_presence(request, config)
 
 
-@routes.patch(f"{BASE}/{_KIND}/{{id}}")
-async def update(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    admin = services(request).telephony
-    update_fn = {
-        "agents": admin.update_agent,
-        "queues": admin.update_queue,
-        "phone_numbers": admin.update_number,
-    }[_table(request)]
-    return web.json_response(await update_fn(tenant_id(request), request.match_info["id"], body))
+@agents.delete("/api/v1/agents/{id}", summary="Delete an agent")
+async def delete_agent(request: web.Request) -> None:
+    """Its softphone session, if any, is signed out."""
+    await services(request).telephony.delete("agents", tenant_id(request), request.match_info["id"])
 
 
-@routes.delete(f"{BASE}/{_KIND}/{{id}}")
-async def delete(request: web.Request) -> web.Response:
-    await services(request).telephony.delete(
-        _table(request), tenant_id(request), request.match_info["id"]
-    )
-    return web.Response(status=204)
-
-
-@routes.post(f"{BASE}/agents/{{id}}/tokens")
-async def mint_token(request: web.Request) -> web.Response:
-    """A softphone token for one agent (until the Salesforce session exchange exists)."""
-    body = await read_json_object(request) if request.body_exists else {}
-    if set(body) - {"ttl_s"}:
-        raise invalid(sorted(set(body) - {"ttl_s"})[0], "only ttl_s is accepted")
-    ttl = body.get("ttl_s", 3600)
-    if isinstance(ttl, bool) or not isinstance(ttl, int):
-        raise invalid("ttl_s", "ttl_s must be a whole number of seconds (1-3600)")
+@agents.post(
+    "/api/v1/agents/{id}/tokens",
+    body=TokenRequest,
+    body_required=False,
+    response=AgentToken,
+    status=201,
+    summary="Mint a softphone token for an agent",
+)
+async def mint_agent_token(request: web.Request, body: TokenRequest) -> AgentToken:
+    """For deployments where the Salesforce sign-in is not set up. Hand the token to the
+    softphone in the URL fragment (`/softphone/#token=…`), never in a query string."""
     svc = services(request)
-    agent = await svc.telephony.get("agents", tenant_id(request), request.match_info["id"])
-    minted = await svc.tokens.mint(agent_id=agent["id"], tenant_id=tenant_id(request), ttl_s=ttl)
-    return web.json_response(
-        {
-            "token": minted.token,
-            "kid": minted.kid,
-            "agent_id": agent["id"],
-            "expires_at": rfc3339(minted.expires_at),
-        },
-        status=201,
+    agent = await svc.telephony.agent(tenant_id(request), request.match_info["id"])
+    minted = await svc.tokens.mint(
+        agent_id=agent.id, tenant_id=tenant_id(request), ttl_s=body.ttl_s
+    )
+    return AgentToken(
+        token=minted.token,
+        kid=minted.kid,
+        agent_id=agent.id,
+        expires_at=rfc3339(minted.expires_at),
     )
 
 
-@routes.get(f"{BASE}/telephony/settings")
-async def get_settings(request: web.Request) -> web.Response:
-    return web.json_response(await services(request).telephony.settings(tenant_id(request)))
+# -- queues ----------------------------------------------------------------------------------
 
 
-@routes.put(f"{BASE}/telephony/settings")
-async def put_settings(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    return web.json_response(
-        await services(request).telephony.update_settings(tenant_id(request), body)
+@queues.post(
+    "/api/v1/queues", body=QueueCreate, response=Queue, status=201, summary="Create a queue"
+)
+async def create_queue(request: web.Request, body: QueueCreate) -> Queue:
+    return await services(request).telephony.create_queue(tenant_id(request), body)
+
+
+@queues.get("/api/v1/queues", response=QueueList, summary="List queues")
+async def list_queues(request: web.Request) -> QueueList:
+    return QueueList(data=await services(request).telephony.queues(tenant_id(request)))
+
+
+@queues.get("/api/v1/queues/{id}", response=Queue, summary="Get a queue")
+async def get_queue(request: web.Request) -> Queue:
+    return await services(request).telephony.queue(tenant_id(request), request.match_info["id"])
+
+
+@queues.patch("/api/v1/queues/{id}", body=QueueUpdate, response=Queue, summary="Change a queue")
+async def update_queue(request: web.Request, body: QueueUpdate) -> Queue:
+    """Calls already waiting keep their place; new settings apply to what happens next."""
+    return await services(request).telephony.update_queue(
+        tenant_id(request), request.match_info["id"], body
     )
 
 
-@routes.get(f"{BASE}/calls")
-async def list_calls(request: web.Request) -> web.Response:
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError as exc:
-        raise invalid("limit", "limit must be a whole number") from exc
-    calls = await services(request).history.list_calls(tenant_id(request), limit)
-    return web.json_response({"data": calls})
+@queues.delete("/api/v1/queues/{id}", summary="Delete a queue", errors=(409,))
+async def delete_queue(request: web.Request) -> None:
+    """Refused with 409 `queue_in_use` while a number or another queue's overflow uses it."""
+    await services(request).telephony.delete("queues", tenant_id(request), request.match_info["id"])
 
 
-@routes.get(f"{BASE}/calls/{{id}}")
-async def get_call(request: web.Request) -> web.Response:
-    call = await services(request).history.get_call(tenant_id(request), request.match_info["id"])
-    return web.json_response(call)
+# -- numbers ---------------------------------------------------------------------------------
 
 
-@routes.get(f"{BASE}/recordings/{{id}}")
-async def get_recording(request: web.Request) -> web.Response:
-    """A fresh signed URL for a finished recording."""
-    view = await services(request).history.recording(tenant_id(request), request.match_info["id"])
-    return web.json_response(view)
+@numbers.post(
+    "/api/v1/numbers",
+    body=NumberCreate,
+    response=Number,
+    status=201,
+    summary="Register a phone number",
+    errors=(409,),
+)
+async def create_number(request: web.Request, body: NumberCreate) -> Number:
+    """A number is unique across tenants (409 when registered already)."""
+    return await services(request).telephony.create_number(tenant_id(request), body)
+
+
+@numbers.get("/api/v1/numbers", response=NumberList, summary="List phone numbers")
+async def list_numbers(request: web.Request) -> NumberList:
+    return NumberList(data=await services(request).telephony.numbers(tenant_id(request)))
+
+
+@numbers.get("/api/v1/numbers/{id}", response=Number, summary="Get a phone number")
+async def get_number(request: web.Request) -> Number:
+    return await services(request).telephony.number(tenant_id(request), request.match_info["id"])
+
+
+@numbers.patch(
+    "/api/v1/numbers/{id}", body=NumberUpdate, response=Number, summary="Change a phone number"
+)
+async def update_number(request: web.Request, body: NumberUpdate) -> Number:
+    return await services(request).telephony.update_number(
+        tenant_id(request), request.match_info["id"], body
+    )
+
+
+@numbers.delete("/api/v1/numbers/{id}", summary="Delete a phone number")
+async def delete_number(request: web.Request) -> None:
+    await services(request).telephony.delete(
+        "phone_numbers", tenant_id(request), request.match_info["id"]
+    )
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+@settings.get(
+    "/api/v1/telephony/settings", response=TelephonySettings, summary="Get telephony settings"
+)
+async def get_telephony_settings(request: web.Request) -> TelephonySettings:
+    return await services(request).telephony.settings(tenant_id(request))
+
+
+@settings.put(
+    "/api/v1/telephony/settings",
+    body=SettingsUpdate,
+    response=TelephonySettings,
+    summary="Change telephony settings",
+)
+async def put_telephony_settings(request: web.Request, body: SettingsUpdate) -> TelephonySettings:
+    """Fields left out keep their value. Connected softphones get the new pause reasons."""
+    return await services(request).telephony.update_settings(tenant_id(request), body)

@@ -3,145 +3,183 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime
 
 from aiohttp import web
 
-from server.errors import ApiError, invalid, read_json_object
+from server.failures import NotFound
+from server.schemas.webhooks import (
+    DeadLetterExportQuery,
+    DeadLetterList,
+    DeadLetterQuery,
+    DeadLetterSelection,
+    DeliveryAttemptList,
+    Endpoint,
+    EndpointCreate,
+    EndpointList,
+    EndpointUpdate,
+    EndpointWithSecret,
+    RetryResult,
+    WebhookTestRequest,
+    WebhookTestResult,
+)
 from server.store.webhooks import DeadLetterFilter
 
 from .context import services, tenant_id
+from .contract import Contract
 
-routes = web.RouteTableDef()
+endpoints = Contract(tag="Webhook endpoints")
+dead_letters = Contract(tag="Dead letters")
+CONTRACTS = (endpoints, dead_letters)
 BASE = "/api/v1/webhooks"
 
 
-@routes.post(f"{BASE}/endpoints")
-async def create_endpoint(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    view = await services(request).webhooks.create_endpoint(tenant_id(request), body)
-    return web.json_response(view, status=201)
+@endpoints.post(
+    f"{BASE}/endpoints",
+    body=EndpointCreate,
+    response=EndpointWithSecret,
+    status=201,
+    summary="Create a webhook endpoint",
+    errors=(409,),
+)
+async def create_endpoint(request: web.Request, body: EndpointCreate) -> EndpointWithSecret:
+    """The response holds the signing `secret`, shown this once. At most 50 endpoints per
+    tenant (409 `too_many_endpoints`); an address the policy forbids is 422
+    `blocked_destination`."""
+    return await services(request).webhooks.create_endpoint(tenant_id(request), body)
 
 
-@routes.get(f"{BASE}/endpoints")
-async def list_endpoints(request: web.Request) -> web.Response:
-    items = await services(request).webhooks.list_endpoints(tenant_id(request))
-    return web.json_response({"data": items})
+@endpoints.get(f"{BASE}/endpoints", response=EndpointList, summary="List webhook endpoints")
+async def list_endpoints(request: web.Request) -> EndpointList:
+    return EndpointList(data=await services(request).webhooks.list_endpoints(tenant_id(request)))
 
 
-@routes.get(f"{BASE}/endpoints/{{id}}")
-async def get_endpoint(request: web.Request) -> web.Response:
-    view = await services(request).webhooks.get_endpoint(
+@endpoints.get(f"{BASE}/endpoints/{{id}}", response=Endpoint, summary="Get a webhook endpoint")
+async def get_endpoint(request: web.Request) -> Endpoint:
+    return await services(request).webhooks.get_endpoint(
         tenant_id(request), request.match_info["id"]
     )
-    return web.json_response(view)
 
 
-@routes.patch(f"{BASE}/endpoints/{{id}}")
-async def update_endpoint(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    view = await services(request).webhooks.update_endpoint(
+@endpoints.patch(
+    f"{BASE}/endpoints/{{id}}",
+    body=EndpointUpdate,
+    response=Endpoint,
+    summary="Change a webhook endpoint",
+)
+async def update_endpoint(request: web.Request, body: EndpointUpdate) -> Endpoint:
+    return await services(request).webhooks.update_endpoint(
         tenant_id(request), request.match_info["id"], body
     )
-    return web.json_response(view)
 
 
-@routes.delete(f"{BASE}/endpoints/{{id}}")
-async def delete_endpoint(request: web.Request) -> web.Response:
+@endpoints.delete(f"{BASE}/endpoints/{{id}}", summary="Delete a webhook endpoint")
+async def delete_endpoint(request: web.Request) -> None:
     await services(request).webhooks.delete_endpoint(tenant_id(request), request.match_info["id"])
-    return web.Response(status=204)
 
 
-@routes.post(f"{BASE}/endpoints/{{id}}/rotate-secret")
-async def rotate_secret(request: web.Request) -> web.Response:
-    view = await services(request).webhooks.rotate_secret(
+@endpoints.post(
+    f"{BASE}/endpoints/{{id}}/rotate-secret",
+    response=EndpointWithSecret,
+    summary="Rotate an endpoint's signing secret",
+)
+async def rotate_secret(request: web.Request) -> EndpointWithSecret:
+    """The new secret signs from now on; for 24 hours deliveries carry a signature with the
+    old one too (`previous_secret_expires_at`), so receivers can switch without a gap."""
+    return await services(request).webhooks.rotate_secret(
         tenant_id(request), request.match_info["id"]
     )
-    return web.json_response(view)
 
 
-@routes.get(f"{BASE}/endpoints/{{id}}/deliveries")
-async def endpoint_deliveries(request: web.Request) -> web.Response:
+@endpoints.get(
+    f"{BASE}/endpoints/{{id}}/deliveries",
+    response=DeliveryAttemptList,
+    summary="Recent delivery attempts of an endpoint",
+)
+async def endpoint_deliveries(request: web.Request) -> DeliveryAttemptList:
     items = await services(request).webhooks.deliveries(
         tenant_id(request), request.match_info["id"]
     )
-    return web.json_response({"data": items})
+    return DeliveryAttemptList(data=items)
 
 
-@routes.post(f"{BASE}/endpoints/{{id}}/test")
-async def test_endpoint(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    result = await services(request).webhooks.send_test(
-        tenant_id(request), request.match_info["id"], body.get("type")
+@endpoints.post(
+    f"{BASE}/endpoints/{{id}}/test",
+    body=WebhookTestRequest,
+    response=WebhookTestResult,
+    summary="Send a test event to an endpoint",
+)
+async def test_endpoint(request: web.Request, body: WebhookTestRequest) -> WebhookTestResult:
+    """One signed attempt with the catalog's example of `type`, now; logged, never retried."""
+    return await services(request).webhooks.send_test(
+        tenant_id(request), request.match_info["id"], body.type
     )
-    return web.json_response(result)
 
 
-def _time(params: Mapping[str, object], name: str) -> float | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str):
-        raise invalid(name, f"{name} must be an RFC 3339 time")
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-    except ValueError as exc:
-        raise ApiError(400, "invalid_query", f"{name} must be an RFC 3339 time", name) from exc
+def _seconds(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
 
 
-def _filter(request: web.Request, body: Mapping[str, object] | None = None) -> DeadLetterFilter:
-    """The DLQ filter from the query string, or from a JSON body (bulk retry)."""
-    params: Mapping[str, object] = body if body else request.query
-    endpoint = params.get("endpoint_id")
-    if endpoint is not None and not isinstance(endpoint, str):
-        raise invalid("endpoint_id", "endpoint_id must be a string")
+def _filter(
+    request: web.Request, selection: DeadLetterQuery | DeadLetterSelection
+) -> DeadLetterFilter:
     return DeadLetterFilter(
         tenant_id=tenant_id(request),
-        endpoint_id=endpoint or None,
-        since=_time(params, "since"),
-        until=_time(params, "until"),
+        endpoint_id=selection.endpoint_id,
+        since=_seconds(selection.since),
+        until=_seconds(selection.until),
     )
 
 
-def _limit(request: web.Request, default: int, maximum: int) -> int:
-    raw = request.query.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError(400, "invalid_query", f"limit must be 1-{maximum}", "limit")
-    return int(raw)
+@dead_letters.get(
+    f"{BASE}/dlq", query=DeadLetterQuery, response=DeadLetterList, summary="List dead letters"
+)
+async def list_dead_letters(request: web.Request, query: DeadLetterQuery) -> DeadLetterList:
+    """Deliveries that ran out of attempts, newest first; filter by endpoint and by when
+    they died (`since`/`until`, RFC 3339 with a time zone)."""
+    items = await services(request).webhooks.dead_letters(_filter(request, query), query.limit)
+    return DeadLetterList(data=items)
 
 
-@routes.get(f"{BASE}/dlq")
-async def list_dead_letters(request: web.Request) -> web.Response:
+@dead_letters.get(
+    f"{BASE}/dlq/export",
+    query=DeadLetterExportQuery,
+    response=DeadLetterList,
+    summary="Download dead letters with their bodies",
+)
+async def export_dead_letters(request: web.Request, query: DeadLetterExportQuery) -> web.Response:
+    """As a file (`Content-Disposition: attachment`), each with the `event` that was sent."""
     items = await services(request).webhooks.dead_letters(
-        _filter(request), _limit(request, 100, 1000)
+        _filter(request, query), query.limit, with_body=True
     )
-    return web.json_response({"data": items})
-
-
-@routes.get(f"{BASE}/dlq/export")
-async def export_dead_letters(request: web.Request) -> web.Response:
-    items = await services(request).webhooks.dead_letters(
-        _filter(request), _limit(request, 10000, 10000), with_body=True
-    )
+    document = DeadLetterList(data=items).model_dump(mode="json")
     return web.Response(
-        body=json.dumps({"data": items}, indent=2).encode(),
+        body=json.dumps(document, indent=2).encode(),
         content_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="sivo-dead-letters.json"'},
     )
 
 
-@routes.post(f"{BASE}/dlq/retry")
-async def retry_dead_letters(request: web.Request) -> web.Response:
-    body = await read_json_object(request) if request.body_exists else None
+@dead_letters.post(
+    f"{BASE}/dlq/retry",
+    body=DeadLetterSelection,
+    body_required=False,
+    response=RetryResult,
+    summary="Retry dead letters in bulk",
+)
+async def retry_dead_letters(request: web.Request, body: DeadLetterSelection) -> RetryResult:
+    """Every dead letter the selection matches (all of the tenant's without a body) goes back
+    to the queue with a fresh schedule."""
     ids = await services(request).webhooks.retry_dead_letters(_filter(request, body))
-    return web.json_response({"retried": len(ids), "ids": ids})
+    return RetryResult(retried=len(ids), ids=ids)
 
 
-@routes.post(f"{BASE}/dlq/{{id}}/retry")
-async def retry_dead_letter(request: web.Request) -> web.Response:
+@dead_letters.post(
+    f"{BASE}/dlq/{{id}}/retry", response=RetryResult, summary="Retry one dead letter"
+)
+async def retry_dead_letter(request: web.Request) -> RetryResult:
     flt = DeadLetterFilter(tenant_id(request), delivery_id=request.match_info["id"])
     ids = await services(request).webhooks.retry_dead_letters(flt)
     if not ids:
-        raise ApiError(404, "not_found", "dead letter not found")
-    return web.json_response({"retried": 1, "ids": ids})
+        raise NotFound("dead letter")
+    return RetryResult(retried=1, ids=ids)

@@ -1,16 +1,17 @@
 """Telephony configuration a tenant's admin manages: agents, queues, numbers, settings.
 
-Every request is validated in full before anything is written, and written in one
-transaction, so a 4xx stores nothing. Ids of another tenant are reported as not found.
+Requests arrive as validated models (``server.schemas.telephony``); what needs the store
+(a queue id names one of the tenant's queues) is checked here, before anything is written,
+and each change is written in one transaction, so a 4xx stores nothing. Ids of another
+tenant are reported as not found.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -18,96 +19,82 @@ from sqlalchemy.exc import IntegrityError
 from server.clock import Clock
 from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
+from server.schemas.telephony import (
+    AgentConfig,
+    AgentCreate,
+    AgentUpdate,
+    Number,
+    NumberCreate,
+    NumberUpdate,
+    OverflowEnd,
+    OverflowToQueue,
+    Queue,
+    QueueCreate,
+    QueueUpdate,
+    SettingsUpdate,
+    TelephonySettings,
+)
 from server.store import telephony as store
 from server.store.calls import tenant_settings
 from server.store.db import Database
-from server.text import single_line
 from server.times import rfc3339
 
 from .routing import DEFAULT_OVERFLOW_CAUSE
 
 logger = logging.getLogger(__name__)
 
-# Matched with fullmatch: "$" would also accept a trailing newline.
-E164 = re.compile(r"\+[1-9][0-9]{7,14}")
-EXTENSION = re.compile(r"[0-9]{2,8}")
-REASON = re.compile(r"[a-z0-9][a-z0-9_ -]{0,63}")
-MAX_QUEUES_PER_AGENT = 100
-
 AgentChanged = Callable[[str, str], Awaitable[None]]  # (tenant_id, agent_id)
 ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues, numbers or settings
 
 
-def _text(body: Mapping[str, Any], name: str, max_len: int, *, required: bool = True) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise Invalid(name, f"{name} must be a string of 1-{max_len} characters")
-    if not single_line(value):
-        raise Invalid(name, f"{name} must not contain control characters")
-    return value.strip()
-
-
-def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise Invalid(name, f"{name} must be a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _unknown(body: Mapping[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise Invalid(extra[0], f"unknown field {extra[0]!r}")
-
-
-def settings_view(row: RowMapping | None) -> dict[str, Any]:
+def settings_view(row: RowMapping | None) -> TelephonySettings:
     """A tenant's telephony settings as the API shows them (the book reads the same row)."""
     settings = tenant_settings(row)
-    return {
-        "pause_reasons": list(settings.pause_reasons),
-        "record_calls": settings.record_calls,
-        "outbound_wrap_up_s": settings.outbound_wrap_up_s,
-    }
+    return TelephonySettings(
+        pause_reasons=list(settings.pause_reasons),
+        record_calls=settings.record_calls,
+        outbound_wrap_up_s=settings.outbound_wrap_up_s,
+    )
 
 
-def agent_view(row: RowMapping) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "email": row["email"],
-        "extension": row["extension"],
-        "queue_ids": json.loads(row["queue_ids"]),
-        "created_at": rfc3339(row["created_at"]),
-        "updated_at": rfc3339(row["updated_at"]),
-    }
+def agent_config(row: RowMapping) -> AgentConfig:
+    return AgentConfig(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        extension=row["extension"],
+        queue_ids=json.loads(row["queue_ids"]),
+        created_at=rfc3339(row["created_at"]),
+        updated_at=rfc3339(row["updated_at"]),
+    )
 
 
-def queue_view(row: RowMapping) -> dict[str, Any]:
-    overflow: dict[str, Any] | None = None
+def queue_view(row: RowMapping) -> Queue:
+    overflow: OverflowToQueue | OverflowEnd | None = None
     if row["overflow_queue_id"]:
-        overflow = {"action": "queue", "queue_id": row["overflow_queue_id"]}
+        overflow = OverflowToQueue(action="queue", queue_id=row["overflow_queue_id"])
     elif row["max_wait_s"] is not None:
-        overflow = {"action": "end", "cause": row["overflow_cause"] or DEFAULT_OVERFLOW_CAUSE}
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "ring_timeout_s": row["ring_timeout_s"],
-        "max_wait_s": row["max_wait_s"],
-        "overflow": overflow,
-        "wrap_up_s": row["wrap_up_s"],
-        "created_at": rfc3339(row["created_at"]),
-        "updated_at": rfc3339(row["updated_at"]),
-    }
+        overflow = OverflowEnd(action="end", cause=row["overflow_cause"] or DEFAULT_OVERFLOW_CAUSE)
+    return Queue(
+        id=row["id"],
+        name=row["name"],
+        ring_timeout_s=row["ring_timeout_s"],
+        max_wait_s=row["max_wait_s"],
+        overflow=overflow,
+        wrap_up_s=row["wrap_up_s"],
+        created_at=rfc3339(row["created_at"]),
+        updated_at=rfc3339(row["updated_at"]),
+    )
 
 
-def number_view(row: RowMapping) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "number": row["e164"],
-        "queue_id": row["queue_id"],
-        "published": bool(row["published"]),
-        "created_at": rfc3339(row["created_at"]),
-    }
+def number_view(row: RowMapping) -> Number:
+    return Number(
+        id=row["id"],
+        number=row["e164"],
+        queue_id=row["queue_id"],
+        published=bool(row["published"]),
+        created_at=rfc3339(row["created_at"]),
+    )
 
 
 class TelephonyAdmin:
@@ -126,202 +113,152 @@ class TelephonyAdmin:
 
     # -- agents --------------------------------------------------------------------------
 
-    async def create_agent(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        values = await self._agent_values(tenant_id, body, partial=False)
+    async def create_agent(self, tenant_id: str, body: AgentCreate) -> AgentConfig:
+        await self._check_queues(tenant_id, body.queue_ids)
         now = self._clock.now()
+        agent_id = new_id("ag", now)
         row = {
-            "id": new_id("ag", now),
+            "id": agent_id,
             "tenant_id": tenant_id,
             "created_at": now,
             "updated_at": now,
-            **values,
+            "name": body.name,
+            "email": body.email,
+            "extension": body.extension,
+            "queue_ids": json.dumps(sorted(set(body.queue_ids))),
         }
         await self._insert("agents", row, "an agent with this email or extension exists")
-        return await self.get("agents", tenant_id, row["id"])
+        return await self.agent(tenant_id, agent_id)
 
-    async def update_agent(
-        self, tenant_id: str, agent_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        await self.get("agents", tenant_id, agent_id)
-        values = await self._agent_values(tenant_id, body, partial=True)
+    async def update_agent(self, tenant_id: str, agent_id: str, body: AgentUpdate) -> AgentConfig:
+        await self.agent(tenant_id, agent_id)
+        values = body.changes()
+        if body.queue_ids is not None:
+            await self._check_queues(tenant_id, body.queue_ids)
+            values["queue_ids"] = json.dumps(sorted(set(body.queue_ids)))
         await self._update("agents", tenant_id, agent_id, values, "email or extension in use")
         await self._on_agent_changed(tenant_id, agent_id)
-        return await self.get("agents", tenant_id, agent_id)
+        return await self.agent(tenant_id, agent_id)
 
-    async def _agent_values(
-        self, tenant_id: str, body: Mapping[str, Any], *, partial: bool
-    ) -> dict[str, Any]:
-        _unknown(body, {"name", "email", "extension", "queue_ids"})
-        out: dict[str, Any] = {}
-        if not partial or "name" in body:
-            out["name"] = _text(body, "name", 200)
-        if not partial or "email" in body:
-            email = _text(body, "email", 320).lower()
-            if "@" not in email.strip("@"):
-                raise Invalid("email", "email must be an email address")
-            out["email"] = email
-        if not partial or "extension" in body:
-            ext = body.get("extension")
-            if not isinstance(ext, str) or not EXTENSION.fullmatch(ext):
-                raise Invalid("extension", "extension must be 2-8 digits")
-            out["extension"] = ext
-        if not partial or "queue_ids" in body:
-            ids = body.get("queue_ids", [])
-            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                raise Invalid("queue_ids", "queue_ids must be a list of queue ids")
-            if len(set(ids)) > MAX_QUEUES_PER_AGENT:
-                raise Invalid("queue_ids", f"at most {MAX_QUEUES_PER_AGENT} queues per agent")
-            async with self._db.read() as conn:
-                for queue_id in sorted(set(ids)):  # one lookup per distinct id
-                    if await store.get_row(conn, "queues", tenant_id, queue_id) is None:
-                        raise Invalid("queue_ids", f"queue {queue_id} not found")
-            out["queue_ids"] = json.dumps(sorted(set(ids)))
-        return out
+    async def _check_queues(self, tenant_id: str, queue_ids: list[str]) -> None:
+        async with self._db.read() as conn:
+            for queue_id in sorted(set(queue_ids)):  # one lookup per distinct id
+                if await store.get_row(conn, "queues", tenant_id, queue_id) is None:
+                    raise Invalid("queue_ids", f"queue {queue_id} not found")
+
+    async def agent(self, tenant_id: str, agent_id: str) -> AgentConfig:
+        return agent_config(await self._row("agents", tenant_id, agent_id, "agent"))
+
+    async def agents(self, tenant_id: str) -> list[AgentConfig]:
+        return [agent_config(row) for row in await self._rows("agents", tenant_id)]
 
     # -- queues --------------------------------------------------------------------------
 
-    async def create_queue(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def create_queue(self, tenant_id: str, body: QueueCreate) -> Queue:
         now = self._clock.now()
         queue_id = new_id("q", now)
-        values = await self._queue_values(tenant_id, queue_id, body, partial=False)
         row = {
             "id": queue_id,
             "tenant_id": tenant_id,
             "created_at": now,
             "updated_at": now,
-            **values,
+            "name": body.name,
+            "ring_timeout_s": body.ring_timeout_s,
+            "max_wait_s": body.max_wait_s,
+            "wrap_up_s": body.wrap_up_s,
+            **await self._overflow(tenant_id, queue_id, body.overflow),
         }
         await self._insert("queues", row, "queue conflict")
         await self._on_config_changed(tenant_id)
-        return await self.get("queues", tenant_id, queue_id)
+        return await self.queue(tenant_id, queue_id)
 
-    async def update_queue(
-        self, tenant_id: str, queue_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        await self.get("queues", tenant_id, queue_id)
-        values = await self._queue_values(tenant_id, queue_id, body, partial=True)
+    async def update_queue(self, tenant_id: str, queue_id: str, body: QueueUpdate) -> Queue:
+        await self.queue(tenant_id, queue_id)
+        values = body.changes()
+        if "overflow" in values:
+            values.pop("overflow")
+            values.update(await self._overflow(tenant_id, queue_id, body.overflow))
         await self._update("queues", tenant_id, queue_id, values, "queue conflict")
         await self._on_config_changed(tenant_id)
-        return await self.get("queues", tenant_id, queue_id)
+        return await self.queue(tenant_id, queue_id)
 
-    async def _queue_values(
-        self, tenant_id: str, queue_id: str, body: Mapping[str, Any], *, partial: bool
-    ) -> dict[str, Any]:
-        _unknown(body, {"name", "ring_timeout_s", "max_wait_s", "overflow", "wrap_up_s"})
-        out: dict[str, Any] = {}
-        if not partial or "name" in body:
-            out["name"] = _text(body, "name", 200)
-        defaults = {"ring_timeout_s": (20.0, 0.1, 600.0), "wrap_up_s": (30.0, 0.0, 3600.0)}
-        for name, (default, low, high) in defaults.items():
-            if name in body:
-                out[name] = _number(body, name, low, high)
-            elif not partial:
-                out[name] = default
-        if "max_wait_s" in body:
-            out["max_wait_s"] = (
-                None if body["max_wait_s"] is None else _number(body, "max_wait_s", 0.1, 86400)
-            )
-        elif not partial:
-            out["max_wait_s"] = None
-        if "overflow" in body or not partial:
-            out.update(await self._overflow(tenant_id, queue_id, body.get("overflow")))
-        return out
-
-    async def _overflow(self, tenant_id: str, queue_id: str, raw: object) -> dict[str, Any]:
-        if raw is None:
+    async def _overflow(
+        self, tenant_id: str, queue_id: str, overflow: OverflowToQueue | OverflowEnd | None
+    ) -> dict[str, str | None]:
+        if overflow is None:
             return {"overflow_queue_id": None, "overflow_cause": None}
-        if not isinstance(raw, dict) or raw.get("action") not in ("queue", "end"):
-            raise Invalid(
-                "overflow",
-                'overflow is {"action": "queue", "queue_id"} or {"action": "end", "cause"}',
-            )
-        if raw["action"] == "end":
-            cause = raw.get("cause", DEFAULT_OVERFLOW_CAUSE)
-            if (
-                set(raw) - {"action", "cause"}
-                or not isinstance(cause, str)
-                or not REASON.fullmatch(cause)
-            ):
-                raise Invalid("overflow", "overflow cause must be a short lower-case word")
-            return {"overflow_queue_id": None, "overflow_cause": cause}
-        target = raw.get("queue_id")
-        if set(raw) - {"action", "queue_id"} or not isinstance(target, str) or target == queue_id:
+        if isinstance(overflow, OverflowEnd):
+            return {"overflow_queue_id": None, "overflow_cause": overflow.cause}
+        if overflow.queue_id == queue_id:
             raise Invalid("overflow", "overflow queue_id must name another queue")
         async with self._db.read() as conn:
-            if await store.get_row(conn, "queues", tenant_id, target) is None:
-                raise Invalid("overflow", f"queue {target} not found")
-        return {"overflow_queue_id": target, "overflow_cause": None}
+            if await store.get_row(conn, "queues", tenant_id, overflow.queue_id) is None:
+                raise Invalid("overflow", f"queue {overflow.queue_id} not found")
+        return {"overflow_queue_id": overflow.queue_id, "overflow_cause": None}
+
+    async def queue(self, tenant_id: str, queue_id: str) -> Queue:
+        return queue_view(await self._row("queues", tenant_id, queue_id, "queue"))
+
+    async def queues(self, tenant_id: str) -> list[Queue]:
+        return [queue_view(row) for row in await self._rows("queues", tenant_id)]
 
     # -- numbers -------------------------------------------------------------------------
 
-    async def create_number(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        _unknown(body, {"number", "queue_id", "published"})
-        number = body.get("number")
-        if not isinstance(number, str) or not E164.fullmatch(number):
-            raise Invalid("number", "number must be E.164, e.g. +18005550100")
-        values = await self._number_values(tenant_id, body, partial=False)
+    async def create_number(self, tenant_id: str, body: NumberCreate) -> Number:
+        await self._check_queue(tenant_id, body.queue_id)
         now = self._clock.now()
+        number_id = new_id("num", now)
         row = {
-            "id": new_id("num", now),
+            "id": number_id,
             "tenant_id": tenant_id,
-            "e164": number,
+            "e164": body.number,
+            "queue_id": body.queue_id,
+            "published": body.published,
             "created_at": now,
-            **values,
         }
         await self._insert("phone_numbers", row, "this number is already registered")
         await self._on_config_changed(tenant_id)
-        return await self.get("phone_numbers", tenant_id, row["id"])
+        return await self.number(tenant_id, number_id)
 
-    async def update_number(
-        self, tenant_id: str, number_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        await self.get("phone_numbers", tenant_id, number_id)
-        _unknown(body, {"queue_id", "published"})
-        values = await self._number_values(tenant_id, body, partial=True)
+    async def update_number(self, tenant_id: str, number_id: str, body: NumberUpdate) -> Number:
+        await self.number(tenant_id, number_id)
+        values = body.changes()
+        if body.queue_id is not None:
+            await self._check_queue(tenant_id, body.queue_id)
         await self._update("phone_numbers", tenant_id, number_id, values, "number conflict")
         await self._on_config_changed(tenant_id)
-        return await self.get("phone_numbers", tenant_id, number_id)
+        return await self.number(tenant_id, number_id)
 
-    async def _number_values(
-        self, tenant_id: str, body: Mapping[str, Any], *, partial: bool
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if not partial or "queue_id" in body:
-            queue_id = body.get("queue_id")
-            async with self._db.read() as conn:
-                if not isinstance(queue_id, str) or not await store.get_row(
-                    conn, "queues", tenant_id, queue_id
-                ):
-                    raise Invalid("queue_id", "queue_id must name one of your queues")
-            out["queue_id"] = queue_id
-        if "published" in body:
-            if not isinstance(body["published"], bool):
-                raise Invalid("published", "published must be a boolean")
-            out["published"] = body["published"]
-        elif not partial:
-            out["published"] = False
-        return out
+    async def _check_queue(self, tenant_id: str, queue_id: str) -> None:
+        async with self._db.read() as conn:
+            if await store.get_row(conn, "queues", tenant_id, queue_id) is None:
+                raise Invalid("queue_id", "queue_id must name one of your queues")
+
+    async def number(self, tenant_id: str, number_id: str) -> Number:
+        return number_view(await self._row("phone_numbers", tenant_id, number_id, "number"))
+
+    async def numbers(self, tenant_id: str) -> list[Number]:
+        return [number_view(row) for row in await self._rows("phone_numbers", tenant_id)]
 
     # -- shared --------------------------------------------------------------------------
 
-    async def get(self, table: str, tenant_id: str, id: str) -> dict[str, Any]:
+    async def _row(self, table: str, tenant_id: str, id: str, what: str) -> RowMapping:
         async with self._db.read() as conn:
             row = await store.get_row(conn, table, tenant_id, id)
         if row is None:
-            raise NotFound(table.rstrip("s").replace("phone_number", "number"))
-        return _VIEWS[table](row)
+            raise NotFound(what)
+        return row
 
-    async def list(self, table: str, tenant_id: str) -> list[dict[str, Any]]:
+    async def _rows(self, table: str, tenant_id: str) -> Sequence[RowMapping]:
         async with self._db.read() as conn:
-            rows = await store.list_rows(conn, table, tenant_id)
-        return [_VIEWS[table](row) for row in rows]
+            return await store.list_rows(conn, table, tenant_id)
 
-    async def delete(self, table: str, tenant_id: str, id: str) -> None:
+    async def delete(self, table: Table, tenant_id: str, id: str) -> None:
         async with self._db.transaction() as tx:
             if table == "queues" and await store.queue_in_use(tx.conn, tenant_id, id):
                 raise Conflict("queue_in_use", "a number or an overflow still uses this queue")
             if not await store.delete_row_txn(tx, table, tenant_id, id):
-                raise NotFound(table.rstrip("s"))
+                raise NotFound(_WHAT[table])
         if table == "agents":
             await self._on_agent_changed(tenant_id, id)
         else:
@@ -340,9 +277,8 @@ class TelephonyAdmin:
     ) -> None:
         if not values:
             return
-        values["updated_at"] = self._clock.now()
-        if table == "phone_numbers":
-            values.pop("updated_at")
+        if table != "phone_numbers":  # numbers keep only their creation time
+            values["updated_at"] = self._clock.now()
         try:
             async with self._db.transaction() as tx:
                 await store.update_row_txn(tx, table, tenant_id, id, values)
@@ -351,41 +287,30 @@ class TelephonyAdmin:
 
     # -- tenant settings -----------------------------------------------------------------
 
-    async def settings(self, tenant_id: str) -> dict[str, Any]:
+    async def settings(self, tenant_id: str) -> TelephonySettings:
         async with self._db.read() as conn:
             return settings_view(await store.get_settings(conn, tenant_id))
 
-    async def update_settings(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        _unknown(body, {"pause_reasons", "record_calls", "outbound_wrap_up_s"})
+    async def update_settings(self, tenant_id: str, body: SettingsUpdate) -> TelephonySettings:
         current = await self.settings(tenant_id)
-        if "pause_reasons" in body:
-            reasons = body["pause_reasons"]
-            if (
-                not isinstance(reasons, list)
-                or not 1 <= len(reasons) <= 20
-                or not all(isinstance(r, str) and REASON.fullmatch(r) for r in reasons)
-            ):
-                raise Invalid("pause_reasons", "pause_reasons: 1-20 short lower-case reasons")
-            current["pause_reasons"] = list(dict.fromkeys(reasons))
-        if "record_calls" in body:
-            if not isinstance(body["record_calls"], bool):
-                raise Invalid("record_calls", "record_calls must be a boolean")
-            current["record_calls"] = body["record_calls"]
-        if "outbound_wrap_up_s" in body:
-            current["outbound_wrap_up_s"] = _number(body, "outbound_wrap_up_s", 0, 3600)
+        changes = body.changes()
+        if body.pause_reasons is not None:
+            changes["pause_reasons"] = list(dict.fromkeys(body.pause_reasons))
+        updated = current.model_copy(update=changes)
         async with self._db.transaction() as tx:
             await store.upsert_settings_txn(
                 tx,
                 {
                     "tenant_id": tenant_id,
-                    "pause_reasons": json.dumps(current["pause_reasons"]),
-                    "record_calls": current["record_calls"],
-                    "outbound_wrap_up_s": current["outbound_wrap_up_s"],
+                    "pause_reasons": json.dumps(updated.pause_reasons),
+                    "record_calls": updated.record_calls,
+                    "outbound_wrap_up_s": updated.outbound_wrap_up_s,
                     "updated_at": self._clock.now(),
                 },
             )
         await self._on_config_changed(tenant_id)
-        return current
+        return updated
 
 
-_VIEWS = {"agents": agent_view, "queues": queue_view, "phone_numbers": number_view}
+Table = Literal["agents", "queues", "phone_numbers"]
+_WHAT: dict[str, str] = {"agents": "agent", "queues": "queue", "phone_numbers": "number"}

@@ -3,18 +3,46 @@ signed URL, and the file a signed URL names."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy.engine import RowMapping
 
 from server.failures import Gone, NotFound
+from server.schemas.calls import MAX_CALLS, Call, CallTransfer, Recording
 from server.store import telephony as store
 from server.store.db import Database
 from server.times import rfc3339
 
 from .recordings import RecordingUrls
-from .views import call_view
 
-MAX_CALLS = 500
+
+def _time(value: float | None) -> str | None:
+    return rfc3339(value) if value is not None else None
+
+
+def call_view(row: RowMapping) -> Call:
+    """A stored call (the CDR once ended), as the REST API shows it."""
+    return Call(
+        id=row["id"],
+        direction=row["direction"],
+        from_number=row["from_number"],
+        to=row["to_number"],
+        queue_id=row["queue_id"],
+        agent_id=row["agent_id"],
+        state=row["state"],
+        created_at=rfc3339(row["created_at"]),
+        queued_at=_time(row["queued_at"]),
+        answered_at=_time(row["answered_at"]),
+        ended_at=_time(row["ended_at"]),
+        wait_seconds=row["wait_s"],
+        talk_seconds=row["talk_s"],
+        hold_seconds=row["hold_s"],
+        hangup_cause=row["hangup_cause"],
+        hangup_side=row["hangup_side"],
+        transfers=[CallTransfer(**t) for t in json.loads(row["transfers"])],
+        recording_id=row["recording_id"],
+    )
 
 
 class CallHistory:
@@ -23,38 +51,40 @@ class CallHistory:
         self._urls = urls
         self._dir = recordings_dir
 
-    async def list_calls(self, tenant_id: str, limit: int) -> list[dict[str, Any]]:
+    async def list_calls(self, tenant_id: str, limit: int) -> list[Call]:
         """The newest calls first (the CDR once ended); ``limit`` is clamped to 1-500."""
         async with self._db.read() as conn:
             rows = await store.list_calls(conn, tenant_id, min(MAX_CALLS, max(1, limit)))
         return [call_view(row) for row in rows]
 
-    async def get_call(self, tenant_id: str, call_id: str) -> dict[str, Any]:
+    async def get_call(self, tenant_id: str, call_id: str) -> Call:
         async with self._db.read() as conn:
             row = await store.get_call(conn, tenant_id, call_id)
         if row is None:
             raise NotFound("call")
         return call_view(row)
 
-    async def recording(self, tenant_id: str, recording_id: str) -> dict[str, Any]:
+    async def recording(self, tenant_id: str, recording_id: str) -> Recording:
         """A recording's state, with a fresh signed URL once it is ready."""
         async with self._db.read() as conn:
             row = await store.get_recording(conn, recording_id, tenant_id)
         if row is None:
             raise NotFound("recording")
-        view: dict[str, Any] = {
-            "id": row["id"],
-            "call_id": row["call_id"],
-            "status": row["status"],
-            "duration_seconds": row["duration_s"],
-            "channels": row["channels"],
-        }
+        if row["status"] not in ("recording", "ready"):
+            raise Gone("recording_failed", "the recording could not be finalized")
+        url = expires_at = None
         if row["status"] == "ready":
             url, expires = self._urls.sign(row["id"])
-            view.update(url=url, expires_at=rfc3339(expires))
-        elif row["status"] != "recording":
-            raise Gone("recording_failed", "the recording could not be finalized")
-        return view
+            expires_at = rfc3339(expires)
+        return Recording(
+            id=row["id"],
+            call_id=row["call_id"],
+            status=row["status"],
+            duration_seconds=row["duration_s"],
+            channels=row["channels"],
+            url=url,
+            expires_at=expires_at,
+        )
 
     def signature_valid(self, recording_id: str, expires: str, sig: str) -> bool:
         return self._urls.check(recording_id, expires, sig)

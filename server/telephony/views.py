@@ -1,5 +1,5 @@
 """What others see of a call: softphone and web phone snapshots, catalog event ``data``, the
-``calls`` row and the REST view of it. Pure functions of the call's state.
+and the ``calls`` row. Pure functions of the call's state.
 """
 
 from __future__ import annotations
@@ -188,32 +188,4 @@ def call_columns(call: Call) -> dict[str, Any]:
         "hangup_side": call.hangup_side,
         "transfers": json.dumps([t.as_event() for t in call.transfers]),
         "recording_id": call.recording_id,
-    }
-
-
-def _time(value: float | None) -> str | None:
-    return rfc3339(value) if value is not None else None
-
-
-def call_view(row: Any) -> dict[str, Any]:
-    """A stored call (the CDR once ended), as the REST API shows it."""
-    return {
-        "id": row["id"],
-        "direction": row["direction"],
-        "from": row["from_number"],
-        "to": row["to_number"],
-        "queue_id": row["queue_id"],
-        "agent_id": row["agent_id"],
-        "state": row["state"],
-        "created_at": rfc3339(row["created_at"]),
-        "queued_at": _time(row["queued_at"]),
-        "answered_at": _time(row["answered_at"]),
-        "ended_at": _time(row["ended_at"]),
-        "wait_seconds": row["wait_s"],
-        "talk_seconds": row["talk_s"],
-        "hold_seconds": row["hold_s"],
-        "hangup_cause": row["hangup_cause"],
-        "hangup_side": row["hangup_side"],
-        "transfers": json.loads(row["transfers"]),
-        "recording_id": row["recording_id"],
     }

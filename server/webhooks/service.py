@@ -12,13 +12,21 @@ from sqlalchemy.engine import RowMapping
 
 from server.clock import Clock
 from server.crypto import SecretBox
-from server.events.catalog import CATALOG, EVENT_TYPES
+from server.events.catalog import CATALOG
 from server.events.outbox import render_body
 from server.failures import Conflict, Invalid, NotFound
 from server.ids import new_id
+from server.schemas.webhooks import (
+    DeadLetter,
+    DeliveryAttempt,
+    Endpoint,
+    EndpointCreate,
+    EndpointUpdate,
+    EndpointWithSecret,
+    WebhookTestResult,
+)
 from server.store import webhooks as store
 from server.store.db import Database
-from server.text import free_text, single_line
 from server.times import rfc3339
 
 from .directory import EndpointDirectory, secret_context
@@ -30,110 +38,67 @@ logger = logging.getLogger(__name__)
 
 ROTATION_OVERLAP_S = 24 * 3600
 MAX_ENDPOINTS_PER_TENANT = 50
-MAX_URL_LENGTH = 2048
 
 
-def _validate_url(raw: object, policy: AddressPolicy) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise Invalid("url", "url is required", "invalid_url")
-    url = raw.strip()
-    if not single_line(url):
-        raise Invalid("url", "url must not contain control characters", "invalid_url")
-    if len(url) > MAX_URL_LENGTH:
-        raise Invalid("url", f"url is longer than {MAX_URL_LENGTH} characters", "invalid_url")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port
-    except ValueError as exc:
-        raise Invalid("url", f"url is malformed: {exc}", "invalid_url") from exc
-    if parts.scheme != "https":
-        raise Invalid("url", "url must use https:// (plain HTTP is refused)", "invalid_url")
-    if not host:
-        raise Invalid("url", "url has no host", "invalid_url")
-    if parts.username or parts.password:
-        raise Invalid("url", "url must not embed credentials", "invalid_url")
-    if parts.fragment:
-        raise Invalid("url", "url must not have a #fragment", "invalid_url")
+def _check_destination(url: str, policy: AddressPolicy) -> None:
+    """A URL whose host is an IP literal must be one the address policy allows.
+
+    Names are resolved, and checked again, by the sender at every attempt; the URL's shape
+    was checked by its model (``server.schemas.webhooks``).
+    """
+    host = urlsplit(url).hostname or ""
     literal = "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else host
     if ip_literal(literal) is not None:
         try:
             policy.check(literal)
         except BlockedDestination as exc:
             raise Invalid("url", str(exc), "blocked_destination") from exc
-    return url
 
 
-def _validate_events(raw: object) -> list[str]:
-    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
-        raise Invalid("events", 'events must be a non-empty list of event types, or ["*"]')
-    if "*" in raw:
-        if len(raw) != 1:
-            raise Invalid("events", '"*" subscribes to everything and stands alone')
-        return ["*"]
-    unknown = sorted(set(raw) - EVENT_TYPES)
-    if unknown:
-        raise Invalid(
-            "events", f"unknown event type(s): {', '.join(unknown)}", "unknown_event_type"
-        )
-    return sorted(set(raw))
+def endpoint_view(row: Mapping[str, Any] | RowMapping) -> Endpoint:
+    expires = row.get("previous_secret_expires_at")
+    return Endpoint(
+        id=row["id"],
+        url=row["url"],
+        events=json.loads(row["events"]),
+        description=row["description"],
+        enabled=bool(row["enabled"]),
+        created_at=rfc3339(row["created_at"]),
+        updated_at=rfc3339(row["updated_at"]),
+        previous_secret_expires_at=rfc3339(expires) if expires else None,
+    )
 
 
-def _validate_description(raw: object) -> str:
-    if raw is None:
-        return ""
-    if not isinstance(raw, str) or len(raw) > 500:
-        raise Invalid("description", "description must be a string of at most 500 characters")
-    if not free_text(raw):
-        raise Invalid("description", "description must not contain control characters")
-    return raw
+def _with_secret(row: Mapping[str, Any], secret: str) -> EndpointWithSecret:
+    return EndpointWithSecret(**endpoint_view(row).model_dump(), secret=secret)
 
 
-def endpoint_view(row: Mapping[str, Any] | RowMapping, secret: str | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": row["id"],
-        "url": row["url"],
-        "events": json.loads(row["events"]),
-        "description": row["description"],
-        "enabled": bool(row["enabled"]),
-        "created_at": rfc3339(row["created_at"]),
-        "updated_at": rfc3339(row["updated_at"]),
-    }
-    if row.get("previous_secret_expires_at"):
-        view["previous_secret_expires_at"] = rfc3339(row["previous_secret_expires_at"])
-    if secret is not None:
-        view["secret"] = secret
-    return view
+def attempt_view(row: RowMapping) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        delivery_id=row["delivery_id"],
+        attempt=row["attempt"],
+        status_code=row["status_code"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+        at=rfc3339(row["created_at"]),
+    )
 
 
-def attempt_view(row: RowMapping) -> dict[str, Any]:
-    return {
-        "event_id": row["event_id"],
-        "event_type": row["event_type"],
-        "delivery_id": row["delivery_id"],
-        "attempt": row["attempt"],
-        "status_code": row["status_code"],
-        "latency_ms": row["latency_ms"],
-        "error": row["error"],
-        "at": rfc3339(row["created_at"]),
-    }
-
-
-def dead_letter_view(row: RowMapping) -> dict[str, Any]:
-    view = {
-        "id": row["id"],
-        "endpoint_id": row["endpoint_id"],
-        "event_id": row["event_id"],
-        "event_type": row["event_type"],
-        "attempts": row["attempts"],
-        "last_status_code": row["last_status_code"],
-        "last_error": row["last_error"],
-        "created_at": rfc3339(row["created_at"]),
-        "dead_at": rfc3339(row["dead_at"]),
-    }
-    if "body" in row:
-        view["event"] = json.loads(row["body"])
-    return view
+def dead_letter_view(row: RowMapping) -> DeadLetter:
+    return DeadLetter(
+        id=row["id"],
+        endpoint_id=row["endpoint_id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        attempts=row["attempts"],
+        last_status_code=row["last_status_code"],
+        last_error=row["last_error"],
+        created_at=rfc3339(row["created_at"]),
+        dead_at=rfc3339(row["dead_at"]),
+        event=json.loads(row["body"]) if "body" in row else None,
+    )
 
 
 class WebhookService:
@@ -156,19 +121,17 @@ class WebhookService:
         self._engine = engine
         self._public_url = public_url
 
-    async def create_endpoint(self, tenant_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        url = _validate_url(body.get("url"), self._policy)
-        types = _validate_events(body.get("events"))
-        description = _validate_description(body.get("description"))
+    async def create_endpoint(self, tenant_id: str, body: EndpointCreate) -> EndpointWithSecret:
+        _check_destination(body.url, self._policy)
         now = self._clock.now()
         endpoint_id = new_id("we", now)
         secret = new_secret()
         row = {
             "id": endpoint_id,
             "tenant_id": tenant_id,
-            "url": url,
-            "events": json.dumps(types),
-            "description": description,
+            "url": body.url,
+            "events": json.dumps(body.events),
+            "description": body.description,
             "enabled": True,
             "secret_enc": self._box.encrypt(secret, secret_context(endpoint_id)),
             "created_at": now,
@@ -183,9 +146,9 @@ class WebhookService:
             await store.insert_endpoint_txn(tx, row)
         self._directory.invalidate(endpoint_id, tenant_id)
         logger.info("%s + webhook endpoint for tenant %s", endpoint_id, tenant_id)
-        return endpoint_view(row, secret)
+        return _with_secret(row, secret)
 
-    async def list_endpoints(self, tenant_id: str) -> list[dict[str, Any]]:
+    async def list_endpoints(self, tenant_id: str) -> list[Endpoint]:
         async with self._db.read() as conn:
             return [endpoint_view(r) for r in await store.list_endpoints(conn, tenant_id)]
 
@@ -196,27 +159,17 @@ class WebhookService:
             raise NotFound("webhook endpoint")
         return row
 
-    async def get_endpoint(self, tenant_id: str, endpoint_id: str) -> dict[str, Any]:
+    async def get_endpoint(self, tenant_id: str, endpoint_id: str) -> Endpoint:
         return endpoint_view(await self._row(tenant_id, endpoint_id))
 
     async def update_endpoint(
-        self, tenant_id: str, endpoint_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        allowed = {"url", "events", "enabled", "description"}
-        extra = sorted(set(body) - allowed)
-        if extra:
-            raise Invalid(extra[0], f"{extra[0]} cannot be changed", "unknown_field")
-        values: dict[str, Any] = {}
-        if "url" in body:
-            values["url"] = _validate_url(body["url"], self._policy)
-        if "events" in body:
-            values["events"] = json.dumps(_validate_events(body["events"]))
-        if "description" in body:
-            values["description"] = _validate_description(body["description"])
-        if "enabled" in body:
-            if not isinstance(body["enabled"], bool):
-                raise Invalid("enabled", "enabled must be true or false")
-            values["enabled"] = body["enabled"]
+        self, tenant_id: str, endpoint_id: str, body: EndpointUpdate
+    ) -> Endpoint:
+        values = body.changes()
+        if body.url is not None:
+            _check_destination(body.url, self._policy)
+        if body.events is not None:
+            values["events"] = json.dumps(body.events)
         values["updated_at"] = self._clock.now()
         async with self._db.transaction() as tx:
             if not await store.update_endpoint_txn(tx, tenant_id, endpoint_id, values):
@@ -233,7 +186,7 @@ class WebhookService:
         self._directory.invalidate(endpoint_id, tenant_id)
         logger.info("%s - webhook endpoint deleted", endpoint_id)
 
-    async def rotate_secret(self, tenant_id: str, endpoint_id: str) -> dict[str, Any]:
+    async def rotate_secret(self, tenant_id: str, endpoint_id: str) -> EndpointWithSecret:
         row = await self._row(tenant_id, endpoint_id)
         now = self._clock.now()
         secret = new_secret()
@@ -247,9 +200,9 @@ class WebhookService:
             await store.update_endpoint_txn(tx, tenant_id, endpoint_id, values)
         self._directory.invalidate(endpoint_id, tenant_id)
         logger.info("%s ~ webhook secret rotated", endpoint_id)
-        return endpoint_view({**row, **values}, secret)
+        return _with_secret({**row, **values}, secret)
 
-    async def deliveries(self, tenant_id: str, endpoint_id: str) -> list[dict[str, Any]]:
+    async def deliveries(self, tenant_id: str, endpoint_id: str) -> list[DeliveryAttempt]:
         await self._row(tenant_id, endpoint_id)
         async with self._db.read() as conn:
             return [
@@ -257,12 +210,8 @@ class WebhookService:
             ]
 
     async def send_test(
-        self, tenant_id: str, endpoint_id: str, event_type: object
-    ) -> dict[str, Any]:
-        if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
-            raise Invalid(
-                "type", "type must be one of the catalog's event types", "unknown_event_type"
-            )
+        self, tenant_id: str, endpoint_id: str, event_type: str
+    ) -> WebhookTestResult:
         await self._row(tenant_id, endpoint_id)
         self._directory.invalidate(endpoint_id, tenant_id)
         endpoint = await self._directory.get(endpoint_id)
@@ -279,18 +228,18 @@ class WebhookService:
             public_url=self._public_url,
         )
         outcome = await self._engine.send_test(endpoint, event_id, event_type, body.encode())
-        return {
-            "event_id": event_id,
-            "type": event_type,
-            "success": outcome.ok,
-            "status_code": outcome.status_code,
-            "latency_ms": outcome.latency_ms,
-            "error": outcome.error,
-        }
+        return WebhookTestResult(
+            event_id=event_id,
+            type=event_type,
+            success=outcome.ok,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+        )
 
     async def dead_letters(
         self, flt: store.DeadLetterFilter, limit: int, with_body: bool = False
-    ) -> list[dict[str, Any]]:
+    ) -> list[DeadLetter]:
         async with self._db.read() as conn:
             rows = await store.dead_letters(conn, flt, limit=limit, with_body=with_body)
         return [dead_letter_view(r) for r in rows]

@@ -1,0 +1,29 @@
+"""Every operation of the API, in the order the reference lists them."""
+
+from __future__ import annotations
+
+from . import calls, events, keys, metrics, recordings, telephony, webhooks
+from .contract import Contract
+
+CONTRACTS: tuple[Contract, ...] = (
+    *telephony.CONTRACTS,
+    calls.calls,
+    recordings.downloads,
+    *webhooks.CONTRACTS,
+    keys.keys,
+    *events.CONTRACTS,
+    metrics.metrics,
+)
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+
+# Paths under /api/ that need no API key: the document itself and what is declared public.
+PUBLIC_API_PATHS = frozenset(
+    {OPENAPI_PATH}
+    | {
+        op.path
+        for contract in CONTRACTS
+        for op in contract.operations
+        if op.auth != "api" and op.path.startswith("/api/")
+    }
+)

@@ -1,0 +1,1 @@
+"""Typed models of the REST API: request bodies, query strings and responses."""
