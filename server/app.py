@@ -20,6 +20,7 @@ from server.api.contracts import CONTRACTS
 from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
 from server.dashboard import routes as dashboard
+from server.dashboard import salesforce as salesforce_pages
 from server.errors import Handler, error_middleware
 from server.events.log import EventLog
 from server.events.outbox import Outbox
@@ -28,6 +29,7 @@ from server.logs import request_id_middleware
 from server.media import LegState, MediaConfig, MediaEngine
 from server.media import self_test as media_self_test
 from server.metrics import Figures, Metrics
+from server.salesforce.services import build_salesforce
 from server.settings import Settings
 from server.signaling import SignalingServer
 from server.store.calls import SqlCallStore
@@ -178,6 +180,14 @@ def create_app(
         on_agent_changed=calls.agent_changed,
         on_config_changed=calls.config_changed,
     )
+    salesforce = build_salesforce(
+        settings=settings.salesforce,
+        public_url=settings.public_url,
+        db=db,
+        box=box,
+        clock=clock,
+        telephony=telephony,
+    )
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
@@ -219,6 +229,7 @@ def create_app(
             webhooks=engine,
             clock=clock,
         ),
+        salesforce=salesforce,
     )
     app[SIGNALING] = signaling
     app[OUTBOX] = outbox
@@ -228,6 +239,7 @@ def create_app(
     for table in (
         *(contract.routes for contract in CONTRACTS),
         openapi.routes,
+        salesforce_pages.routes,  # before dashboard.routes: its /admin/salesforce... pattern
         dashboard.routes,
         pages.routes,
     ):
@@ -247,6 +259,7 @@ def create_app(
         await media.close()
         await engine.stop()
         await transport.close()
+        await salesforce.http.aclose()
         await db.close()
 
     async def end_calls(app: web.Application) -> None:

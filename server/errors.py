@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server.failures import Failure, Gone, Invalid, NotFound
+from server.failures import Failure, Gone, Invalid, NotFound, Upstream
 from server.request_context import REQUEST_ID
 from server.text import encodable
 
@@ -53,6 +53,8 @@ def from_failure(failure: Failure) -> ApiError:
         status = 404
     elif isinstance(failure, Gone):
         status = 410
+    elif isinstance(failure, Upstream):
+        status = 502
     else:
         status = 409  # Conflict, and any other refusal of the current state
     return ApiError(status, failure.code, failure.message, failure.field)

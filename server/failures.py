@@ -9,7 +9,8 @@ Hierarchy::
     ├── Invalid      the request is malformed or breaks a rule (HTTP 422)
     ├── NotFound     no such thing for this tenant (HTTP 404)
     ├── Conflict     it collides with what exists (HTTP 409)
-    └── Gone         it existed and cannot be served any more (HTTP 410)
+    ├── Gone         it existed and cannot be served any more (HTTP 410)
+    └── Upstream     a party SIVO depends on (Salesforce) refused or failed (HTTP 502)
 """
 
 from __future__ import annotations
@@ -40,4 +41,8 @@ class Conflict(Failure):
 
 
 class Gone(Failure):
+    pass
+
+
+class Upstream(Failure):
     pass

@@ -30,6 +30,10 @@ Telephony (see docs/signaling.md and docs/media.md):
   connection (token bucket).
 - ``caller_max_connections_per_address``: 20; simultaneous ``/caller`` connections per IP.
 
+Salesforce: ``salesforce_client_id``, ``salesforce_client_secret``, ``salesforce_login_url``,
+``salesforce_sandbox_login_url``, ``salesforce_ca_bundle``, ``salesforce_api_version`` (see
+``server/salesforce/config.py``).
+
 ``SIVO_CONFIG_FILE`` names a TOML file whose top-level keys are the option names above;
 environment variables win over the file.
 """
@@ -48,6 +52,12 @@ from pathlib import Path
 from typing import Any
 
 from server.media.config import LOOPBACK_NETWORKS, IceServer
+from server.salesforce.config import (
+    API_VERSION,
+    PRODUCTION_LOGIN,
+    SANDBOX_LOGIN,
+    SalesforceSettings,
+)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -81,6 +91,7 @@ class Settings:
     caller_rate_per_s: float = 5.0
     caller_burst: int = 20
     caller_max_connections_per_address: int = 20
+    salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -228,7 +239,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_endpoint_concurrency=concurrency,
         log_level=str(values.get("log_level", "INFO")).upper(),
         log_format=_log_format(values.get("log_format", "text")),
+        salesforce=_salesforce(values),
         **_telephony(values),
+    )
+
+
+def _salesforce(values: Mapping[str, Any]) -> SalesforceSettings:
+    def url(name: str, default: str) -> str:
+        raw = str(values.get(name) or default).rstrip("/")
+        if not raw.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError(f"SIVO_{name.upper()}: an https:// URL")
+        return raw
+
+    ca = values.get("salesforce_ca_bundle")
+    return SalesforceSettings(
+        client_id=str(values.get("salesforce_client_id", "")),
+        client_secret=str(values.get("salesforce_client_secret", "")),
+        login_url=url("salesforce_login_url", PRODUCTION_LOGIN),
+        sandbox_login_url=url("salesforce_sandbox_login_url", SANDBOX_LOGIN),
+        ca_bundle=Path(str(ca)) if ca else None,
+        api_version=str(values.get("salesforce_api_version", API_VERSION)).lstrip("v"),
     )
 
 

@@ -10,8 +10,17 @@ from server.api.contracts import CONTRACTS, PUBLIC_API_PATHS
 from tests.conftest import AppFactory
 from tests.support.api import new_tenant
 
-# Routes that are not the REST API: pages, the dashboard's own session routes, Socket.IO.
-NOT_REST = ("/admin", "/caller", "/softphone", "/shared", "/vendor", "/docs", "/socket.io")
+# Routes that are not the REST API: pages, the dashboard (and its Salesforce connect), Socket.IO.
+NOT_REST = (
+    "/admin",
+    "/caller",
+    "/softphone",
+    "/shared",
+    "/vendor",
+    "/docs",
+    "/socket.io",
+    "/salesforce",  # the OAuth callback: a browser page
+)
 
 
 def _served_routes(client: Any) -> set[tuple[str, str]]:

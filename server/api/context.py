@@ -11,6 +11,7 @@ from server.events.log import EventLog
 from server.identity import IdentityService
 from server.media import MediaEngine
 from server.metrics import Figures, Metrics
+from server.salesforce.services import SalesforceServices
 from server.settings import Settings
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
@@ -37,6 +38,7 @@ class Services:
     events: EventLog
     metrics: Metrics
     figures: Figures
+    salesforce: SalesforceServices
 
 
 SERVICES = web.AppKey("services", Services)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import calls, events, keys, metrics, recordings, telephony, webhooks
+from . import calls, events, keys, metrics, recordings, salesforce, telephony, webhooks
 from .contract import Contract
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -10,6 +10,7 @@ CONTRACTS: tuple[Contract, ...] = (
     calls.calls,
     recordings.downloads,
     *webhooks.CONTRACTS,
+    salesforce.orgs,
     keys.keys,
     *events.CONTRACTS,
     metrics.metrics,

@@ -108,7 +108,8 @@ async def login(request: web.Request) -> web.Response:
     raise resp
 
 
-async def _session(request: web.Request) -> tuple[str, AdminSession] | None:
+async def current_session(request: web.Request) -> tuple[str, AdminSession] | None:
+    """The dashboard session the request's cookie names, with its token."""
     token = request.cookies.get(SESSION_COOKIE)
     session = await services(request).identity.session(token) if token else None
     return (token, session) if token and session else None
@@ -116,7 +117,7 @@ async def _session(request: web.Request) -> tuple[str, AdminSession] | None:
 
 @routes.post("/admin/logout")
 async def logout(request: web.Request) -> web.Response:
-    found = await _session(request)
+    found = await current_session(request)
     if found is not None:
         form = await request.post()
         sent = request.headers.get("X-CSRF-Token") or str(form.get("csrf", ""))
@@ -130,7 +131,7 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/admin/session")
 async def session_info(request: web.Request) -> web.Response:
-    found = await _session(request)
+    found = await current_session(request)
     if found is None:
         return web.json_response(
             {"error": {"code": "unauthorized", "message": "log in"}}, status=401
@@ -140,9 +141,9 @@ async def session_info(request: web.Request) -> web.Response:
 
 @routes.get("/admin")
 @routes.get("/admin/")
-@routes.get("/admin/{page:(endpoints|dlq)[^.]*}")
+@routes.get("/admin/{page:(endpoints|dlq|salesforce)[^.]*}")
 async def page(request: web.Request) -> web.StreamResponse:
-    if await _session(request) is None:
+    if await current_session(request) is None:
         raise web.HTTPSeeOther("/admin/login?next=" + quote(_safe_next(request.path_qs), safe="/"))
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-store"})
 

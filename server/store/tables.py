@@ -225,6 +225,83 @@ class RecordingRow(SQLModel, table=True):
     ready_at: float | None = None
 
 
+# -- Salesforce (migration 0004) ------------------------------------------------------------
+
+
+class SalesforceOAuthState(SQLModel, table=True):
+    """One pending Connect: single use, bound to the admin who started it, 10 minutes."""
+
+    __tablename__ = "salesforce_oauth_states"
+    digest: str = Field(primary_key=True, max_length=64)  # of the state sent to Salesforce
+    tenant_id: str = Field(max_length=40)
+    admin_user_id: str = Field(max_length=40)  # the dashboard user who started it
+    verifier_enc: str = Field(sa_column=Column(Text, nullable=False))
+    login_url: str = Field(max_length=300)
+    environment: str = Field(max_length=16)
+    created_at: float
+    expires_at: float
+
+
+class SalesforceOrg(SQLModel, table=True):
+    """A connected org. One Salesforce org belongs to at most one tenant (org_id unique)."""
+
+    __tablename__ = "salesforce_orgs"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    org_id: str = Field(unique=True, max_length=18)
+    org_id15: str = Field(max_length=15)
+    name: str = Field(default="", max_length=300)
+    is_sandbox: bool = False
+    environment: str = Field(max_length=16)
+    login_url: str = Field(max_length=300)
+    instance_url: str = Field(max_length=300)
+    my_domain: str | None = Field(default=None, max_length=200)
+    identity_url: str = Field(max_length=400)
+    connected_by: str = Field(max_length=200)  # the Salesforce username that approved
+    access_token_enc: str | None = Field(default=None, sa_column=Column(Text))
+    refresh_token_enc: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(max_length=20)  # connected | needs_reconnect
+    status_reason: str | None = Field(default=None, max_length=300)
+    call_center_id: str | None = Field(default=None, max_length=18)
+    call_center_name: str | None = Field(default=None, max_length=200)
+    call_centers: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
+    scrt_base_url: str | None = Field(default=None, max_length=300)
+    scrt_source: str = Field(default="none", max_length=20)  # scrt_config | derived | admin
+    discovery: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: how
+    connected_at: float
+    updated_at: float
+
+
+class SalesforceOrgKey(SQLModel, table=True):
+    """An org's SCRT2 key pair and certificate: active, pending (staged rotation), retired."""
+
+    __tablename__ = "salesforce_org_keys"
+    kid: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    org_row_id: str = Field(index=True, max_length=40)
+    private_key_enc: str = Field(sa_column=Column(Text, nullable=False))
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)
+    created_at: float
+    activated_at: float | None = None
+
+
+class SalesforceUser(SQLModel, table=True):
+    """A Salesforce user of a connected org, as last imported, and the agent it maps to."""
+
+    __tablename__ = "salesforce_users"
+    __table_args__ = (UniqueConstraint("org_row_id", "user_id", name="uq_sf_users_org_user"),)
+    id: int | None = Field(default=None, sa_column=Column(_BIGSERIAL, primary_key=True))
+    tenant_id: str = Field(index=True, max_length=40)
+    org_row_id: str = Field(index=True, max_length=40)
+    user_id: str = Field(max_length=18)
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=300)
+    is_active: bool = True
+    agent_id: str | None = Field(default=None, max_length=40)
+    imported_at: float
+
+
 tenants = Tenant.__table__  # type: ignore[attr-defined]
 api_keys = ApiKey.__table__  # type: ignore[attr-defined]
 admin_users = AdminUser.__table__  # type: ignore[attr-defined]
@@ -240,5 +317,9 @@ phone_numbers = PhoneNumber.__table__  # type: ignore[attr-defined]
 telephony_settings = TelephonySettings.__table__  # type: ignore[attr-defined]
 calls = CallRow.__table__  # type: ignore[attr-defined]
 recordings = RecordingRow.__table__  # type: ignore[attr-defined]
+salesforce_oauth_states = SalesforceOAuthState.__table__  # type: ignore[attr-defined]
+salesforce_orgs = SalesforceOrg.__table__  # type: ignore[attr-defined]
+salesforce_org_keys = SalesforceOrgKey.__table__  # type: ignore[attr-defined]
+salesforce_users = SalesforceUser.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata

@@ -1,0 +1,61 @@
+"""The Salesforce services, built once by ``create_app``."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+import httpx
+
+from server.clock import Clock
+from server.crypto import SecretBox
+from server.store.db import Database
+from server.telephony.admin import TelephonyAdmin
+
+from .certificates import OrgCertificates
+from .config import SalesforceSettings
+from .orgs import SalesforceOrgs
+from .users import SalesforceUsers
+
+
+@dataclass(frozen=True)
+class SalesforceServices:
+    orgs: SalesforceOrgs
+    users: SalesforceUsers
+    certificates: OrgCertificates
+    http: httpx.AsyncClient  # closed by the app at shutdown
+
+
+def http_client(settings: SalesforceSettings) -> httpx.AsyncClient:
+    """One client for every org: verified TLS (plus ``ca_bundle``), no redirects followed."""
+    context = ssl.create_default_context()
+    if settings.ca_bundle is not None:
+        context.load_verify_locations(cafile=str(settings.ca_bundle))
+    return httpx.AsyncClient(
+        verify=context, timeout=settings.timeout_s, follow_redirects=False, trust_env=False
+    )
+
+
+def build_salesforce(
+    *,
+    settings: SalesforceSettings,
+    public_url: str,
+    db: Database,
+    box: SecretBox,
+    clock: Clock,
+    telephony: TelephonyAdmin,
+    http: httpx.AsyncClient | None = None,
+) -> SalesforceServices:
+    http = http or http_client(settings)
+    certificates = OrgCertificates(db=db, box=box, clock=clock)
+    orgs = SalesforceOrgs(
+        db=db,
+        box=box,
+        clock=clock,
+        http=http,
+        settings=settings,
+        public_url=public_url,
+        certificates=certificates,
+    )
+    users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
+    return SalesforceServices(orgs=orgs, users=users, certificates=certificates, http=http)

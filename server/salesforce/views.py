@@ -1,0 +1,35 @@
+"""Stored org rows as the API shows them."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.engine import RowMapping
+
+from server.schemas.salesforce import CallCenterChoice, Discovered, SalesforceOrg
+from server.times import rfc3339
+
+
+def org_view(row: RowMapping) -> SalesforceOrg:
+    centers = [CallCenterChoice(**c) for c in json.loads(row["call_centers"])]
+    chosen = next((c for c in centers if c.id == row["call_center_id"]), None)
+    discovery = json.loads(row["discovery"])
+    return SalesforceOrg(
+        id=row["id"],
+        org_id=row["org_id"],
+        org_id15=row["org_id15"],
+        name=row["name"],
+        is_sandbox=bool(row["is_sandbox"]),
+        environment=row["environment"],
+        instance_url=row["instance_url"],
+        my_domain=row["my_domain"],
+        status=row["status"],
+        status_reason=row["status_reason"],
+        connected_by=row["connected_by"],
+        connected_at=rfc3339(row["connected_at"]),
+        call_center=chosen,
+        call_centers=centers,
+        scrt_base_url=row["scrt_base_url"],
+        scrt_source=row["scrt_source"],
+        discovery=[Discovered(**item) for item in discovery.get("items", [])],
+    )

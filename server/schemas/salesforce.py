@@ -1,0 +1,127 @@
+"""Connected Salesforce orgs, their discovery, keys and users, as the API shows them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import Body, Id, Patch, Timestamp, View
+
+OrgStatus = Literal["connected", "needs_reconnect"]
+
+
+class Discovered(View):
+    """One value SIVO found in the org, and how."""
+
+    name: str
+    value: str | None
+    how: str = Field(description="The query or response it came from.")
+    uncertain: bool = Field(
+        default=False, description="Derived by a rule Salesforce does not document."
+    )
+
+
+class CallCenterChoice(View):
+    id: str
+    internal_name: str
+    name: str
+
+
+class SalesforceOrg(View):
+    id: str
+    org_id: str = Field(description="18 characters, as Salesforce returns it.")
+    org_id15: str = Field(description="The first 15: the SCRT2 JWT's issuer.")
+    name: str
+    is_sandbox: bool
+    environment: Literal["production", "sandbox", "my_domain"]
+    instance_url: str
+    my_domain: str | None
+    status: OrgStatus
+    status_reason: str | None
+    connected_by: str = Field(description="The Salesforce username that approved SIVO.")
+    connected_at: Timestamp
+    call_center: CallCenterChoice | None
+    call_centers: list[CallCenterChoice] = Field(description="SIVO_ call centers found.")
+    scrt_base_url: str | None
+    scrt_source: Literal["none", "scrt_config", "derived", "admin"]
+    discovery: list[Discovered]
+
+
+class SalesforceOrgList(View):
+    data: list[SalesforceOrg]
+
+
+ScrtUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#@]+$", max_length=300)]
+
+
+class SalesforceOrgUpdate(Patch):
+    NULLABLE = frozenset({"scrt_base_url"})
+
+    call_center_id: Id | None = Field(default=None, description="One of `call_centers`.")
+    scrt_base_url: ScrtUrl | None = Field(
+        default=None, description="Overrides what discovery found; null goes back to it."
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"scrt_base_url": "https://acme.my.salesforce-scrt.com"}]
+        }
+    }
+
+
+class OrgKey(View):
+    kid: str
+    status: Literal["active", "pending", "retired"]
+    created_at: Timestamp
+    activated_at: Timestamp | None
+    certificate_pem: str = Field(
+        description="For the call center's reqTelephonyIntegrationCertificate."
+    )
+
+
+class OrgKeyList(View):
+    data: list[OrgKey]
+
+
+class SalesforceUser(View):
+    user_id: str
+    email: str
+    name: str
+    is_active: bool
+    agent_id: str | None = Field(description="The SIVO agent it signs in as.")
+    state: Literal["linked", "unmatched", "inactive"] = Field(
+        description="inactive: deactivated in Salesforce since; it cannot sign in."
+    )
+
+
+class SalesforceUserList(View):
+    data: list[SalesforceUser]
+
+
+class ImportResult(View):
+    """What one import found: every active standard user, matched to agents by email."""
+
+    imported: int
+    linked: int
+    unmatched: int
+    inactive: int
+    users: list[SalesforceUser]
+
+
+class AgentsFromUsers(Body):
+    user_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    queue_ids: Annotated[list[Id], Field(max_length=100)] = Field(default_factory=list)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"user_ids": ["005AAAAAAAAAAAAAAA"], "queue_ids": ["q_01HZX3K4Q2V9N8M7B6C5D4E3F2"]}
+            ]
+        }
+    }
+
+
+class AgentsCreated(View):
+    created: list[str] = Field(description="The new agents' ids.")
+    users: list[SalesforceUser]

@@ -1,0 +1,77 @@
+"""A SIVO app and an emulated org (devorg) side by side, and a dashboard admin logged in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from devorg.testing import RunningDevorg, running_devorg
+from server.api.context import SERVICES
+from server.salesforce.config import SalesforceSettings
+from tests.conftest import AppFactory
+from tests.support.api import Tenant, new_tenant
+from tests.support.dashboard import log_in
+
+PASSWORD = "correct horse battery"
+CLIENT_ID = "sivo-test"
+
+
+@pytest.fixture
+async def sf() -> AsyncIterator[RunningDevorg]:
+    async with running_devorg() as org:
+        yield org
+
+
+@dataclass
+class Sivo:
+    client: TestClient[Any, Any]
+    tenant: Tenant
+    email: str
+
+    @property
+    def api(self) -> dict[str, str]:
+        return self.tenant.headers
+
+
+def salesforce_settings(sf: RunningDevorg) -> SalesforceSettings:
+    return SalesforceSettings(
+        client_id=CLIENT_ID, login_url=sf.login_url, sandbox_login_url=sf.sandbox_login_url
+    )
+
+
+async def sivo_admin(
+    make_client: AppFactory, sf: RunningDevorg, *, email: str = "admin@acme.test", **kw: Any
+) -> Sivo:
+    client = kw.pop("client", None) or await make_client(salesforce=salesforce_settings(sf), **kw)
+    tenant = await new_tenant(client)
+    await client.app[SERVICES].identity.create_admin(tenant.id, email, PASSWORD)
+    await log_in(client, email, PASSWORD)
+    return Sivo(client, tenant, email)
+
+
+def local(location: str) -> str:
+    """A SIVO URL's path and query (SIVO_PUBLIC_URL names another port than the test's)."""
+    parts = urlsplit(location)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+async def connect(sivo: Sivo, sf: RunningDevorg, username: str, login: str = "production") -> Any:
+    """Connect with Salesforce as the admin would: start, approve in the org, come back."""
+    start = await sivo.client.get(
+        "/admin/salesforce/connect", params={"login": login}, allow_redirects=False
+    )
+    assert start.status == 302, await start.text()
+    await sf.control("PUT", "auto-approve", {"username": username})
+    try:
+        async with sf.session.get(start.headers["Location"], allow_redirects=False) as approved:
+            assert approved.status in (302, 303), await approved.text()
+            callback = approved.headers["Location"]
+    finally:
+        await sf.control("PUT", "auto-approve", {"username": None})
+    assert callback.startswith("http://127.0.0.1:8080/salesforce?autoConnect=1&")
+    return await sivo.client.get(local(callback), allow_redirects=False)

@@ -1,0 +1,77 @@
+"""Auto-import SF users: every active standard user, matched to agents by email, the rest
+made agents in one call; idempotent; a user deactivated in Salesforce is flagged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from devorg.testing import RunningDevorg
+from tests.conftest import AppFactory
+
+from .conftest import connect, sivo_admin
+
+ADMIN = "ada@acme.test"
+
+
+async def test_import_matches_by_email_creates_the_rest_and_flags_the_deactivated(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    org = await sf.create_org("Acme")
+    org_id = org["orgId"]
+    await sf.create_call_center(org_id, "SIVO_Acme")
+    await sf.create_user(org_id, ADMIN, first_name="Ada", last_name="Admin", email=ADMIN)
+    bo = await sf.create_user(
+        org_id, "bo@acme.test", first_name="Bo", last_name="Li", email="Bo@Acme.test"
+    )
+    cy = await sf.create_user(
+        org_id, "cy@acme.test", first_name="Cy", last_name="Ng", email="cy@acme.test"
+    )
+    await sf.create_user(org_id, "old@acme.test", last_name="Gone", is_active=False)
+    await sf.create_user(org_id, "bot@acme.test", last_name="Bot", user_type="AutomatedProcess")
+    sivo = await sivo_admin(make_client, sf)
+    queue = await (
+        await sivo.client.post("/api/v1/queues", json={"name": "Support"}, headers=sivo.api)
+    ).json()
+    agent = await (
+        await sivo.client.post(
+            "/api/v1/agents",
+            json={"name": "Bo", "email": "bo@acme.test", "extension": "100"},
+            headers=sivo.api,
+        )
+    ).json()
+    await connect(sivo, sf, ADMIN)
+    [found] = (await (await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)).json())[
+        "data"
+    ]
+    base = f"/api/v1/salesforce/orgs/{found['id']}"
+
+    result = await (await sivo.client.post(f"{base}/users/import", headers=sivo.api)).json()
+    assert (result["imported"], result["linked"], result["unmatched"]) == (3, 1, 2)
+    by_id = {u["user_id"]: u for u in result["users"]}
+    assert by_id[bo]["agent_id"] == agent["id"] and by_id[bo]["state"] == "linked"  # case-blind
+    assert by_id[cy]["state"] == "unmatched"
+
+    made = await sivo.client.post(
+        f"{base}/users/agents",
+        json={"user_ids": [cy], "queue_ids": [queue["id"]]},
+        headers=sivo.api,
+    )
+    assert made.status == 201, await made.text()
+    [new_agent] = (await made.json())["created"]
+    created = await (await sivo.client.get(f"/api/v1/agents/{new_agent}", headers=sivo.api)).json()
+    assert created["email"] == "cy@acme.test" and created["queue_ids"] == [queue["id"]]
+    assert created["extension"] == "101"  # the next free one: 100 is Bo's
+    again = await sivo.client.post(
+        f"{base}/users/agents", json={"user_ids": [cy]}, headers=sivo.api
+    )
+    assert again.status == 422  # linked now: not made twice
+
+    repeat = await (await sivo.client.post(f"{base}/users/import", headers=sivo.api)).json()
+    assert (repeat["imported"], repeat["linked"], repeat["unmatched"]) == (3, 2, 1)  # idempotent
+
+    record: Any = sf.devorg.store.orgs[org_id].first("User", Id=cy)  # deactivated in Setup
+    record["IsActive"] = False
+    flagged = await (await sivo.client.post(f"{base}/users/import", headers=sivo.api)).json()
+    assert flagged["inactive"] == 1
+    gone = {u["user_id"]: u for u in flagged["users"]}[cy]
+    assert gone["state"] == "inactive" and gone["agent_id"] == new_agent and not gone["is_active"]
