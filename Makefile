@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit devorg clean
+.PHONY: run test lint typecheck unit lwc-test devorg clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -16,20 +16,26 @@ $(BIN)/.dev-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --silent
 	mkdir -p node_modules
 	touch $@
 
+# The demo: SIVO with the emulated Salesforce org beside it, connected (one Ctrl-C stops both).
+# SIVO_DEMO=0 runs the plain server.
 run: $(BIN)/.installed node_modules/.installed
+ifeq ($(SIVO_DEMO),0)
 	$(BIN)/sivo serve
+else
+	$(BIN)/python -m demo
+endif
 
 devorg: $(BIN)/.installed
 	$(BIN)/python -m devorg --demo
 
 lint: $(BIN)/.dev-installed
-	$(BIN)/ruff check server devorg tests bench
-	$(BIN)/ruff format --check server devorg tests bench
+	$(BIN)/ruff check server devorg demo tests bench
+	$(BIN)/ruff format --check server devorg demo tests bench
 
 typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy
@@ -37,7 +43,11 @@ typecheck: $(BIN)/.dev-installed
 unit: $(BIN)/.dev-installed node_modules/.installed
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The Salesforce package's Jest tests (sfdx-lwc-jest looks for sfdx-project.json in the cwd).
+lwc-test: node_modules/.installed
+	cd lwc && ../node_modules/.bin/sfdx-lwc-jest
+
+test: lint typecheck unit lwc-test
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .pytest_cache .ruff_cache

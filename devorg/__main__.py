@@ -35,7 +35,14 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="USERNAME",
         help="test switch: /authorize approves at once for this user",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--tls-cert", type=Path, metavar="PEM", help="serve HTTPS on both ports with this cert"
+    )
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    return args
 
 
 def _print_urls(server: DevorgServer) -> None:
@@ -71,6 +78,8 @@ async def _serve(args: argparse.Namespace) -> None:
         snapshot_path=args.snapshot,
         softphone_url=args.softphone_url,
         auto_approve_username=args.auto_approve,
+        tls_cert_file=args.tls_cert,
+        tls_key_file=args.tls_key,
     )
     server = DevorgServer(settings)
     await server.start()

@@ -26,6 +26,7 @@ from .http_rest import add_rest_routes
 from .http_scrt import create_scrt_routes
 from .settings import DevorgSettings
 from .state import Devorg
+from .tls import server_ssl_context
 
 __all__ = ["DevorgServer", "create_app", "create_scrt_app"]
 
@@ -94,7 +95,11 @@ def create_scrt_app(devorg: Devorg) -> web.Application:
 
 
 class DevorgServer:
-    """Runs both hosts on ``settings.host``; ports of 0 pick free ports."""
+    """Runs both hosts on ``settings.host``; ports of 0 pick free ports.
+
+    With ``tls_cert_file`` and ``tls_key_file`` both hosts serve HTTPS only, and every URL
+    devorg prints or returns (base, login, instance, identity, SCRT2) says ``https``.
+    """
 
     def __init__(self, settings: DevorgSettings) -> None:
         self.devorg = Devorg(settings)
@@ -104,6 +109,11 @@ class DevorgServer:
         settings = self.devorg.settings
         if settings.snapshot_path is not None and settings.snapshot_path.exists():
             self.devorg.store.load_snapshot(settings.snapshot_path)
+        ssl_context = None
+        if settings.tls_cert_file is not None:
+            if settings.tls_key_file is None:
+                raise ValueError("tls_cert_file needs tls_key_file")
+            ssl_context = server_ssl_context(settings.tls_cert_file, settings.tls_key_file)
         ports = []
         for app, port in (
             (create_app(self.devorg), settings.port),
@@ -112,12 +122,13 @@ class DevorgServer:
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             self._runners.append(runner)
-            site = web.TCPSite(runner, settings.host, port)
+            site = web.TCPSite(runner, settings.host, port, ssl_context=ssl_context)
             await site.start()
             address = runner.addresses[0]
             ports.append(int(address[1]))
-        self.devorg.base_url = f"http://{settings.host}:{ports[0]}"
-        self.devorg.scrt_url = f"http://{settings.host}:{ports[1]}"
+        scheme = settings.scheme
+        self.devorg.base_url = f"{scheme}://{settings.host}:{ports[0]}"
+        self.devorg.scrt_url = f"{scheme}://{settings.host}:{ports[1]}"
         logger.info("devorg listening on %s (SCRT2 %s)", self.devorg.base_url, self.devorg.scrt_url)
 
     async def stop(self) -> None:

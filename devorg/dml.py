@@ -15,7 +15,7 @@ from .schema import BOOLEAN, DATE, DATETIME, ID, INT, REFERENCE, TEXT_TYPES, Obj
 from .sftime import format_datetime, parse_datetime
 from .store import OrgData, Record, Store
 
-__all__ = ["DmlError", "create_record", "update_record", "validate_values"]
+__all__ = ["DmlError", "create_record", "delete_record", "update_record", "validate_values"]
 
 
 class DmlError(Exception):
@@ -144,8 +144,34 @@ def validate_values(org: OrgData, obj: ObjectDef, body: Any, *, creating: bool) 
     return values
 
 
+def _check_unique(org: OrgData, obj: ObjectDef, values: Record, record_id: str | None) -> None:
+    for field in obj.unique_fields():
+        value = values.get(field.name)
+        if not isinstance(value, str) or not value:
+            continue
+        for other in org.records_of(obj.name).values():
+            theirs = other.get(field.name)
+            if (
+                other["Id"] != record_id
+                and isinstance(theirs, str)
+                and theirs.lower() == value.lower()
+            ):
+                raise DmlError(
+                    400,
+                    [
+                        _error(
+                            f"duplicate value found: {field.name} duplicates value on record "
+                            f"with id: {other['Id']}",
+                            "DUPLICATE_VALUE",
+                            [field.name],
+                        )
+                    ],
+                )
+
+
 def create_record(store: Store, org: OrgData, obj: ObjectDef, body: Any, user_id: str) -> Record:
     values = validate_values(org, obj, body, creating=True)
+    _check_unique(org, obj, values, None)
     return store.insert(org, obj.name, values, user_id=user_id)
 
 
@@ -153,4 +179,14 @@ def update_record(
     store: Store, org: OrgData, obj: ObjectDef, record: Record, body: Any, user_id: str
 ) -> None:
     values = validate_values(org, obj, body, creating=False)
+    _check_unique(org, obj, values, record["Id"])
     store.update(org, obj.name, record, values, user_id=user_id)
+
+
+def deleted_error() -> DmlError:
+    """404 ``ENTITY_IS_DELETED``: the record is in the Recycle Bin (seen from Salesforce)."""
+    return DmlError(404, [_error("entity is deleted", "ENTITY_IS_DELETED")])
+
+
+def delete_record(store: Store, org: OrgData, obj: ObjectDef, record: Record, user_id: str) -> None:
+    store.delete(org, obj.name, record, user_id=user_id)

@@ -21,15 +21,19 @@ def devorg_of(request: web.Request) -> Devorg:
 
 
 def bearer_value(request: web.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` or ``OAuth <token>``.
+
+    Salesforce accepts both schemes; ``OAuth`` is the older one, still sent by older clients
+    (RForcecom's ``paste("OAuth", sessionID)``, for one)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    if scheme.lower() not in ("bearer", "oauth") or not value.strip():
         return None
     return value.strip()
 
 
 def access_token(request: web.Request) -> AccessToken | None:
-    """The live access token of the request's ``Authorization: Bearer``, if any."""
+    """The live access token of the request's ``Authorization`` header, if any."""
     value = bearer_value(request)
     if value is None:
         return None

@@ -2,24 +2,44 @@
 
 Paths follow Salesforce's OpenID configuration: ``/services/oauth2/authorize``,
 ``/services/oauth2/token``, ``/services/oauth2/revoke``, ``/services/oauth2/userinfo`` and the
-identity URL ``/id/{orgId}/{userId}`` (Help "OAuth Endpoints", "Identity URLs"). The production
-login host is devorg's root, the sandbox one is under ``/sandbox`` (see README, "Hosts").
+identity URL ``/id/{orgId}/{userId}`` (Help "OAuth Endpoints", "Identity URLs"; the last
+two in :mod:`devorg.http_identity`). The production login host is devorg's root, the sandbox
+one is under ``/sandbox`` (see README, "Hosts").
+
+``/authorize`` keeps a browser session per login host in the ``sid`` cookie once the user
+logs in, and remembers which apps (``client_id``) each user approved. A later request with a
+live session skips the login page, and skips the approval page for an approved app.
+``prompt=login`` forces the login page, ``prompt=consent`` the approval page (the values the
+Help page "OAuth 2.0 Web Server Flow for Web App Integration" lists, with ``select_account``,
+which devorg treats as no prompt). ``immediate=true`` (legacy, documented) never shows a page
+and fails with ``immediate_unsuccessful``; ``prompt=none`` does the same with OpenID Connect
+Core 1.0 §3.1.2.6's codes ``login_required`` (no session) and ``consent_required`` (a session,
+but the app is not approved), Salesforce documenting no codes of its own for it.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from aiohttp import web
 from yarl import URL
 
-from . import ids
-from .http_common import access_token, devorg_of
-from .oauth import DEFAULT_SCOPES, KNOWN_SCOPES, AccessToken, AuthCode, OAuthError, sign_identity
+from .http_common import devorg_of
+from .http_identity import add_identity_routes, identity_url
+from .oauth import (
+    DEFAULT_SCOPES,
+    KNOWN_SCOPES,
+    AccessToken,
+    AuthCode,
+    OAuthError,
+    WebSession,
+    sign_identity,
+)
+from .oauth_pages import consent_page, login_page
 from .state import Devorg
 from .store import OrgData, Record
 
@@ -30,6 +50,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Guess: devorg registers no apps, so it signs responses with this instance secret unless
 # the client sends its client_secret.
 _INSTANCE_SECRET = secrets.token_urlsafe(32)
+SID_COOKIE = "sid"  # the login host's session cookie (Salesforce's is also named sid)
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> web.Response:
@@ -49,123 +70,186 @@ def _find_user(devorg: Devorg, username: str) -> tuple[OrgData, Record] | None:
     return None
 
 
-def identity_url(devorg: Devorg, org: OrgData, user_id: str) -> str:
-    return f"{devorg.login_url_for(org.is_sandbox)}/id/{org.org_id}/{ids.to18(user_id)}"
+@dataclass(frozen=True)
+class _Request:
+    """A validated authorization request."""
+
+    client_id: str
+    redirect_uri: str
+    state: str | None
+    scope: str
+    challenge: str | None
+    prompt: frozenset[str]
+    immediate: bool
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Login | devorg</title>
-<style>body{{font-family:sans-serif;max-width:26rem;margin:4rem auto}}label{{display:block;
-margin:.6rem 0}}input[type=text],input[type=password]{{width:100%}}.error{{color:#b00}}</style>
-</head><body><h1>devorg {host} login</h1>
-<p>Allow <b>{client}</b> to access your data (scopes: {scope})?</p>
-<p class="error">{error}</p>
-<form method="post">{hidden}
-<label>Username <input type="text" name="username" value="{username}" autofocus></label>
-<label>Password <input type="password" name="password"></label>
-<button name="action" value="allow">Log in and allow</button>
-<button name="action" value="deny">Deny</button>
-</form></body></html>"""
-
-
-def _login_page(params: dict[str, str], sandbox: bool, error: str = "") -> web.Response:
-    hidden = "".join(
-        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-        for k, v in params.items()
-        if k not in ("username", "password", "action")
+def _validated(params: dict[str, str]) -> _Request | web.Response:
+    """Check the parameters; errors redirect to ``redirect_uri`` when there is one."""
+    client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
+    if not client_id or not redirect_uri:
+        return web.Response(
+            status=400, text="error=invalid_request: client_id and redirect_uri are required"
+        )
+    state = params.get("state")
+    if params.get("response_type") != "code":
+        _redirect(
+            redirect_uri,
+            error="unsupported_response_type",
+            error_description="response type not supported",
+            state=state,
+        )
+    scope = params.get("scope") or DEFAULT_SCOPES
+    unknown = [s for s in scope.split() if s not in KNOWN_SCOPES]
+    if unknown:
+        _redirect(
+            redirect_uri,
+            error="invalid_scope",
+            error_description=f"unknown scope: {unknown[0]}",
+            state=state,
+        )
+    if params.get("code_challenge_method", "S256") != "S256":
+        # Guess: only S256 is accepted; a missing method means S256 (reference §4.2).
+        _redirect(
+            redirect_uri,
+            error="invalid_request",
+            error_description="code_challenge_method must be S256",
+            state=state,
+        )
+    prompt = frozenset(params.get("prompt", "").split())
+    if "none" in prompt and len(prompt) > 1:
+        _redirect(
+            redirect_uri,
+            error="invalid_request",
+            error_description="prompt=none cannot be combined with other values",
+            state=state,
+        )
+    return _Request(
+        client_id,
+        redirect_uri,
+        state,
+        scope,
+        params.get("code_challenge") or None,
+        prompt,
+        params.get("immediate", "").lower() == "true",
     )
-    page = _PAGE.format(
-        host="sandbox" if sandbox else "production",
-        client=html.escape(params.get("client_id", "")),
-        scope=html.escape(params.get("scope") or DEFAULT_SCOPES),
-        error=html.escape(error),
-        hidden=hidden,
-        username=html.escape(params.get("login_hint", params.get("username", ""))),
-    )
-    return web.Response(text=page, content_type="text/html", status=400 if error else 200)
+
+
+def _check_user(
+    devorg: Devorg, username: str, password: str | None, sandbox: bool
+) -> tuple[OrgData, Record] | str:
+    """The active user ``username`` of an org of this login host, or an error message;
+    ``password`` None skips the password check (auto-approve, an existing session)."""
+    found = _find_user(devorg, username)
+    if found is None or not found[1].get("IsActive"):
+        return "Please check your username and password."
+    org, user = found
+    if password is not None and org.passwords.get(user["Id"]) != password:
+        return "Please check your username and password."
+    if org.is_sandbox != sandbox:
+        # A sandbox user cannot log in at login.salesforce.com, nor the reverse.
+        where = (
+            "the sandbox login host (test.salesforce.com)"
+            if org.is_sandbox
+            else "the production login host (login.salesforce.com)"
+        )
+        return f"This user logs in through {where}."
+    return org, user
+
+
+def _silent_failure(grant: _Request, error: str) -> NoReturn:
+    """``prompt=none`` or ``immediate=true`` cannot show a page: redirect with the error."""
+    if grant.immediate and "none" not in grant.prompt:
+        error = "immediate_unsuccessful"  # the documented code of immediate=true
+    _redirect(grant.redirect_uri, error=error, error_description=error, state=grant.state)
 
 
 def _authorize(sandbox: bool) -> Handler:
     login_host = "sandbox" if sandbox else "production"
+    cookie_path = ("/sandbox" if sandbox else "") + "/services/oauth2/"
+
+    def issue(
+        devorg: Devorg, grant: _Request, org: OrgData, user: Record, sid: str | None = None
+    ) -> web.Response:
+        code = devorg.sessions.issue_code(
+            AuthCode(
+                org_id=org.org_id,
+                user_id=user["Id"],
+                client_id=grant.client_id,
+                redirect_uri=grant.redirect_uri,
+                code_challenge=grant.challenge,
+                scope=grant.scope,
+                expires_at=devorg.clock.time() + devorg.settings.auth_code_ttl_seconds,
+                login_host=login_host,
+            )
+        )
+        logger.info("authorize: code issued for user %s of org %s", user["Id"], org.org_id)
+        query = {"code": code} if grant.state is None else {"code": code, "state": grant.state}
+        location = str(URL(grant.redirect_uri).update_query(query))
+        response = web.Response(status=302, headers={"Location": location})
+        if sid is not None:
+            secure = devorg.settings.scheme == "https"
+            response.set_cookie(
+                SID_COOKIE, sid, path=cookie_path, httponly=True, samesite="Lax", secure=secure
+            )
+        return response
 
     async def handler(request: web.Request) -> web.StreamResponse:
         devorg = devorg_of(request)
         params: dict[str, str] = dict(request.query)
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
-        client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
-        if not client_id or not redirect_uri:
-            return web.Response(
-                status=400, text="error=invalid_request: client_id and redirect_uri are required"
-            )
-        state = params.get("state")
-        if params.get("response_type") != "code":
+        grant = _validated(params)
+        if isinstance(grant, web.Response):
+            return grant
+        if request.method == "POST" and params.get("action") == "deny":
             _redirect(
-                redirect_uri,
-                error="unsupported_response_type",
-                error_description="response type not supported",
-                state=state,
-            )
-        scope = params.get("scope") or DEFAULT_SCOPES
-        unknown = [s for s in scope.split() if s not in KNOWN_SCOPES]
-        if unknown:
-            _redirect(
-                redirect_uri,
-                error="invalid_scope",
-                error_description=f"unknown scope: {unknown[0]}",
-                state=state,
-            )
-        challenge = params.get("code_challenge") or None
-        if params.get("code_challenge_method", "S256") != "S256":
-            # Guess: only S256 is accepted; a missing method means S256 (reference §4.2).
-            _redirect(
-                redirect_uri,
-                error="invalid_request",
-                error_description="code_challenge_method must be S256",
-                state=state,
-            )
-        username = params.get("username")
-        if request.method == "GET":
-            if devorg.auto_approve_username is None:
-                return _login_page(params, sandbox)
-            username = devorg.auto_approve_username
-        elif params.get("action") == "deny":
-            _redirect(
-                redirect_uri,
+                grant.redirect_uri,
                 error="access_denied",
                 error_description="end-user denied authorization",
-                state=state,
+                state=grant.state,
             )
-        found = _find_user(devorg, username or "")
-        password_ok = found is not None and (
-            request.method == "GET"
-            or found[0].passwords.get(found[1]["Id"]) == params.get("password", "")
-        )
-        if found is None or not password_ok or not found[1].get("IsActive"):
-            return _login_page(params, sandbox, "Please check your username and password.")
-        org, user = found
-        if org.is_sandbox != sandbox:
-            # A sandbox user cannot log in at login.salesforce.com, nor the reverse.
-            where = (
-                "the sandbox login host (test.salesforce.com)"
-                if org.is_sandbox
-                else "the production login host (login.salesforce.com)"
+        now = devorg.clock.time()
+        ignore_session = request.method == "GET" and "login" in grant.prompt
+        session = None
+        if not ignore_session:
+            session = devorg.sessions.web_session(request.cookies.get(SID_COOKIE), login_host, now)
+        found = devorg.store.org(session.org_id) if session else None
+        current = found.get(session.user_id) if found and session else None
+        if request.method == "POST" and "username" in params:
+            checked = _check_user(devorg, params["username"], params.get("password", ""), sandbox)
+            if isinstance(checked, str):
+                return login_page(params, sandbox, checked)
+            org, user = checked
+            sid = devorg.sessions.open_web_session(
+                WebSession(
+                    org.org_id,
+                    user["Id"],
+                    login_host,
+                    now + devorg.settings.session_timeout_seconds,
+                )
             )
-            return _login_page(params, sandbox, f"This user logs in through {where}.")
-        code = devorg.sessions.issue_code(
-            AuthCode(
-                org_id=org.org_id,
-                user_id=user["Id"],
-                client_id=client_id,
-                redirect_uri=redirect_uri,
-                code_challenge=challenge,
-                scope=scope,
-                expires_at=devorg.clock.time() + devorg.settings.auth_code_ttl_seconds,
-                login_host=login_host,
-            )
-        )
-        logger.info("authorize: code issued for user %s of org %s", user["Id"], org.org_id)
-        _redirect(redirect_uri, code=code, state=state)
+            devorg.sessions.approve(user["Id"], grant.client_id)
+            return issue(devorg, grant, org, user, sid)
+        if devorg.auto_approve_username is not None and request.method == "GET":
+            checked = _check_user(devorg, devorg.auto_approve_username, None, sandbox)
+            if isinstance(checked, str):
+                return login_page(params, sandbox, checked)
+            return issue(devorg, grant, *checked)
+        if found is None or current is None or not current[1].get("IsActive"):
+            if request.method == "POST":
+                return login_page(params, sandbox, "Your session has ended. Please log in.")
+            if "none" in grant.prompt or grant.immediate:
+                _silent_failure(grant, "login_required")
+            return login_page(params, sandbox)
+        user = current[1]
+        if request.method == "POST":
+            devorg.sessions.approve(user["Id"], grant.client_id)
+            return issue(devorg, grant, found, user)
+        if devorg.sessions.approved(user["Id"], grant.client_id) and "consent" not in grant.prompt:
+            return issue(devorg, grant, found, user)
+        if "none" in grant.prompt or grant.immediate:
+            _silent_failure(grant, "consent_required")
+        return consent_page(params, str(user["Username"]))
 
     return handler
 
@@ -254,109 +338,10 @@ async def _revoke(request: web.Request) -> web.StreamResponse:
     return web.Response(status=200)
 
 
-def _bad_token() -> web.Response:
-    # The identity service answers 403 "Bad_OAuth_Token" in plain text.
-    return web.Response(status=403, text="Bad_OAuth_Token")
-
-
-def _user_urls(devorg: Devorg, org: OrgData, user_id: str) -> dict[str, str]:
-    base = devorg.base_url
-    return {
-        "enterprise": f"{base}/services/Soap/c/{{version}}/{org.org_id15}",
-        "partner": f"{base}/services/Soap/u/{{version}}/{org.org_id15}",
-        "rest": f"{base}/services/data/v{{version}}/",
-        "sobjects": f"{base}/services/data/v{{version}}/sobjects/",
-        "search": f"{base}/services/data/v{{version}}/search/",
-        "query": f"{base}/services/data/v{{version}}/query/",
-        "profile": f"{base}/{user_id}",
-        "custom_domain": base,
-    }
-
-
-def _current_user(request: web.Request) -> tuple[Devorg, OrgData, Record] | None:
-    devorg = devorg_of(request)
-    token = access_token(request)
-    org = devorg.store.org(token.org_id) if token else None
-    found = org.get(token.user_id) if org and token else None
-    if org is None or found is None:
-        return None
-    return devorg, org, found[1]
-
-
-async def _userinfo(request: web.Request) -> web.StreamResponse:
-    current = _current_user(request)
-    if current is None:
-        return _bad_token()
-    devorg, org, user = current
-    return web.json_response(
-        {
-            "sub": identity_url(devorg, org, user["Id"]),
-            "user_id": user["Id"],
-            "organization_id": org.org_id,
-            "preferred_username": user["Username"],
-            "nickname": user.get("Alias") or user["Username"].split("@")[0],
-            "name": user["Name"],
-            "email": user.get("Email"),
-            "email_verified": True,
-            "given_name": user.get("FirstName"),
-            "family_name": user.get("LastName"),
-            "zoneinfo": user.get("TimeZoneSidKey"),
-            "phone_number": user.get("Phone"),
-            "active": bool(user.get("IsActive")),
-            "user_type": str(user.get("UserType") or "Standard").upper(),
-            "language": user.get("LanguageLocaleKey"),
-            "locale": user.get("LanguageLocaleKey"),
-            "utcOffset": -28800000,
-            "updated_at": user.get("LastModifiedDate"),
-            "is_salesforce_integration_user": False,
-            "urls": _user_urls(devorg, org, user["Id"]),
-        }
-    )
-
-
-async def _identity(request: web.Request) -> web.StreamResponse:
-    current = _current_user(request)
-    if current is None:
-        return _bad_token()
-    devorg, org, _ = current
-    org_id, user_id = request.match_info["org_id"], request.match_info["user_id"]
-    if not ids.is_salesforce_id(org_id) or not ids.same_id(org_id, org.org_id):
-        return _bad_token()
-    found = org.get(user_id)
-    if found is None or found[0] != "User":
-        return web.Response(status=404, text="Bad_Id")
-    user = found[1]
-    return web.json_response(
-        {
-            "id": identity_url(devorg, org, user["Id"]),
-            "asserted_user": ids.same_id(user["Id"], current[2]["Id"]),
-            "user_id": user["Id"],
-            "organization_id": org.org_id,
-            "username": user["Username"],
-            "nick_name": user.get("Alias") or user["Username"].split("@")[0],
-            "display_name": user["Name"],
-            "email": user.get("Email"),
-            "email_verified": True,
-            "first_name": user.get("FirstName"),
-            "last_name": user.get("LastName"),
-            "timezone": user.get("TimeZoneSidKey"),
-            "photos": {},
-            "active": bool(user.get("IsActive")),
-            "user_type": str(user.get("UserType") or "Standard").upper(),
-            "language": user.get("LanguageLocaleKey"),
-            "locale": user.get("LanguageLocaleKey"),
-            "utcOffset": -28800000,
-            "last_modified_date": user.get("LastModifiedDate"),
-            "urls": _user_urls(devorg, org, user["Id"]),
-        }
-    )
-
-
 def add_oauth_routes(app: web.Application) -> None:
     """Register the OAuth and identity routes under both login hosts."""
+    add_identity_routes(app)
     for prefix, sandbox in (("", False), ("/sandbox", True)):
         app.router.add_route("*", f"{prefix}/services/oauth2/authorize", _authorize(sandbox))
         app.router.add_post(f"{prefix}/services/oauth2/token", _token(sandbox))
         app.router.add_route("*", f"{prefix}/services/oauth2/revoke", _revoke)
-        app.router.add_route("*", f"{prefix}/services/oauth2/userinfo", _userinfo)
-        app.router.add_get(f"{prefix}/id/{{org_id}}/{{user_id}}", _identity)

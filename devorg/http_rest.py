@@ -1,8 +1,11 @@
 """Thin aiohttp handlers for the REST data API; the logic lives in :mod:`devorg.rest_api`.
 
-Authentication: ``Authorization: Bearer <access token>``; a missing, expired or revoked
-token gets 401 ``INVALID_SESSION_ID`` "Session expired or invalid" (REST API Developer Guide,
-"Status Codes and Error Responses").
+Authentication: ``Authorization: Bearer <access token>`` (or ``OAuth <token>``, the older
+spelling some clients still send); a missing, expired or revoked token gets 401
+``INVALID_SESSION_ID`` "Session expired or invalid" (REST API Developer Guide, "Status Codes
+and Error Responses"). Every authenticated request counts against the org's
+``DailyApiRequests`` and its response carries ``Sforce-Limit-Info: api-usage=N/M``; past the
+allocation the answer is 403 ``REQUEST_LIMIT_EXCEEDED`` (see :mod:`devorg.limits`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 from aiohttp import web
 
 from .http_common import NO_BODY, access_token, devorg_of, read_json
+from .limits import limit_info_header
 from .rest_api import RestContext, dispatch, error_body
 from .settings import LATEST_API_VERSION, OLDEST_API_VERSION
 
@@ -66,18 +70,41 @@ async def _data(request: web.Request) -> web.StreamResponse:
     org = devorg.store.org(token.org_id)
     if org is None:
         return _json(401, error_body("Session expired or invalid", "INVALID_SESSION_ID"))
+    now = devorg.clock.time()
+    usage = devorg.api_usage
+    if not usage.count(org.org_id, now):
+        logger.info("rest: org %s is over its %d daily API requests", org.org_id, usage.daily_max)
+        return _json(
+            403,
+            error_body("TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED"),
+            limit_info_header(usage.used(org.org_id, now), usage.daily_max),
+        )
+    limit_info = limit_info_header(usage.used(org.org_id, now), usage.daily_max)
     body: object = None
     if request.method in ("POST", "PATCH", "PUT"):
         try:
             body = await read_json(request)
         except (ValueError, json.JSONDecodeError):
-            return _json(400, error_body("The request body is not valid JSON", "JSON_PARSER_ERROR"))
+            return _json(
+                400,
+                error_body("The request body is not valid JSON", "JSON_PARSER_ERROR"),
+                limit_info,
+            )
         if body is NO_BODY:
             body = None
-    context = RestContext(devorg.store, org, token.user_id, version, devorg.clock.now())
+    context = RestContext(
+        devorg.store,
+        org,
+        token.user_id,
+        version,
+        devorg.clock.now(),
+        headers=request.headers,
+        cursors=devorg.cursors,
+        api_usage=(usage.used(org.org_id, now), usage.daily_max),
+    )
     result = dispatch(context, request.method, request.match_info["tail"], request.query, body)
     logger.debug("rest %s %s -> %d", request.method, request.path, result.status)
-    return _json(result.status, result.body, result.headers)
+    return _json(result.status, result.body, {**result.headers, **limit_info})
 
 
 def add_rest_routes(app: web.Application) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "AuthCode",
     "OAuthError",
     "SessionStore",
+    "WebSession",
     "pkce_challenge",
     "pkce_matches",
     "sign_identity",
@@ -54,8 +55,14 @@ KNOWN_SCOPES = frozenset(
 )
 # Guess: with no `scope` parameter the app's selected scopes apply; devorg's app selects these.
 DEFAULT_SCOPES = "api id refresh_token"
-# RFC 7636 §4.1: 43-128 characters of [A-Z a-z 0-9 - . _ ~].
-_VERIFIER_PATTERN = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+# RFC 7636 §4.1 allows 43-128 characters of [A-Z a-z 0-9 - . _ ~]. Salesforce asks for
+# "128 bytes of random data ... base64url-encoded" (Help, "OAuth 2.0 Web Server Flow for Web
+# App Integration"), i.e. 171 characters, which jsforce and the Salesforce CLI send
+# (jsforce lib/oauth2.js: base64url(randomBytes(128))); devorg accepts 43 to 171.
+VERIFIER_MIN_LENGTH, VERIFIER_MAX_LENGTH = 43, 171
+_VERIFIER_PATTERN = re.compile(
+    rf"^[A-Za-z0-9\-._~]{{{VERIFIER_MIN_LENGTH},{VERIFIER_MAX_LENGTH}}}$"
+)
 
 
 class OAuthError(Exception):
@@ -116,12 +123,46 @@ class RefreshToken:
 
 
 @dataclass
+class WebSession:
+    """A browser's login at a login host (the ``sid`` cookie)."""
+
+    org_id: str
+    user_id: str
+    login_host: str  # "production" or "sandbox"
+    expires_at: float
+
+
+@dataclass
 class SessionStore:
-    """Outstanding authorization codes, access tokens and refresh tokens of all orgs."""
+    """Outstanding authorization codes, access tokens and refresh tokens of all orgs, plus
+    the login hosts' browser sessions and the apps each user has approved."""
 
     codes: dict[str, AuthCode] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    approvals: set[tuple[str, str]] = field(default_factory=set)  # (user id, client_id)
+
+    def open_web_session(self, session: WebSession) -> str:
+        sid = secrets.token_urlsafe(32)
+        self.web_sessions[sid] = session
+        return sid
+
+    def web_session(self, sid: str | None, login_host: str, now: float) -> WebSession | None:
+        """The live browser session of cookie value ``sid`` at ``login_host``."""
+        session = self.web_sessions.get(sid or "")
+        if session is None or session.login_host != login_host:
+            return None
+        if session.expires_at <= now:
+            del self.web_sessions[sid or ""]
+            return None
+        return session
+
+    def approve(self, user_id: str, client_id: str) -> None:
+        self.approvals.add((user_id, client_id))
+
+    def approved(self, user_id: str, client_id: str) -> bool:
+        return (user_id, client_id) in self.approvals
 
     def issue_code(self, grant: AuthCode) -> str:
         code = "aPrx" + secrets.token_urlsafe(48)
@@ -219,6 +260,6 @@ class SessionStore:
         return token
 
     def forget_org(self, org_id: str) -> None:
-        for table in (self.codes, self.access_tokens, self.refresh_tokens):
+        for table in (self.codes, self.access_tokens, self.refresh_tokens, self.web_sessions):
             for key in [k for k, v in table.items() if v.org_id == org_id]:
                 del table[key]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SCHEMA", "FieldDef", "ObjectDef", "object_def"]
+__all__ = ["EXTERNAL_ID_FIELD", "SCHEMA", "FieldDef", "ObjectDef", "object_def"]
 
 # Field types, as the describe call names them.
 ID, STRING, PHONE, EMAIL, BOOLEAN = "id", "string", "phone", "email", "boolean"
@@ -35,6 +35,8 @@ class FieldDef:
     required: bool = False  # REQUIRED_FIELD_MISSING on create when absent
     reference_to: str | None = None
     relationship: str | None = None  # relationship name, e.g. "Account" for AccountId
+    external_id: bool = False  # usable in /sobjects/{Type}/{field}/{value} (upsert)
+    unique: bool = False  # DUPLICATE_VALUE when another record has the value (case-insensitive)
 
 
 class ObjectDef:
@@ -70,6 +72,9 @@ class ObjectDef:
     def phone_fields(self) -> list[str]:
         return [f.name for f in self.fields.values() if f.type == PHONE]
 
+    def unique_fields(self) -> list[FieldDef]:
+        return [f for f in self.fields.values() if f.unique]
+
 
 def _ro(name: str, type_: str) -> FieldDef:
     return FieldDef(name, type_, writable=False)
@@ -79,10 +84,25 @@ def _ref(name: str, target: str, *, writable: bool = True) -> FieldDef:
     return FieldDef(name, REFERENCE, writable=writable, reference_to=target, relationship=name[:-2])
 
 
-def _system_fields() -> list[FieldDef]:
+# Objects without IsDeleted: they cannot be deleted through the API (Object Reference).
+_NOT_DELETABLE = frozenset({"Organization", "User", "CallCenter"})
+
+
+EXTERNAL_ID_FIELD = "External_Id__c"
+
+
+def _external_id() -> FieldDef:
+    # A custom External ID field (unique, case-insensitive), as an admin adds one for upserts;
+    # standard objects have none of their own (see README, "Guesses").
+    return FieldDef(EXTERNAL_ID_FIELD, STRING, external_id=True, unique=True)
+
+
+def _system_fields(name: str) -> list[FieldDef]:
     # System fields present on every object (Object Reference, "System Fields").
+    deleted = [] if name in _NOT_DELETABLE else [_ro("IsDeleted", BOOLEAN)]
     return [
         _ro("Id", ID),
+        *deleted,
         _ro("CreatedDate", DATETIME),
         _ro("LastModifiedDate", DATETIME),
         _ro("SystemModstamp", DATETIME),
@@ -108,7 +128,7 @@ def _object(
     name_fields: tuple[str, ...] = ("Name",),
     defaults: dict[str, object] | None = None,
 ) -> ObjectDef:
-    all_fields = {f.name: f for f in _system_fields() + fields}
+    all_fields = {f.name: f for f in _system_fields(name) + fields}
     return ObjectDef(name, prefix, all_fields, dml=dml, name_fields=name_fields, defaults=defaults)
 
 
@@ -174,6 +194,7 @@ _OBJECTS = [
             FieldDef("BillingCity", STRING),
             FieldDef("BillingCountry", STRING),
             FieldDef("Description", TEXTAREA),
+            _external_id(),
             _owner(),
         ],
         dml=True,
@@ -195,6 +216,7 @@ _OBJECTS = [
             FieldDef("Title", STRING),
             FieldDef("Description", TEXTAREA),
             _ref("AccountId", "Account"),
+            _external_id(),
             _owner(),
         ],
         dml=True,
@@ -221,6 +243,7 @@ _OBJECTS = [
             _ro("ContactPhone", PHONE),
             _ro("ContactMobile", PHONE),
             _ro("ContactEmail", EMAIL),
+            _external_id(),
             _owner(),
         ],
         dml=True,

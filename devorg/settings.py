@@ -33,6 +33,13 @@ class DevorgSettings:
             user, with no login page; default none.
         softphone_url: URL framed by ``/lightning/page/console`` when the user's call
             center has no ``AdapterUrl``; default none.
+        tls_cert_file: PEM certificate (chain) to serve HTTPS on both ports; with
+            ``tls_key_file``. Default none: plain HTTP.
+        tls_key_file: PEM private key of ``tls_cert_file``.
+        daily_api_requests: the org's ``DailyApiRequests`` limit (``GET /limits``,
+            ``Sforce-Limit-Info``); default 15000, the Developer Edition allocation.
+        query_cursor_ttl_seconds: idle lifetime of a query locator; default 900 ("expires
+            automatically after 15 minutes of inactivity", SOAP API guide, QueryLocator).
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +52,15 @@ class DevorgSettings:
     snapshot_path: Path | None = None
     auto_approve_username: str | None = None
     softphone_url: str | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    daily_api_requests: int = 15000
+    query_cursor_ttl_seconds: int = 900
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when a certificate is configured, else ``http``."""
+        return "https" if self.tls_cert_file is not None else "http"
 
 
 class Clock:

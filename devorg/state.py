@@ -11,7 +11,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .limits import ApiUsage
 from .oauth import SessionStore
+from .query_cursors import QueryCursors
 from .settings import Clock, DevorgSettings
 from .store import Store
 
@@ -63,6 +65,8 @@ class Devorg:
         self.clock = Clock()
         self.store = Store(self.clock)
         self.sessions = SessionStore()
+        self.cursors = self._new_cursors()
+        self.api_usage = ApiUsage(settings.daily_api_requests)
         self.request_log: deque[dict[str, Any]] = deque(maxlen=settings.request_log_size)
         self.faults: list[Fault] = []
         self.opencti = OpenCtiState()
@@ -71,8 +75,8 @@ class Devorg:
         self.scrt_rate_limit = settings.scrt_rate_limit_per_second
         self._scrt_window: dict[str, tuple[int, int]] = {}  # org id15 -> (second, count)
         # Bound URLs, known once the sites listen (port 0 picks a free port).
-        self.base_url = f"http://{settings.host}:{settings.port}"
-        self.scrt_url = f"http://{settings.host}:{settings.scrt_port}"
+        self.base_url = f"{settings.scheme}://{settings.host}:{settings.port}"
+        self.scrt_url = f"{settings.scheme}://{settings.host}:{settings.scrt_port}"
 
     @property
     def login_url(self) -> str:
@@ -87,9 +91,17 @@ class Devorg:
     def login_url_for(self, is_sandbox: bool) -> str:
         return self.sandbox_login_url if is_sandbox else self.login_url
 
+    def _new_cursors(self) -> QueryCursors:
+        return QueryCursors(
+            ttl_seconds=self.settings.query_cursor_ttl_seconds,
+            new_locator=lambda: self.store.id_generator.new_id("01g"),
+        )
+
     def reset(self) -> None:
         self.store = Store(self.clock)
         self.sessions = SessionStore()
+        self.cursors = self._new_cursors()
+        self.api_usage = ApiUsage(self.settings.daily_api_requests)
         self.request_log.clear()
         self.faults.clear()
         self.opencti = OpenCtiState()

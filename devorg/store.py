@@ -7,6 +7,7 @@ name, with 18-character ids and dateTimes in the REST wire format.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,8 @@ class OrgData:
     passwords: dict[str, str] = field(default_factory=dict)  # User Id -> password
     seen_jtis: dict[str, float] = field(default_factory=dict)  # jti -> exp
     autonumbers: dict[str, int] = field(default_factory=dict)
+    # Deleted records (IsDeleted = true), by type then Id: the Recycle Bin, seen by queryAll.
+    recycle_bin: dict[str, dict[str, Record]] = field(default_factory=dict)
 
     @property
     def org_id15(self) -> str:
@@ -52,14 +55,24 @@ class OrgData:
     def records_iter(self, object_name: str) -> Iterable[Record]:
         return list(self.records_of(object_name).values())
 
-    def get(self, record_id: str) -> tuple[str, Record] | None:
+    def get(self, record_id: str, *, deleted: bool = False) -> tuple[str, Record] | None:
+        """The live record with ``record_id`` (15 or 18 chars); ``deleted`` looks in the
+        Recycle Bin instead."""
         if not isinstance(record_id, str) or not ids.is_salesforce_id(record_id):
             return None
         type_name = KEY_PREFIXES.get(record_id[:3])
         if type_name is None:
             return None
-        record = self.records_of(type_name).get(ids.to18(record_id))
+        table = self.recycle_bin.get(type_name, {}) if deleted else self.records_of(type_name)
+        record = table.get(ids.to18(record_id))
         return (type_name, record) if record is not None else None
+
+    def checkpoint(self) -> Any:
+        """A copy of the data that :meth:`restore` puts back (``allOrNone`` rollbacks)."""
+        return copy.deepcopy((self.records, self.recycle_bin, self.autonumbers))
+
+    def restore(self, saved: Any) -> None:
+        self.records, self.recycle_bin, self.autonumbers = copy.deepcopy(saved)
 
     def find(self, object_name: str, **criteria: Any) -> Iterator[Record]:
         for record in self.records_of(object_name).values():
@@ -78,16 +91,24 @@ class OrgData:
 
 
 class _SourceView:
-    """Adapts :class:`OrgData` to soql_eval's RecordSource protocol."""
+    """Adapts :class:`OrgData` to soql_eval's RecordSource protocol; ``all_rows`` adds the
+    Recycle Bin (``queryAll``)."""
 
-    def __init__(self, org: OrgData) -> None:
+    def __init__(self, org: OrgData, all_rows: bool = False) -> None:
         self.org = org
+        self.all_rows = all_rows
 
     def records(self, object_name: str) -> Iterable[Record]:
-        return self.org.records_iter(object_name)
+        live = self.org.records_iter(object_name)
+        if not self.all_rows:
+            return live
+        return [*live, *self.org.recycle_bin.get(object_name, {}).values()]
 
     def get(self, record_id: str) -> tuple[str, Record] | None:
-        return self.org.get(record_id)
+        found = self.org.get(record_id)
+        if found is None and self.all_rows:
+            found = self.org.get(record_id, deleted=True)
+        return found
 
 
 class Store:
@@ -98,8 +119,8 @@ class Store:
         self.orgs: dict[str, OrgData] = {}
         self.id_generator = ids.IdGenerator()
 
-    def source(self, org: OrgData) -> _SourceView:
-        return _SourceView(org)
+    def source(self, org: OrgData, *, all_rows: bool = False) -> _SourceView:
+        return _SourceView(org, all_rows)
 
     def org(self, org_id: str) -> OrgData | None:
         if not ids.is_salesforce_id(org_id):
@@ -140,6 +161,8 @@ class Store:
         record_id = self.id_generator.new_id(obj.key_prefix)
         now = format_datetime(self.clock.now())
         record: Record = dict.fromkeys(obj.fields)
+        if "IsDeleted" in obj.fields:
+            record["IsDeleted"] = False
         record.update(obj.defaults)
         record.update(values)
         record.update(
@@ -163,6 +186,13 @@ class Store:
         now = format_datetime(self.clock.now())
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=user_id)
         self._derive(org, type_name, record, created=False)
+
+    def delete(self, org: OrgData, type_name: str, record: Record, *, user_id: str | None) -> None:
+        """Move ``record`` to the Recycle Bin (``IsDeleted = true``); no cascade."""
+        del org.records_of(type_name)[record["Id"]]
+        now = format_datetime(self.clock.now())
+        record.update(IsDeleted=True, SystemModstamp=now, LastModifiedById=user_id)
+        org.recycle_bin.setdefault(type_name, {})[record["Id"]] = record
 
     def _derive(self, org: OrgData, type_name: str, record: Record, *, created: bool) -> None:
         if type_name in ("Contact", "User"):
@@ -201,6 +231,7 @@ class Store:
                     "callCenterSettings": o.call_center_settings,
                     "passwords": o.passwords,
                     "autonumbers": o.autonumbers,
+                    "recycleBin": o.recycle_bin,
                 }
                 for o in self.orgs.values()
             ],
@@ -218,7 +249,12 @@ class Store:
                 call_center_settings=item.get("callCenterSettings", {}),
                 passwords=item.get("passwords", {}),
                 autonumbers=item.get("autonumbers", {}),
+                recycle_bin=item.get("recycleBin", {}),
             )
+            for type_name, table in org.records.items():
+                if type_name in SCHEMA and "IsDeleted" in SCHEMA[type_name].fields:
+                    for record in table.values():  # snapshots older than IsDeleted
+                        record.setdefault("IsDeleted", False)
             self.orgs[org.org_id] = org
 
     def save_snapshot(self, path: Path) -> None:

@@ -12,6 +12,10 @@
                             call_center="SIVO_Acme")
         # talk HTTP to sf.base_url, sf.scrt_url, sf.login_url, sf.sandbox_login_url
 
+    async with running_devorg(tls=True) as sf:                  # HTTPS with a throwaway CA
+        sf.ca_file                # PEM of the CA: requests' verify=, NODE_EXTRA_CA_CERTS
+        sf.client_ssl_context()   # an ssl.SSLContext trusting it (sf.session already does)
+
 Everything listens on 127.0.0.1 with free ports.
 """
 
@@ -19,11 +23,14 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import ssl
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,6 +46,7 @@ from .oauth import pkce_challenge
 from .seed import demo_seed
 from .settings import DevorgSettings
 from .state import Devorg
+from .tls import client_ssl_context, make_local_ca
 
 __all__ = [
     "ReadyOrg",
@@ -127,10 +135,19 @@ class ReadyOrg:
 class RunningDevorg:
     """A started devorg: its URLs, its state, and control-API helpers over HTTP."""
 
-    def __init__(self, server: DevorgServer, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, server: DevorgServer, session: aiohttp.ClientSession, ca_file: Path | None = None
+    ) -> None:
         self.server = server
         self.devorg: Devorg = server.devorg
         self.session = session
+        self.ca_file = ca_file  # the CA that signed devorg's certificate (tls=True)
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts devorg's test CA (``tls=True`` only)."""
+        if self.ca_file is None:
+            raise RuntimeError("devorg runs without TLS: use running_devorg(tls=True)")
+        return client_ssl_context(self.ca_file)
 
     @property
     def base_url(self) -> str:
@@ -259,25 +276,38 @@ def _camel(fields: dict[str, Any]) -> dict[str, Any]:
 
 @asynccontextmanager
 async def running_devorg(
-    *, demo: bool = False, seed: dict[str, Any] | None = None, **settings: Any
+    *, demo: bool = False, seed: dict[str, Any] | None = None, tls: bool = False, **settings: Any
 ) -> AsyncIterator[RunningDevorg]:
     """Start devorg on 127.0.0.1 with free ports; stop it on exit.
 
     Args:
         demo: load the built-in demo data set.
         seed: a seed document to load (see :mod:`devorg.seed`).
+        tls: serve HTTPS with a certificate from a throwaway CA made for this run (for
+            127.0.0.1, ::1 and localhost); ``sf.session`` trusts it, others use ``sf.ca_file``
+            or ``sf.client_ssl_context()``.
         **settings: overrides of :class:`~devorg.settings.DevorgSettings` fields.
     """
     from .seed import load_seed
 
-    server = DevorgServer(DevorgSettings(**{"port": 0, "scrt_port": 0, **settings}))
-    await server.start()
-    try:
-        if demo:
-            load_seed(server.devorg, demo_seed(server.devorg.softphone_url))
-        if seed is not None:
-            load_seed(server.devorg, seed)
-        async with aiohttp.ClientSession() as session:
-            yield RunningDevorg(server, session)
-    finally:
-        await server.stop()
+    with tempfile.TemporaryDirectory(prefix="devorg-tls-") as directory:
+        ca_file = None
+        if tls:
+            ca = make_local_ca(Path(directory))
+            ca_file = ca.ca_file
+            settings = {"tls_cert_file": ca.cert_file, "tls_key_file": ca.key_file, **settings}
+        server = DevorgServer(DevorgSettings(**{"port": 0, "scrt_port": 0, **settings}))
+        await server.start()
+        try:
+            if demo:
+                load_seed(server.devorg, demo_seed(server.devorg.softphone_url))
+            if seed is not None:
+                load_seed(server.devorg, seed)
+            ssl_option: ssl.SSLContext | bool = (
+                client_ssl_context(ca_file) if ca_file is not None else True
+            )
+            connector = aiohttp.TCPConnector(ssl=ssl_option)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                yield RunningDevorg(server, session, ca_file)
+        finally:
+            await server.stop()

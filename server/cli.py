@@ -1,4 +1,5 @@
-"""The ``sivo`` command: serve, migrate, bootstrap tenants and dashboard users, rotate keys."""
+"""The ``sivo`` command: serve, migrate, bootstrap tenants and dashboard users, rotate keys,
+render an org's call center definition."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import httpx
 from aiohttp import web
 
 from server import heap, logs
 from server.app import RedactingAccessLogger, create_app
 from server.clock import SystemClock
 from server.crypto import SecretBox
-from server.failures import Failure
+from server.failures import Failure, NotFound
 from server.identity import IdentityService
+from server.salesforce.certificates import OrgCertificates
+from server.salesforce.orgs import SalesforceOrgs
 from server.settings import ConfigError, Settings, load_settings
+from server.store import salesforce as salesforce_store
 from server.store.db import Database
 from server.tokens import TokenService
 
@@ -38,6 +43,24 @@ def _tokens(settings: Settings, db: Database) -> TokenService:
     return TokenService(
         db=db, box=SecretBox(settings.secret_key), clock=SystemClock(), issuer=settings.public_url
     )
+
+
+async def _call_center(settings: Settings, db: Database, reference: str) -> str:
+    async with db.read() as conn:
+        row = await salesforce_store.org_by_any_id(conn, reference)
+    if row is None:
+        raise NotFound("Salesforce org")
+    box, clock = SecretBox(settings.secret_key), SystemClock()
+    orgs = SalesforceOrgs(
+        db=db,
+        box=box,
+        clock=clock,
+        http=httpx.AsyncClient(),  # unused: rendering sends nothing
+        settings=settings.salesforce,
+        public_url=settings.public_url,
+        certificates=OrgCertificates(db=db, box=box, clock=clock),
+    )
+    return await orgs.call_center_xml(row["tenant_id"], row["id"])
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
@@ -80,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     admin_create = admin_sub.add_parser("create")
     admin_create.add_argument("--tenant", required=True)
     admin_create.add_argument("--email", required=True)
+    salesforce = sub.add_parser("salesforce", help="connected Salesforce orgs")
+    salesforce_sub = salesforce.add_subparsers(dest="action", required=True)
+    call_center = salesforce_sub.add_parser(
+        "call-center", help="print the call center definition to import in an org"
+    )
+    call_center.add_argument("--org", required=True, help="SIVO's org id (sfo_…) or the org id")
     keys = sub.add_parser("keys", help="agent token signing keys")
     keys.add_argument("action", choices=["rotate", "revoke"])
     keys.add_argument("kid", nargs="?", help="with revoke: the key id to stop trusting")
@@ -122,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             if generated:
                 out["password"] = password
             print(json.dumps(out))
+        elif args.command == "salesforce":
+            print(asyncio.run(_with_db(settings, lambda db: _call_center(settings, db, args.org))))
         elif args.command == "keys" and args.action == "revoke":
             if not args.kid:
                 print("sivo: keys revoke KID", file=sys.stderr)

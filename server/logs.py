@@ -45,6 +45,8 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request's full URL at INFO (SOQL included); SIVO logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @web.middleware

@@ -14,6 +14,7 @@ from server.schemas.salesforce import (
     ImportResult,
     OrgKey,
     OrgKeyList,
+    SalesforceConfig,
     SalesforceOrg,
     SalesforceOrgList,
     SalesforceOrgUpdate,
@@ -29,6 +30,18 @@ BASE = "/api/v1/salesforce/orgs"
 
 def _org_id(request: web.Request) -> str:
     return request.match_info["id"]
+
+
+@orgs.get(
+    "/api/v1/salesforce/config", response=SalesforceConfig, summary="Can this SIVO connect orgs?"
+)
+async def salesforce_config(request: web.Request) -> SalesforceConfig:
+    """`callback_url` is what SIVO's External Client App must register, exactly."""
+    svc = services(request)
+    return SalesforceConfig(
+        configured=bool(svc.settings.salesforce.client_id),
+        callback_url=svc.salesforce.orgs.redirect_uri,
+    )
 
 
 @orgs.get(BASE, response=SalesforceOrgList, summary="List connected Salesforce orgs")
@@ -53,6 +66,15 @@ async def update_salesforce_org(request: web.Request, body: SalesforceOrgUpdate)
     return await services(request).salesforce.orgs.update(
         tenant_id(request), _org_id(request), body
     )
+
+
+@orgs.post(
+    f"{BASE}/{{id}}/discover", response=SalesforceOrg, summary="Read the org's settings again"
+)
+async def rediscover_salesforce_org(request: web.Request) -> SalesforceOrg:
+    """Discovery again with the stored tokens, e.g. after the call center was imported; the
+    chosen call center (if it still exists) and an SCRT2 override stay."""
+    return await services(request).salesforce.orgs.rediscover(tenant_id(request), _org_id(request))
 
 
 @orgs.delete(f"{BASE}/{{id}}", summary="Disconnect an org")
@@ -130,4 +152,22 @@ async def activate_salesforce_org_key(request: web.Request) -> OrgKey:
     await svc.orgs.row(tenant_id(request), _org_id(request))
     return await svc.certificates.activate(
         tenant_id(request), _org_id(request), request.match_info["kid"]
+    )
+
+
+@orgs.get(
+    f"{BASE}/{{id}}/call-center.xml",
+    media_type="application/xml",
+    summary="The call center definition to import in the org",
+)
+async def salesforce_call_center_definition(request: web.Request) -> web.Response:
+    """Import it in Setup → Call Centers → Import: SIVO's softphone as the adapter URL and
+    the org's active SCRT2 certificate. Render it again after activating a new key."""
+    xml = await services(request).salesforce.orgs.call_center_xml(
+        tenant_id(request), _org_id(request)
+    )
+    return web.Response(
+        text=xml,
+        content_type="application/xml",
+        headers={"Content-Disposition": 'attachment; filename="SIVO_CallCenter.xml"'},
     )

@@ -1,8 +1,9 @@
 """Connect with Salesforce, in the browser: the start, the callback, the page that says how
 it ended.
 
-- ``GET /admin/salesforce/connect?login=production|sandbox|<My Domain>``: needs a dashboard
-  session (without one: the login page, then back here, nothing lost), then 302 to
+- ``GET /admin/salesforce/connect?login=production|sandbox|<My Domain>`` (the package's
+  component opens ``/salesforce/connect?login_url=<My Domain>``, which leads here): needs a
+  dashboard session (without one: the login page, then back here, nothing lost), then 302 to
   Salesforce's authorize page.
 - ``GET /salesforce?autoConnect=1&code=…&state=…`` (the registered callback, exactly as the
   product page names it) and ``/admin/salesforce/callback`` (the same, after a login): the
@@ -60,6 +61,10 @@ SIVO_REASONS = {
         "Ask your SIVO operator to set SIVO_SALESFORCE_CLIENT_ID.",
     ),
     "invalid_login": ("That login address is not a Salesforce one.", "Check it and try again."),
+    "unreachable": (
+        "SIVO could not reach Salesforce (the connection or its TLS certificate failed).",
+        "Try again in a minute; if it persists, ask your SIVO operator to check the network.",
+    ),
 }
 
 
@@ -104,6 +109,13 @@ async def connect(request: web.Request) -> web.StreamResponse:
     except ConnectFailed as failed:
         return _failed(failed.code, failed.detail)
     raise web.HTTPFound(url)
+
+
+@routes.get("/salesforce/connect")
+async def connect_from_package(request: web.Request) -> web.StreamResponse:
+    """Where the package's setup component sends the admin (``?login_url=`` its My Domain)."""
+    login = request.query.get("login_url", "production")
+    raise web.HTTPSeeOther("/admin/salesforce/connect?" + urlencode({"login": login}))
 
 
 @routes.get("/salesforce")

@@ -63,6 +63,15 @@ def error_of(resp: httpx.Response) -> SalesforceError:
     return SalesforceError(resp.status_code, code, message)
 
 
+async def send(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
+    """One request; a transport failure (TLS, refused, timeout) as a ``SalesforceError``."""
+    try:
+        return await http.request(method, url, **kw)
+    except httpx.HTTPError as exc:
+        logger.warning("salesforce %s %s: x %s", method, url.split("?")[0], type(exc).__name__)
+        raise SalesforceError(0, "UNREACHABLE", f"{type(exc).__name__}: {exc}") from exc
+
+
 class SalesforceClient:
     def __init__(
         self, *, http: httpx.AsyncClient, instance_url: str, api_version: str, tokens: TokenKeeper
@@ -89,7 +98,7 @@ class SalesforceClient:
 
     async def _send(self, method: str, url: str, token: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        return await self._http.request(method, url, headers=headers, **kw)
+        return await send(self._http, method, url, headers=headers, **kw)
 
     async def query(self, soql: str) -> list[dict[str, JsonValue]]:
         """Every row, following ``nextRecordsUrl`` to the last page."""

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
+
 from . import oauth
 from .client import SalesforceClient, SalesforceError
 from .hosts import my_domain_name, scrt_base_url
@@ -40,12 +42,24 @@ class Discovery:
     scrt_source: str
     items: list[dict[str, Any]] = field(default_factory=list)
 
-    def note(self, name: str, value: object, how: str, *, uncertain: bool = False) -> None:
-        shown = None if value is None else str(value)
-        self.items.append({"name": name, "value": shown, "how": how, "uncertain": uncertain})
+    def note(
+        self, key: str, name: str, value: str | bool | None, how: str, *, uncertain: bool = False
+    ) -> None:
+        self.items.append(
+            {"key": key, "name": name, "value": value, "how": how, "uncertain": uncertain}
+        )
 
-    def columns(self) -> dict[str, Any]:
-        only = self.call_centers[0] if len(self.call_centers) == 1 else None
+    def columns(self, previous: RowMapping | None = None) -> dict[str, Any]:
+        """The org row's columns; what the admin chose before (a call center that still
+        exists, an SCRT2 override) stays."""
+        ids = [c["id"] for c in self.call_centers]
+        chosen = previous["call_center_id"] if previous is not None else None
+        if chosen not in ids:
+            chosen = ids[0] if len(ids) == 1 else None
+        name = next((c["internal_name"] for c in self.call_centers if c["id"] == chosen), None)
+        scrt_url, scrt_source = self.scrt_url, self.scrt_source
+        if previous is not None and previous["scrt_source"] == "admin":
+            scrt_url, scrt_source = previous["scrt_base_url"], "admin"
         return {
             "org_id": self.org_id,
             "org_id15": self.org_id15,
@@ -56,18 +70,19 @@ class Discovery:
             "identity_url": self.identity_url,
             "connected_by": self.username,
             "call_centers": json.dumps(self.call_centers),
-            "call_center_id": only["id"] if only else None,
-            "call_center_name": only["internal_name"] if only else None,
-            "scrt_base_url": self.scrt_url,
-            "scrt_source": self.scrt_source,
+            "call_center_id": chosen,
+            "call_center_name": name,
+            "scrt_base_url": scrt_url,
+            "scrt_source": scrt_source,
             "discovery": json.dumps(
                 {"items": self.items, "scrt": {"url": self.scrt_url, "source": self.scrt_source}}
             ),
         }
 
 
-async def discover(client: SalesforceClient, tokens: oauth.TokenResponse) -> Discovery:
-    identity = oauth.Identity.model_validate(await client.identity(tokens.id))
+async def discover(client: SalesforceClient, instance_url: str, identity_url: str) -> Discovery:
+    """Everything SIVO reads from an org: at connect, and when the admin asks again."""
+    identity = oauth.Identity.model_validate(await client.identity(identity_url))
     rows = await client.query(ORG_QUERY)
     if not rows:
         raise SalesforceError(200, "NO_ORGANIZATION", "the Organization query returned no row")
@@ -76,7 +91,7 @@ async def discover(client: SalesforceClient, tokens: oauth.TokenResponse) -> Dis
     if org_id != identity.organization_id:
         raise SalesforceError(200, "ORG_MISMATCH", "identity and Organization disagree")
     is_sandbox = bool(org.get("IsSandbox"))
-    my_domain = my_domain_name(tokens.instance_url)
+    my_domain = my_domain_name(instance_url)
     centers = [
         {"id": str(r["Id"]), "internal_name": str(r["InternalName"]), "name": str(r["Name"])}
         for r in await client.query(CALL_CENTER_QUERY)
@@ -86,26 +101,29 @@ async def discover(client: SalesforceClient, tokens: oauth.TokenResponse) -> Dis
         org_id15=org_id[:15],
         name=str(org.get("Name") or ""),
         is_sandbox=is_sandbox,
-        instance_url=tokens.instance_url,
+        instance_url=instance_url,
         my_domain=my_domain,
-        identity_url=tokens.id,
+        identity_url=identity_url,
         username=identity.username,
         call_centers=centers,
         scrt_url=None,
         scrt_source="none",
     )
-    found.note("Org ID (18)", org_id, ORG_QUERY)
-    found.note("Org ID (15, the SCRT2 issuer)", org_id[:15], "the first 15 characters of the Id")
-    found.note("Sandbox", is_sandbox, ORG_QUERY + " (IsSandbox)")
-    found.note("Instance URL", tokens.instance_url, "the token response's instance_url")
+    found.note("org_id", "Org ID (18)", org_id, ORG_QUERY)
+    found.note("org_id15", "Org ID (15, the SCRT2 issuer)", org_id[:15], "the first 15 characters")
+    found.note("is_sandbox", "Sandbox", is_sandbox, ORG_QUERY + " (IsSandbox)")
+    found.note("instance_url", "Instance URL", instance_url, "the token response's instance_url")
     found.note(
+        "my_domain",
         "My Domain",
         my_domain,
         "the instance URL's host" if my_domain else "the instance URL is not a My Domain host",
     )
-    found.note("Approved by", identity.username, "the identity URL (GET " + tokens.id + ")")
+    found.note(
+        "approved_by", "Approved by", identity.username, f"the identity URL (GET {identity_url})"
+    )
     names = ", ".join(c["internal_name"] for c in centers) or None
-    found.note("SIVO call centers", names, CALL_CENTER_QUERY)
+    found.note("call_centers", "SIVO call centers", names, CALL_CENTER_QUERY)
     await _scrt(client, found)
     return found
 
@@ -119,11 +137,12 @@ async def _scrt(client: SalesforceClient, found: Discovery) -> None:
         rows = None
     if rows:
         found.scrt_url, found.scrt_source = str(rows[0]["Endpoint"]).rstrip("/"), "scrt_config"
-        found.note("SCRT2 base URL", found.scrt_url, SCRT_QUERY)
+        found.note("scrt_base_url", "SCRT2 base URL", found.scrt_url, SCRT_QUERY)
         return
     derived = scrt_base_url(found.instance_url, found.is_sandbox)
     how = f"{SCRT_QUERY} answered INVALID_TYPE (Salesforce documents no such object); " + (
         "derived from the My Domain" if derived else "no My Domain to derive it from: set it"
     )
     found.scrt_url, found.scrt_source = derived, "derived" if derived else "none"
-    found.note("SCRT2 base URL", derived, how, uncertain=bool(derived) and found.is_sandbox)
+    uncertain = bool(derived) and found.is_sandbox
+    found.note("scrt_base_url", "SCRT2 base URL", derived, how, uncertain=uncertain)

@@ -32,8 +32,9 @@ from server.store import salesforce as store
 from server.store.db import Database
 
 from . import oauth
+from .callcenter import render_call_center
 from .certificates import OrgCertificates
-from .client import SalesforceClient, SalesforceError, error_of
+from .client import SalesforceClient, SalesforceError, error_of, send
 from .config import SalesforceSettings
 from .discovery import Discovery, discover
 from .hosts import SalesforceHosts
@@ -85,6 +86,7 @@ class SalesforceOrgs:
         self._settings = settings
         self._hosts = SalesforceHosts(settings.login_url, settings.sandbox_login_url)
         self.redirect_uri = f"{public_url}{CALLBACK_PATH}?autoConnect=1"
+        self._softphone_url = f"{public_url}/softphone/"
         self._refresh_locks: dict[str, asyncio.Lock] = {}
 
     # -- connect --------------------------------------------------------------------------
@@ -141,16 +143,17 @@ class SalesforceOrgs:
         return await self._store(admin.tenant_id, pending, tokens, found)
 
     async def _redeem(self, login_url: str, code: str, verifier: str) -> oauth.TokenResponse:
-        resp = await self._http.post(
-            f"{login_url}/services/oauth2/token",
-            data=oauth.code_form(
-                code=code,
-                client_id=self._settings.client_id,
-                client_secret=self._settings.client_secret,
-                redirect_uri=self.redirect_uri,
-                verifier=verifier,
-            ),
+        form = oauth.code_form(
+            code=code,
+            client_id=self._settings.client_id,
+            client_secret=self._settings.client_secret,
+            redirect_uri=self.redirect_uri,
+            verifier=verifier,
         )
+        try:
+            resp = await send(self._http, "POST", f"{login_url}/services/oauth2/token", data=form)
+        except SalesforceError as exc:
+            raise ConnectFailed("unreachable", exc.detail) from exc
         if resp.status_code >= 400:
             failure = error_of(resp)
             raise ConnectFailed(failure.sf_code, failure.detail)
@@ -171,7 +174,7 @@ class SalesforceOrgs:
             tokens=_FixedToken(tokens.access_token),
         )
         try:
-            return await discover(client, tokens)
+            return await discover(client, tokens.instance_url, tokens.id)
         except SalesforceError as exc:
             raise ConnectFailed("discovery_failed", f"{exc.sf_code}: {exc.detail}") from exc
 
@@ -185,7 +188,7 @@ class SalesforceOrgs:
             raise ConnectFailed("org_taken", found.org_id)
         row_id = existing["id"] if existing is not None else new_id("sfo", now)
         values = {
-            **found.columns(),
+            **found.columns(existing),
             "environment": pending["environment"],
             "login_url": pending["login_url"],
             "access_token_enc": self._box.encrypt(tokens.access_token, access_context(row_id)),
@@ -206,9 +209,6 @@ class SalesforceOrgs:
                         tx, tenant_id, row_id, found.org_id15, "active"
                     )
                 else:
-                    if existing["scrt_source"] == "admin":  # the admin's override stays
-                        values.pop("scrt_base_url")
-                        values.pop("scrt_source")
                     await store.update_org_txn(tx, tenant_id, row_id, values)
         except IntegrityError as exc:  # another tenant connected it a moment ago
             raise ConnectFailed("org_taken", found.org_id) from exc
@@ -254,6 +254,26 @@ class SalesforceOrgs:
             await store.update_org_txn(tx, tenant_id, row_id, values)
         return await self.get(tenant_id, row_id)
 
+    async def rediscover(self, tenant_id: str, row_id: str) -> SalesforceOrg:
+        """Read the org again with its stored tokens (after the admin imported the call
+        center, say); the admin's choices stay."""
+        row = await self.row(tenant_id, row_id)
+        found = await discover(self.client(row), row["instance_url"], row["identity_url"])
+        values = {**found.columns(row), "updated_at": self._clock.now()}
+        async with self._db.transaction() as tx:
+            await store.update_org_txn(tx, tenant_id, row_id, values)
+        return await self.get(tenant_id, row_id)
+
+    async def call_center_xml(self, tenant_id: str, row_id: str) -> str:
+        """The call center definition to import in this org, with its active certificate."""
+        row = await self.row(tenant_id, row_id)
+        return render_call_center(
+            internal_name=row["call_center_name"],
+            display_name="SIVO",
+            softphone_url=self._softphone_url,
+            certificate_pem=await self._certificates.active_certificate(tenant_id, row_id),
+        )
+
     def client(self, row: RowMapping) -> SalesforceClient:
         """A REST client for a stored org, refreshing its tokens as needed."""
         lock = self._refresh_locks.setdefault(row["id"], asyncio.Lock())
@@ -280,13 +300,16 @@ class SalesforceOrgs:
         if row["refresh_token_enc"]:
             refresh = self._box.decrypt(row["refresh_token_enc"], refresh_context(row_id))
             try:
-                resp = await self._http.post(
-                    f"{row['instance_url']}/services/oauth2/revoke", data={"token": refresh}
+                resp = await send(
+                    self._http,
+                    "POST",
+                    f"{row['instance_url']}/services/oauth2/revoke",
+                    data={"token": refresh},
                 )
                 if resp.status_code >= 400:
                     logger.info("%s salesforce revoke answered %d", row_id, resp.status_code)
-            except httpx.HTTPError as exc:
-                logger.warning("%s x salesforce revoke failed: %s", row_id, exc)
+            except SalesforceError:
+                pass  # logged by send(); the org is forgotten all the same
         async with self._db.transaction() as tx:
             if not await store.delete_org_txn(tx, tenant_id, row_id):
                 raise Conflict("not_found", "Salesforce org not found")

@@ -19,7 +19,7 @@ from server.store import salesforce as store
 from server.store.db import Database
 
 from . import oauth
-from .client import ReconnectNeeded, SalesforceError, error_of
+from .client import ReconnectNeeded, SalesforceError, error_of, send
 from .config import SalesforceSettings
 
 logger = logging.getLogger(__name__)
@@ -72,13 +72,13 @@ class OrgTokens:
             refresh = self._box.decrypt(
                 row["refresh_token_enc"] or "", refresh_context(self._row_id)
             )
-            resp = await self._http.post(
-                f"{row['login_url']}/services/oauth2/token",
-                data=oauth.refresh_form(
-                    refresh_token=refresh,
-                    client_id=self._settings.client_id,
-                    client_secret=self._settings.client_secret,
-                ),
+            form = oauth.refresh_form(
+                refresh_token=refresh,
+                client_id=self._settings.client_id,
+                client_secret=self._settings.client_secret,
+            )
+            resp = await send(
+                self._http, "POST", f"{row['login_url']}/services/oauth2/token", data=form
             )
             if resp.status_code >= 400:
                 failure = error_of(resp)

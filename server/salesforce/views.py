@@ -21,6 +21,7 @@ def org_view(row: RowMapping) -> SalesforceOrg:
         name=row["name"],
         is_sandbox=bool(row["is_sandbox"]),
         environment=row["environment"],
+        login=row["environment"] if row["environment"] != "my_domain" else row["login_url"],
         instance_url=row["instance_url"],
         my_domain=row["my_domain"],
         status=row["status"],

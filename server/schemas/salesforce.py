@@ -14,8 +14,9 @@ OrgStatus = Literal["connected", "needs_reconnect"]
 class Discovered(View):
     """One value SIVO found in the org, and how."""
 
+    key: str = Field(description="Stable: org_id, org_id15, is_sandbox, instance_url, …")
     name: str
-    value: str | None
+    value: str | bool | None
     how: str = Field(description="The query or response it came from.")
     uncertain: bool = Field(
         default=False, description="Derived by a rule Salesforce does not document."
@@ -35,6 +36,9 @@ class SalesforceOrg(View):
     name: str
     is_sandbox: bool
     environment: Literal["production", "sandbox", "my_domain"]
+    login: str = Field(
+        description="What to reconnect with: /admin/salesforce/connect?login={login}."
+    )
     instance_url: str
     my_domain: str | None
     status: OrgStatus
@@ -50,6 +54,13 @@ class SalesforceOrg(View):
 
 class SalesforceOrgList(View):
     data: list[SalesforceOrg]
+
+
+class SalesforceConfig(View):
+    """Whether this SIVO can connect orgs, and the callback URL its app must register."""
+
+    configured: bool = Field(description="SIVO_SALESFORCE_CLIENT_ID is set.")
+    callback_url: str
 
 
 ScrtUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#@]+$", max_length=300)]

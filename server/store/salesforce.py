@@ -42,6 +42,14 @@ async def org_by_org_id(conn: AsyncConnection, org_id: str) -> RowMapping | None
     return (await conn.execute(select(orgs).where(orgs.c.org_id == org_id))).mappings().first()
 
 
+async def org_by_any_id(conn: AsyncConnection, value: str) -> RowMapping | None:
+    """An operator's reference to an org: SIVO's row id, or the 18- or 15-character org id."""
+    query = select(orgs).where(
+        (orgs.c.id == value) | (orgs.c.org_id == value) | (orgs.c.org_id15 == value)
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
 async def get_org(conn: AsyncConnection, tenant_id: str, row_id: str) -> RowMapping | None:
     query = select(orgs).where(orgs.c.tenant_id == tenant_id, orgs.c.id == row_id)
     return (await conn.execute(query)).mappings().first()

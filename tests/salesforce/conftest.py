@@ -23,7 +23,8 @@ CLIENT_ID = "sivo-test"
 
 @pytest.fixture
 async def sf() -> AsyncIterator[RunningDevorg]:
-    async with running_devorg() as org:
+    """The emulated org over HTTPS, with a CA of its own that SIVO is told to trust."""
+    async with running_devorg(tls=True) as org:
         yield org
 
 
@@ -40,14 +41,18 @@ class Sivo:
 
 def salesforce_settings(sf: RunningDevorg) -> SalesforceSettings:
     return SalesforceSettings(
-        client_id=CLIENT_ID, login_url=sf.login_url, sandbox_login_url=sf.sandbox_login_url
+        client_id=CLIENT_ID,
+        login_url=sf.login_url,
+        sandbox_login_url=sf.sandbox_login_url,
+        ca_bundle=sf.ca_file,
     )
 
 
 async def sivo_admin(
     make_client: AppFactory, sf: RunningDevorg, *, email: str = "admin@acme.test", **kw: Any
 ) -> Sivo:
-    client = kw.pop("client", None) or await make_client(salesforce=salesforce_settings(sf), **kw)
+    settings = kw.pop("salesforce", None) or salesforce_settings(sf)
+    client = kw.pop("client", None) or await make_client(salesforce=settings, **kw)
     tenant = await new_tenant(client)
     await client.app[SERVICES].identity.create_admin(tenant.id, email, PASSWORD)
     await log_in(client, email, PASSWORD)

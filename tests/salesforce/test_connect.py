@@ -3,6 +3,7 @@ tokens at rest, and every way the flow can end without an org."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +17,7 @@ from server.store.tables import salesforce_oauth_states, salesforce_orgs
 from tests.conftest import AppFactory
 from tests.support.dashboard import log_in
 
-from .conftest import PASSWORD, connect, local, sivo_admin
+from .conftest import PASSWORD, connect, local, salesforce_settings, sivo_admin
 
 USER = "ada@acme.test"
 
@@ -49,9 +50,11 @@ async def test_connect_discovers_the_org_and_keeps_its_tokens_encrypted(
     assert found["environment"] == "production" and found["connected_by"] == USER
     assert found["call_center"]["internal_name"] == "SIVO_Acme"  # the only one: chosen
     assert found["scrt_source"] == "none"  # devorg's host is no My Domain: the admin sets it
-    how = {item["name"]: item for item in found["discovery"]}
-    assert how["Org ID (18)"]["how"].startswith("SELECT Id, Name, IsSandbox FROM Organization")
-    assert "INVALID_TYPE" in how["SCRT2 base URL"]["how"]
+    how = {item["key"]: item for item in found["discovery"]}
+    assert how["org_id"]["how"].startswith("SELECT Id, Name, IsSandbox FROM Organization")
+    assert how["org_id"]["value"] == org["orgId"] and how["is_sandbox"]["value"] is False
+    assert "INVALID_TYPE" in how["scrt_base_url"]["how"]
+    assert found["login"] == "production"
     async with sivo.client.app[SERVICES].db.read() as conn:
         row = (await conn.execute(select(salesforce_orgs))).mappings().one()
     token = next(iter(sf.devorg.sessions.access_tokens))  # type: ignore[attr-defined]
@@ -178,3 +181,18 @@ async def test_a_login_host_that_is_not_salesforce_is_refused_and_nothing_stored
     async with sivo.client.app[SERVICES].db.read() as conn:
         count = await conn.execute(select(func.count()).select_from(salesforce_oauth_states))
         assert count.scalar_one() == 0
+
+
+async def test_the_org_is_reached_over_verified_tls_only(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    """Without the org's CA, the code exchange fails the TLS handshake and nothing is kept."""
+    assert sf.login_url.startswith("https://")
+    await _org(sf)
+    untrusting = salesforce_settings(sf)
+    sivo = await sivo_admin(
+        make_client, sf, salesforce=dataclasses.replace(untrusting, ca_bundle=None)
+    )
+    done = await connect(sivo, sf, USER)
+    assert done.status == 400 and "could not reach Salesforce" in await done.text()
+    assert await _orgs(sivo) == []

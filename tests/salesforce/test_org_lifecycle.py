@@ -4,6 +4,7 @@ its SCRT2 keys rotated, and Disconnect."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from devorg.testing import RunningDevorg
 from tests.conftest import AppFactory
@@ -154,3 +155,64 @@ async def test_another_tenants_org_is_not_found(make_client: AppFactory, sf: Run
             method, f"/api/v1/salesforce/orgs/{org}{path}", json={}, headers=other.api
         )
         assert resp.status == 404, (method, path, resp.status)
+
+
+async def test_the_call_center_definition_carries_the_softphone_and_the_active_certificate(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    sivo, org = await _connected(make_client, sf)
+    resp = await sivo.client.get(f"/api/v1/salesforce/orgs/{org}/call-center.xml", headers=sivo.api)
+    assert resp.status == 200 and resp.content_type == "application/xml"
+    items = {i.get("name"): (i.text or "") for i in ET.fromstring(await resp.text()).iter("item")}
+    assert items["reqInternalName"] == "SIVO_Acme"  # the one discovery found
+    assert items["reqAdapterUrl"] == "http://127.0.0.1:8080/softphone/"
+    assert items["reqUseApi"] == "true" and items["reqSalesforceCompatibilityMode"] == "Lightning"
+    keys = (
+        await (
+            await sivo.client.get(f"/api/v1/salesforce/orgs/{org}/keys", headers=sivo.api)
+        ).json()
+    )["data"]
+    pem = keys[0]["certificate_pem"]
+    assert "".join(items["reqTelephonyIntegrationCertificate"].split()) == "".join(pem.split())
+
+
+async def test_the_package_component_starts_the_same_connect(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    sivo = await sivo_admin(make_client, sf)
+    resp = await sivo.client.get(
+        "/salesforce/connect",
+        params={"login_url": "https://acme.my.salesforce.com"},
+        allow_redirects=False,
+    )
+    location = urlsplit(resp.headers["Location"])
+    assert resp.status == 303 and location.path == "/admin/salesforce/connect"
+    assert parse_qs(location.query) == {"login": ["https://acme.my.salesforce.com"]}
+
+
+async def test_reading_the_org_again_finds_a_call_center_imported_since(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    org = await sf.create_org("Acme")
+    await sf.create_user(org["orgId"], USER, first_name="Ada", last_name="Admin")
+    sivo = await sivo_admin(make_client, sf)
+    await connect(sivo, sf, USER)
+    [found] = (await (await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)).json())[
+        "data"
+    ]
+    assert found["call_center"] is None and found["call_centers"] == []
+    path = f"/api/v1/salesforce/orgs/{found['id']}"
+    await sivo.client.patch(
+        path, json={"scrt_base_url": "https://x.my.salesforce-scrt.com"}, headers=sivo.api
+    )
+    await sf.create_call_center(org["orgId"], "SIVO_Acme")  # the admin imported it
+    again = await (await sivo.client.post(f"{path}/discover", headers=sivo.api)).json()
+    assert again["call_center"]["internal_name"] == "SIVO_Acme"
+    assert again["scrt_base_url"] == "https://x.my.salesforce-scrt.com"  # the override stays
+    config = await (await sivo.client.get("/api/v1/salesforce/config", headers=sivo.api)).json()
+    assert config == {
+        "configured": True,
+        "callback_url": "http://127.0.0.1:8080/salesforce?autoConnect=1",
+    }

@@ -5,6 +5,8 @@ import { h } from './dom.js';
 import { dlqPage } from './dlq.js';
 import { detailPage, listPage, newPage } from './endpoints.js';
 import { NAVIGATE, interceptLinks } from './router.js';
+import { salesforcePage } from './salesforce.js';
+import { orgPage } from './salesforce-org.js';
 
 const ROUTES = [
   [/^\/admin\/?$/, 'endpoints', listPage],
@@ -12,6 +14,8 @@ const ROUTES = [
   [/^\/admin\/endpoints\/new\/?$/, 'endpoints', newPage],
   [/^\/admin\/endpoints\/([^/]+)\/?$/, 'endpoints', detailPage],
   [/^\/admin\/dlq\/?$/, 'dlq', dlqPage],
+  [/^\/admin\/salesforce\/?$/, 'salesforce', salesforcePage],
+  [/^\/admin\/salesforce\/([^/]+)\/?$/, 'salesforce', orgPage],
 ];
 
 function notFound(root) {
