@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import sys
@@ -15,6 +16,7 @@ DEMO_ADMIN = "admin@sivo-demo.test"
 SF_ADMIN = "admin@sivo-demo.devorg"  # devorg's demo org: password "devorg"
 NUMBER = "+18005550100"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+GO_LINK = re.compile(r'id="salesforce-go" href="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -138,7 +140,10 @@ class DemoSetup:
                 switch = f"{self._devorg}/__devorg/auto-approve"
                 await devorg.put(switch, json={"username": SF_ADMIN})
                 try:
-                    async with devorg.get(start.headers["Location"], allow_redirects=False) as ok:
+                    go = GO_LINK.search(await start.text())
+                    assert go, "the connect page names no authorize URL"
+                    authorize = html.unescape(go.group(1))
+                    async with devorg.get(authorize, allow_redirects=False) as ok:
                         callback = ok.headers["Location"]
                 finally:
                     await devorg.put(switch, json={"username": None})

@@ -30,7 +30,9 @@ from .routes import current_session
 
 logger = logging.getLogger(__name__)
 
-RESULT_PAGE = Path(__file__).resolve().parents[2] / "static" / "admin" / "salesforce-result.html"
+PAGES = Path(__file__).resolve().parents[2] / "static" / "admin"
+RESULT_PAGE = PAGES / "salesforce-result.html"
+GO_PAGE = PAGES / "salesforce-go.html"
 routes = web.RouteTableDef()
 
 # SIVO's own reasons a connect ends without an org (Salesforce's are in oauth.EXPLANATIONS).
@@ -108,7 +110,18 @@ async def connect(request: web.Request) -> web.StreamResponse:
         return _failed("invalid_login", refused.message)
     except ConnectFailed as failed:
         return _failed(failed.code, failed.detail)
-    raise web.HTTPFound(url)
+    return to_salesforce(url)
+
+
+def to_salesforce(url: str) -> web.Response:
+    """A page that moves on to Salesforce at once (meta refresh, and a link).
+
+    Not a redirect: when this follows the login form (the flow resumed after a login), a
+    redirect to Salesforce would end the form submission's chain of redirects on another
+    origin, which the dashboard's CSP (``form-action 'self'``) rightly blocks.
+    """
+    page = GO_PAGE.read_text().replace("{{url}}", html.escape(url, quote=True))
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/salesforce/connect")

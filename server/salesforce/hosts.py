@@ -108,3 +108,15 @@ def scrt_base_url(instance_url: str, is_sandbox: bool) -> str | None:
     if is_sandbox and "--" in name:
         return f"https://{name}.sandbox.my.salesforce-scrt.com"
     return f"https://{name}.my.salesforce-scrt.com"
+
+
+def lightning_origin(instance_url: str) -> str:
+    """The origin of the org's Lightning pages (where the package's component runs):
+    ``https://acme.lightning.force.com``, ``https://acme--uat.sandbox.lightning.force.com``;
+    off Salesforce (the emulated org) the instance's own origin."""
+    name = my_domain_name(instance_url)
+    if name is None:
+        return origin(instance_url)
+    if "--" in name:
+        return f"https://{name}.sandbox.lightning.force.com"
+    return f"https://{name}.lightning.force.com"

@@ -9,6 +9,8 @@ from sqlalchemy.engine import RowMapping
 from server.schemas.salesforce import CallCenterChoice, Discovered, SalesforceOrg
 from server.times import rfc3339
 
+from .hosts import lightning_origin
+
 
 def org_view(row: RowMapping) -> SalesforceOrg:
     centers = [CallCenterChoice(**c) for c in json.loads(row["call_centers"])]
@@ -23,6 +25,7 @@ def org_view(row: RowMapping) -> SalesforceOrg:
         environment=row["environment"],
         login=row["environment"] if row["environment"] != "my_domain" else row["login_url"],
         instance_url=row["instance_url"],
+        lightning_origin=lightning_origin(row["instance_url"]),
         my_domain=row["my_domain"],
         status=row["status"],
         status_reason=row["status_reason"],

@@ -40,6 +40,9 @@ class SalesforceOrg(View):
         description="What to reconnect with: /admin/salesforce/connect?login={login}."
     )
     instance_url: str
+    lightning_origin: str = Field(
+        description="Where the org's Lightning pages (and the package's component) run."
+    )
     my_domain: str | None
     status: OrgStatus
     status_reason: str | None

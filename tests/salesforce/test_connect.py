@@ -17,7 +17,7 @@ from server.store.tables import salesforce_oauth_states, salesforce_orgs
 from tests.conftest import AppFactory
 from tests.support.dashboard import log_in
 
-from .conftest import PASSWORD, connect, local, salesforce_settings, sivo_admin
+from .conftest import PASSWORD, authorize_url, connect, local, salesforce_settings, sivo_admin
 
 USER = "ada@acme.test"
 
@@ -71,7 +71,7 @@ async def test_the_authorize_request_is_pkce_s256_with_the_exact_callback(
     start = await sivo.client.get(
         "/admin/salesforce/connect", params={"login": "sandbox"}, allow_redirects=False
     )
-    location = start.headers["Location"]
+    location = await authorize_url(start)
     assert location.startswith(f"{sf.sandbox_login_url}/services/oauth2/authorize?")
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     assert query["redirect_uri"] == "http://127.0.0.1:8080/salesforce?autoConnect=1"
@@ -87,7 +87,7 @@ async def test_a_state_is_single_use_expires_and_belongs_to_its_admin(
     sivo = await sivo_admin(make_client, sf, clock=clock)
     start = await sivo.client.get("/admin/salesforce/connect", allow_redirects=False)
     await sf.control("PUT", "auto-approve", {"username": USER})
-    async with sf.session.get(start.headers["Location"], allow_redirects=False) as approved:
+    async with sf.session.get(await authorize_url(start), allow_redirects=False) as approved:
         callback = local(approved.headers["Location"])
     first = await sivo.client.get(callback, allow_redirects=False)
     assert first.status == 303
@@ -95,7 +95,7 @@ async def test_a_state_is_single_use_expires_and_belongs_to_its_admin(
     assert replay.status == 400 and "not valid any more" in await replay.text()
 
     start = await sivo.client.get("/admin/salesforce/connect", allow_redirects=False)
-    async with sf.session.get(start.headers["Location"], allow_redirects=False) as approved:
+    async with sf.session.get(await authorize_url(start), allow_redirects=False) as approved:
         late = local(approved.headers["Location"])
     clock.advance(601)
     assert (await sivo.client.get(late, allow_redirects=False)).status == 400
@@ -103,7 +103,7 @@ async def test_a_state_is_single_use_expires_and_belongs_to_its_admin(
     # Another admin of the same tenant cannot finish what this one started.
     await sivo.client.app[SERVICES].identity.create_admin(sivo.tenant.id, "bo@acme.test", PASSWORD)
     start = await sivo.client.get("/admin/salesforce/connect", allow_redirects=False)
-    async with sf.session.get(start.headers["Location"], allow_redirects=False) as approved:
+    async with sf.session.get(await authorize_url(start), allow_redirects=False) as approved:
         theirs = local(approved.headers["Location"])
     sivo.client.session.cookie_jar.clear()
     await log_in(sivo.client, "bo@acme.test", PASSWORD)
@@ -136,6 +136,7 @@ async def test_without_a_session_the_admin_logs_in_and_the_flow_resumes(
         ("invalid_client_id", "does not know SIVO"),
         ("immediate_unsuccessful", "could not approve without asking"),
         ("login_required", "not logged in to Salesforce"),
+        ("redirect_uri_mismatch", "callback URL is not the one registered"),
         ("something_new", "refused the connection"),
     ],
 )
@@ -196,3 +197,27 @@ async def test_the_org_is_reached_over_verified_tls_only(
     done = await connect(sivo, sf, USER)
     assert done.status == 400 and "could not reach Salesforce" in await done.text()
     assert await _orgs(sivo) == []
+
+
+async def test_a_mismatched_redirect_uri_is_refused_by_the_org_and_explained(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    """The code was issued for one callback URL and is redeemed with another (the server's
+    public URL changed mid-flow): Salesforce refuses it, SIVO says what to fix."""
+    await _org(sf)
+    first = await sivo_admin(make_client, sf)
+    start = await first.client.get("/admin/salesforce/connect", allow_redirects=False)
+    await sf.control("PUT", "auto-approve", {"username": USER})
+    try:
+        async with sf.session.get(await authorize_url(start), allow_redirects=False) as approved:
+            callback = local(approved.headers["Location"])
+    finally:
+        await sf.control("PUT", "auto-approve", {"username": None})
+    moved = await make_client(
+        salesforce=salesforce_settings(sf), public_url="http://127.0.0.1:9090"
+    )  # the same database and key, another public URL
+    await log_in(moved, first.email, PASSWORD)
+    resp = await moved.get(callback, allow_redirects=False)
+    page = await resp.text()
+    assert resp.status == 400 and "callback URL is not the one registered" in page
+    assert await _orgs(first) == []

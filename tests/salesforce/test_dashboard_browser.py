@@ -516,6 +516,7 @@ MODEL_CHECKS = """async () => {
     overrides: [
       m.scrtOverride('x.my.salesforce-scrt.com/'), m.scrtOverride('http://x'), m.scrtOverride('')],
     imported: m.importSummary({ imported: 1, linked: 1, unmatched: 0, inactive: 2 }),
+    message: m.connectedMessage({ id: 'sfo_1', name: 'Acme' }, 'https://sivo.example'),
   };
 }"""
 
@@ -608,6 +609,11 @@ async def test_the_connect_form_and_the_section_logic_in_chromium(
     assert got["labels"] == ["A (SIVO_A)", "SIVO_B"]
     assert got["status"]["label"] == "Needs reconnect" and got["status"]["reason"]
     assert got["scrt"]["uncertain"] is True and got["scrt"]["overridden"] is False
+    assert got["message"] == {  # what lwc/…/sivoUtils.js parseConnectMessage accepts
+        "type": "sivo:salesforce-connect",
+        "status": "connected",
+        "tenant": {"url": "https://sivo.example/admin/salesforce/sfo_1", "name": "Acme"},
+    }
     assert got["overrides"][0] == {"value": "https://x.my.salesforce-scrt.com"}
     assert "https only" in got["overrides"][1]["error"] and got["overrides"][2]["error"]
     assert got["imported"] == (
@@ -616,3 +622,56 @@ async def test_the_connect_form_and_the_section_logic_in_chromium(
     )
     assert watch.problems == []
     assert watch.foreign() == []
+
+
+async def test_a_connect_opened_by_the_package_reports_back_to_the_org_only(
+    sivo: TestClient[Any, Any], sf: RunningDevorg
+) -> None:
+    """What the package's SIVO Connector tab does, from a page on the org's origin: open
+    SIVO's connect window from a click, and hear back once the org is connected; the message
+    is addressed to the org's Lightning origin (here devorg's) and comes from SIVO's."""
+    chromium_path()
+    org = await sf.create_org("Acme")
+    await sf.create_call_center(org["orgId"], "SIVO_Acme")
+    await sf.create_user(org["orgId"], SF_ADMIN, first_name="Ada", last_name="Admin")
+    tenant = await new_tenant(sivo)
+    await sivo.app[SERVICES].identity.create_admin(tenant.id, EMAIL, PASSWORD)
+    base = str(sivo.make_url("")).rstrip("/")
+    devorg = urlsplit(sf.login_url)
+    devorg_origin = f"{devorg.scheme}://{devorg.netloc}"
+    await sf.control("PUT", "auto-approve", {"username": SF_ADMIN})
+    try:
+        async with chromium(*_trust_devorg(sf)) as browser:
+            context = await browser.new_context()
+            component = await context.new_page()  # stands in for the Lightning page
+            await component.goto(f"{devorg_origin}/__devorg/")
+            await component.evaluate(
+                """(url) => {
+                  window.heard = [];
+                  window.addEventListener('message', (e) => window.heard.push(
+                    { origin: e.origin, data: e.data }));
+                  document.body.innerHTML = '<button id="go">Connect with SIVO</button>';
+                  document.getElementById('go').addEventListener('click', () =>
+                    window.open(url, 'sivoConnect', 'width=600,height=700'));
+                }""",
+                f"{base}/salesforce/connect?login_url={devorg_origin}",
+            )
+            async with context.expect_page() as opened:
+                await component.click("#go")
+            popup = await opened.value
+            await popup.get_by_label("Email").fill(EMAIL)  # no SIVO session yet: log in
+            await popup.get_by_label("Password").fill(PASSWORD)
+            await popup.get_by_role("button", name="Log in").click()
+            await expect(popup.get_by_test_id("connected-banner")).to_contain_text("Acme")
+            await component.wait_for_function("window.heard.length > 0")
+            [heard] = await component.evaluate("window.heard")
+            await context.close()
+    finally:
+        await sf.control("PUT", "auto-approve", {"username": None})
+    [row] = (await _api(sivo, tenant, "GET", "/salesforce/orgs"))["data"]
+    assert heard["origin"] == base
+    assert heard["data"] == {
+        "type": "sivo:salesforce-connect",
+        "status": "connected",
+        "tenant": {"url": f"{base}/admin/salesforce/{row['id']}", "name": "Acme"},
+    }

@@ -9,7 +9,12 @@ import pytest
 
 from server.failures import Invalid
 from server.salesforce import oauth
-from server.salesforce.hosts import SalesforceHosts, my_domain_name, scrt_base_url
+from server.salesforce.hosts import (
+    SalesforceHosts,
+    lightning_origin,
+    my_domain_name,
+    scrt_base_url,
+)
 from server.salesforce.keys import certificate_body, new_org_key
 from server.salesforce.users import free_extension, match_users
 from server.schemas.telephony import AgentConfig
@@ -76,6 +81,11 @@ def test_the_scrt2_url_rule() -> None:
         "https://acme--uat.sandbox.my.salesforce-scrt.com"
     )
     assert scrt_base_url("http://127.0.0.1:8081", False) is None
+    assert lightning_origin("https://acme.my.salesforce.com") == "https://acme.lightning.force.com"
+    assert lightning_origin("https://acme--uat.sandbox.my.salesforce.com") == (
+        "https://acme--uat.sandbox.lightning.force.com"
+    )
+    assert lightning_origin("http://127.0.0.1:8081/") == "http://127.0.0.1:8081"
 
 
 def _agent(id: str, email: str) -> AgentConfig:

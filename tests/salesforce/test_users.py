@@ -75,3 +75,38 @@ async def test_import_matches_by_email_creates_the_rest_and_flags_the_deactivate
     assert flagged["inactive"] == 1
     gone = {u["user_id"]: u for u in flagged["users"]}[cy]
     assert gone["state"] == "inactive" and gone["agent_id"] == new_agent and not gone["is_active"]
+
+
+async def test_import_follows_next_records_url_to_the_last_page(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    """2,101 active users: a page of 2,000 and one of 101 (devorg pages like Salesforce)."""
+    import asyncio
+
+    org = await sf.create_org("Big")
+    org_id = org["orgId"]
+    await sf.create_user(org_id, ADMIN, first_name="Ada", last_name="Admin", email=ADMIN)
+    for start in range(0, 2100, 100):
+        await asyncio.gather(
+            *(
+                sf.create_user(
+                    org_id, f"u{i}@big.test", last_name=f"User {i}", email=f"u{i}@big.test"
+                )
+                for i in range(start, start + 100)
+            )
+        )
+    sivo = await sivo_admin(make_client, sf)
+    await connect(sivo, sf, ADMIN)
+    [found] = (await (await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)).json())[
+        "data"
+    ]
+    await sf.control("DELETE", "requests")
+    result = await (
+        await sivo.client.post(
+            f"/api/v1/salesforce/orgs/{found['id']}/users/import", headers=sivo.api
+        )
+    ).json()
+    assert result["imported"] == 2101 and len(result["users"]) == 2101
+    log = (await sf.control("GET", "requests"))["requests"]
+    pages = [r for r in log if "/query/01g" in str(r.get("path", ""))]
+    assert len(pages) == 1  # 2,000 rows, then the locator for the last 101

@@ -170,3 +170,15 @@ export const KEY_STATES = {
 };
 
 export const pemFileName = (org, key) => `sivo-scrt2-${org.org_id15}-${key.kid}.pem`;
+
+/**
+ * What the package's component listens for (lwc/…/sivoUtils.js, parseConnectMessage): the
+ * link it keeps is this org's page on SIVO's own origin.
+ */
+export function connectedMessage(org, sivoOrigin) {
+  return {
+    type: 'sivo:salesforce-connect',
+    status: 'connected',
+    tenant: { url: `${sivoOrigin}/admin/salesforce/${encodeURIComponent(org.id)}`, name: org.name },
+  };
+}

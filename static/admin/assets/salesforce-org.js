@@ -6,7 +6,7 @@ import { confirmDialog, h, say, table, timeEl } from './dom.js';
 import { navigate, setFlash } from './router.js';
 import { badge, orgPath, reconnectLink } from './salesforce.js';
 import { keysCard } from './salesforce-keys.js';
-import { callCenterLabel, callCenterView, discoveryValue, environmentLabel, orgStatus, scrtOverride, scrtView } from './salesforce-model.js';
+import { callCenterLabel, callCenterView, connectedMessage, discoveryValue, environmentLabel, orgStatus, scrtOverride, scrtView } from './salesforce-model.js';
 import { usersCard } from './salesforce-users.js';
 
 const UNCERTAIN = 'Derived by a rule Salesforce does not document: check it.';
@@ -44,6 +44,15 @@ function callCenterDownload(org, { small = false } = {}) {
     { class: small ? 'btn btn-small' : 'btn', href: `/api/v1${orgPath(org.id)}/call-center.xml`, download: 'SIVO_CallCenter.xml' },
     'Download the call center definition',
   );
+}
+
+/**
+ * Opened by the package's SIVO Connector tab (a window from its click): tell it, on the
+ * org's Lightning origin only, so that it records the link to SIVO in the org.
+ */
+function tellThePackage(org) {
+  if (!window.opener || window.opener === window) return;
+  window.opener.postMessage(connectedMessage(org, location.origin), org.lightning_origin);
 }
 
 /** The call center SIVO uses: shown, picked among several, or how to import the package's. */
@@ -317,6 +326,7 @@ export async function orgPage(root, id) {
       h('p', { class: 'alert alert-ok', role: 'status', 'data-testid': 'connected-banner' }, h('strong', {}, `Connected to ${org.name}. `), 'SIVO read the settings below. Next: import the org’s users and create their agents.'),
     );
     history.replaceState(null, '', location.pathname); // a reload does not announce it again
+    tellThePackage(org);
   }
   const status = orgStatus(org);
   if (status.needsReconnect) alertSlot.append(reconnectAlert(org, status.reason));
