@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit lwc-test devorg clean
+.PHONY: run test lint typecheck unit lwc-test js-test devorg clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -47,7 +47,11 @@ unit: $(BIN)/.dev-installed node_modules/.installed
 lwc-test: node_modules/.installed
 	cd lwc && ../node_modules/.bin/sfdx-lwc-jest
 
-test: lint typecheck unit lwc-test
+# DOM-free front-end modules of static/ (Node's own test runner: no packages).
+js-test:
+	node --test tests/js/
+
+test: lint typecheck unit lwc-test js-test
 
 clean:
 	rm -rf $(VENV) node_modules var .mypy_cache .pytest_cache .ruff_cache

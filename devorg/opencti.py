@@ -45,7 +45,20 @@ METHODS = (
     "publish",
     "unsubscribe",
 )
-SCREENPOP_TYPES = ("SOBJECT", "URL", "OBJECTHOME", "LIST", "SEARCH", "NEW_RECORD_MODAL", "FLOW")
+# sforce.opencti.SCREENPOP_TYPE: the names are documented (Open CTI guide, screenPop() for
+# Lightning Experience), the strings they hold are not; these are what public Open CTI
+# clients (type declarations, vendor shims) use, so a client that sends the constant's value
+# and one that sends these strings agree. See README, "Guesses".
+SCREENPOP_TYPE = {
+    "SOBJECT": "sobject",
+    "URL": "url",
+    "OBJECTHOME": "objecthome",
+    "LIST": "list",
+    "SEARCH": "search",
+    "NEW_RECORD_MODAL": "newRecord",
+    "FLOW": "flow",
+}
+SCREENPOP_TYPES = tuple(SCREENPOP_TYPE.values())
 CALL_TYPES = ("inbound", "outbound", "internal")
 _LAYOUT_SETTINGS = {
     "screenPopsOpenWithin": "ExistingWindow",
@@ -88,8 +101,9 @@ def handle_call(
         if args.get("type") not in SCREENPOP_TYPES:
             return _fail("INVALID_PARAM", "type must be a sforce.opencti.SCREENPOP_TYPE")
         params = args.get("params") or {}
-        record = org.get(str(params.get("recordId", ""))) if args["type"] == "SOBJECT" else None
-        if args["type"] == "SOBJECT" and record is None:
+        sobject = args["type"] == SCREENPOP_TYPE["SOBJECT"]
+        record = org.get(str(params.get("recordId", ""))) if sobject else None
+        if sobject and record is None:
             return _fail("INVALID_PARAM", "params.recordId does not name a record")
         panel["view"] = _view(record, params)
         return _ok()
@@ -185,7 +199,13 @@ def _search_and_pop(
     }
     if args.get("deferred"):
         return _ok(
-            {**matches, "SCREEN_POP_DATA": {"type": "SEARCH", "params": {"searchString": text}}}
+            {
+                **matches,
+                "SCREEN_POP_DATA": {
+                    "type": SCREENPOP_TYPE["SEARCH"],
+                    "params": {"searchString": text},
+                },
+            }
         )
     if len(matches) == 1:
         panel["view"] = _view(org.get(next(iter(matches))), {})

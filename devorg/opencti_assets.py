@@ -78,8 +78,8 @@ _SCRIPT = r"""/* devorg Open CTI stand-in, API %(version)s. Not Salesforce's cod
   });
 
   var api = {
-    SCREENPOP_TYPE: { SOBJECT: 'SOBJECT', URL: 'URL', OBJECTHOME: 'OBJECTHOME', LIST: 'LIST',
-      SEARCH: 'SEARCH', NEW_RECORD_MODAL: 'NEW_RECORD_MODAL', FLOW: 'FLOW' },
+    SCREENPOP_TYPE: { SOBJECT: 'sobject', URL: 'url', OBJECTHOME: 'objecthome', LIST: 'list',
+      SEARCH: 'search', NEW_RECORD_MODAL: 'newRecord', FLOW: 'flow' },
     CALL_TYPE: { INBOUND: 'inbound', OUTBOUND: 'outbound', INTERNAL: 'internal' },
     __devorg: { calls: recorded }
   };

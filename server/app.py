@@ -187,6 +187,7 @@ def create_app(
         box=box,
         clock=clock,
         telephony=telephony,
+        tokens=tokens,
     )
     signaling = SignalingServer(
         switchboard=calls,
@@ -259,6 +260,7 @@ def create_app(
         await media.close()
         await engine.stop()
         await transport.close()
+        await salesforce.screen_pops.close()
         await salesforce.http.aclose()
         await db.close()
 

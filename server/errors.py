@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server.failures import Failure, Gone, Invalid, NotFound, Upstream
+from server.failures import (
+    Failure,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    Upstream,
+)
 from server.request_context import REQUEST_ID
 from server.text import encodable
 
@@ -55,6 +63,10 @@ def from_failure(failure: Failure) -> ApiError:
         status = 410
     elif isinstance(failure, Upstream):
         status = 502
+    elif isinstance(failure, Unauthenticated):
+        status = 401
+    elif isinstance(failure, Forbidden):
+        status = 403
     else:
         status = 409  # Conflict, and any other refusal of the current state
     return ApiError(status, failure.code, failure.message, failure.field)

@@ -7,6 +7,8 @@ Hierarchy::
 
     Failure(code, message, field)
     ├── Invalid      the request is malformed or breaks a rule (HTTP 422)
+    ├── Unauthenticated  the credential presented proves nothing (HTTP 401)
+    ├── Forbidden    it proves who is asking, who may not have this (HTTP 403)
     ├── NotFound     no such thing for this tenant (HTTP 404)
     ├── Conflict     it collides with what exists (HTTP 409)
     ├── Gone         it existed and cannot be served any more (HTTP 410)
@@ -45,4 +47,12 @@ class Gone(Failure):
 
 
 class Upstream(Failure):
+    pass
+
+
+class Unauthenticated(Failure):
+    pass
+
+
+class Forbidden(Failure):
     pass

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import calls, events, keys, metrics, recordings, salesforce, telephony, webhooks
+from . import (
+    calls,
+    events,
+    keys,
+    metrics,
+    recordings,
+    salesforce,
+    screenpop,
+    telephony,
+    webhooks,
+)
 from .contract import Contract
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -11,6 +21,8 @@ CONTRACTS: tuple[Contract, ...] = (
     recordings.downloads,
     *webhooks.CONTRACTS,
     salesforce.orgs,
+    salesforce.sign_in,
+    screenpop.screen_pops,
     keys.keys,
     *events.CONTRACTS,
     metrics.metrics,

@@ -42,6 +42,7 @@ ERROR_MEANINGS = {
         "The body breaks its model: `field` names the offending field, `code` is `invalid`, "
         "`unknown_field`, or a specific one such as `invalid_url`."
     ),
+    502: "Salesforce refused the request or could not be reached (`salesforce_error`).",
     503: "The database is not reachable.",
 }
 

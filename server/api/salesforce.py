@@ -11,20 +11,25 @@ from aiohttp import web
 from server.schemas.salesforce import (
     AgentsCreated,
     AgentsFromUsers,
+    AgentSignIn,
     ImportResult,
     OrgKey,
     OrgKeyList,
     SalesforceConfig,
+    SalesforceExchange,
     SalesforceOrg,
     SalesforceOrgList,
     SalesforceOrgUpdate,
     SalesforceUserList,
 )
+from server.times import rfc3339
 
 from .context import services, tenant_id
 from .contract import Contract
+from .telephony import with_presence
 
 orgs = Contract(tag="Salesforce orgs")
+sign_in = Contract(tag="Agent sign-in")
 BASE = "/api/v1/salesforce/orgs"
 
 
@@ -69,7 +74,10 @@ async def update_salesforce_org(request: web.Request, body: SalesforceOrgUpdate)
 
 
 @orgs.post(
-    f"{BASE}/{{id}}/discover", response=SalesforceOrg, summary="Read the org's settings again"
+    f"{BASE}/{{id}}/discover",
+    response=SalesforceOrg,
+    summary="Read the org's settings again",
+    errors=(409, 502),
 )
 async def rediscover_salesforce_org(request: web.Request) -> SalesforceOrg:
     """Discovery again with the stored tokens, e.g. after the call center was imported; the
@@ -87,6 +95,7 @@ async def disconnect_salesforce_org(request: web.Request) -> None:
     f"{BASE}/{{id}}/users/import",
     response=ImportResult,
     summary="Import the org's active users and match them to agents by email",
+    errors=(409, 502),
 )
 async def import_salesforce_users(request: web.Request) -> ImportResult:
     """Idempotent. Links made before are kept; users no longer active are flagged."""
@@ -170,4 +179,26 @@ async def salesforce_call_center_definition(request: web.Request) -> web.Respons
         text=xml,
         content_type="application/xml",
         headers={"Content-Disposition": 'attachment; filename="SIVO_CallCenter.xml"'},
+    )
+
+
+@sign_in.post(
+    "/api/v1/auth/salesforce/exchange",
+    body=SalesforceExchange,
+    response=AgentSignIn,
+    auth="public",
+    summary="Exchange a Salesforce access token for an agent token",
+    errors=(401, 403, 404, 502),
+)
+async def exchange_salesforce_token(request: web.Request, body: SalesforceExchange) -> AgentSignIn:
+    """No SIVO credential: the Salesforce token is the credential. SIVO asks the connected
+    org's own instance who it belongs to (OpenID Connect userinfo). 401
+    `invalid_salesforce_token`: invalid, expired, revoked, or of another org; 403 `no_agent`
+    or `inactive_user`: the user maps to no active agent; 404: SIVO knows no such org."""
+    svc = services(request)
+    signed = await svc.salesforce.sign_in.exchange(body.org_id, body.access_token)
+    return AgentSignIn(
+        token=signed.minted.token,
+        expires_at=rfc3339(signed.minted.expires_at),
+        agent=with_presence(request, signed.tenant_id, signed.agent),
     )

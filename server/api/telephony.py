@@ -39,9 +39,13 @@ settings = Contract(tag="Telephony settings")
 CONTRACTS = (agents, queues, numbers, settings)
 
 
-def _with_presence(request: web.Request, config: AgentConfig) -> Agent:
-    presence = services(request).calls.presence_of(tenant_id(request), config.id)
+def with_presence(request: web.Request, tenant: str, config: AgentConfig) -> Agent:
+    presence = services(request).calls.presence_of(tenant, config.id)
     return Agent(**config.model_dump(), **presence)
+
+
+def _with_presence(request: web.Request, config: AgentConfig) -> Agent:
+    return with_presence(request, tenant_id(request), config)
 
 
 # -- agents ----------------------------------------------------------------------------------

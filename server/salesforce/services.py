@@ -11,10 +11,13 @@ from server.clock import Clock
 from server.crypto import SecretBox
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
+from server.tokens import TokenService
 
 from .certificates import OrgCertificates
 from .config import SalesforceSettings
 from .orgs import SalesforceOrgs
+from .screenpop import ScreenPops
+from .signin import SalesforceSignIn
 from .users import SalesforceUsers
 
 
@@ -23,6 +26,8 @@ class SalesforceServices:
     orgs: SalesforceOrgs
     users: SalesforceUsers
     certificates: OrgCertificates
+    sign_in: SalesforceSignIn
+    screen_pops: ScreenPops
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -44,6 +49,7 @@ def build_salesforce(
     box: SecretBox,
     clock: Clock,
     telephony: TelephonyAdmin,
+    tokens: TokenService,
     http: httpx.AsyncClient | None = None,
 ) -> SalesforceServices:
     http = http or http_client(settings)
@@ -58,4 +64,12 @@ def build_salesforce(
         certificates=certificates,
     )
     users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
-    return SalesforceServices(orgs=orgs, users=users, certificates=certificates, http=http)
+    sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
+    return SalesforceServices(
+        orgs=orgs,
+        users=users,
+        certificates=certificates,
+        sign_in=sign_in,
+        screen_pops=ScreenPops(db=db, orgs=orgs, clock=clock),
+        http=http,
+    )

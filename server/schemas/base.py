@@ -94,7 +94,7 @@ class View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-def _single_line(value: str) -> str:
+def single_line_text(value: str) -> str:
     if not single_line(value):
         raise PydanticCustomError("invalid", "must not contain control characters")
     return value
@@ -118,7 +118,7 @@ def _full(pattern: re.Pattern[str], message: str) -> AfterValidator:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_single_line),
+    AfterValidator(single_line_text),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": _SOME_TEXT}),
 ]
 """A display name: 1-200 characters once trimmed, one line."""
@@ -126,7 +126,7 @@ Name = Annotated[
 Label = Annotated[
     str,
     StringConstraints(max_length=200),
-    AfterValidator(_single_line),
+    AfterValidator(single_line_text),
     WithJsonSchema({"type": "string", "maxLength": 200, "pattern": _NO_CONTROL}),
 ]
 """An optional label (an API key's name): at most 200 characters, one line, may be empty."""
@@ -181,7 +181,7 @@ Reason = Annotated[
 Id = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),
-    AfterValidator(_single_line),
+    AfterValidator(single_line_text),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 64, "pattern": _NO_CONTROL}),
 ]
 """An id SIVO issued (``ag_…``, ``q_…``); one that does not exist is a 404 or a 422."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
-from .base import Body, Id, Patch, Timestamp, View
+from .base import Body, Id, Patch, Timestamp, View, single_line_text
+from .telephony import Agent
 
 OrgStatus = Literal["connected", "needs_reconnect"]
 
@@ -139,3 +141,36 @@ class AgentsFromUsers(Body):
 class AgentsCreated(View):
     created: list[str] = Field(description="The new agents' ids.")
     users: list[SalesforceUser]
+
+
+def _token_text(value: str) -> str:
+    if any(c.isspace() for c in value):
+        raise PydanticCustomError("invalid", "a token holds no spaces")
+    return single_line_text(value)
+
+
+SalesforceToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4096),
+    AfterValidator(_token_text),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 4096, "pattern": r"^[^\s]+$"}),
+]
+
+
+class SalesforceExchange(Body):
+    """A Salesforce access token of the org, for an agent token (no second login)."""
+
+    org_id: Id = Field(description="The org's id (18 or 15 characters), or SIVO's sfo_ id.")
+    access_token: SalesforceToken
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"org_id": "00D5g0000000001EAA", "access_token": "00D5g0000000001!AQ…"}]
+        }
+    }
+
+
+class AgentSignIn(View):
+    token: str = Field(description="The agent JWT, as POST /api/v1/agents/{id}/tokens mints.")
+    expires_at: Timestamp
+    agent: Agent

@@ -125,6 +125,15 @@ async def org_users(conn: AsyncConnection, tenant_id: str, row_id: str) -> Seque
     return (await conn.execute(query)).mappings().all()
 
 
+async def org_user(
+    conn: AsyncConnection, tenant_id: str, row_id: str, user_id: str
+) -> RowMapping | None:
+    query = select(users).where(
+        users.c.tenant_id == tenant_id, users.c.org_row_id == row_id, users.c.user_id == user_id
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
 async def upsert_users_txn(
     tx: Tx, tenant_id: str, row_id: str, rows: Sequence[dict[str, Any]], now: float
 ) -> None:

@@ -323,3 +323,19 @@ salesforce_org_keys = SalesforceOrgKey.__table__  # type: ignore[attr-defined]
 salesforce_users = SalesforceUser.__table__  # type: ignore[attr-defined]
 
 metadata = SQLModel.metadata
+
+
+# -- Screen pops (migration 0005) -----------------------------------------------------------
+
+
+class ScreenPopSettingsRow(SQLModel, table=True):
+    """A tenant's screen-pop choices; no row means the defaults (US, prefer_case off)."""
+
+    __tablename__ = "screenpop_settings"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    default_region: str = Field(max_length=2)
+    prefer_case: bool = False
+    updated_at: float
+
+
+screenpop_settings = ScreenPopSettingsRow.__table__  # type: ignore[attr-defined]

@@ -75,7 +75,7 @@ async def test_calls_are_answered_with_callback_shape_and_recorded(
         acme.org_id, "Contact", {"LastName": "Smith", "Phone": "(415) 555-1212"}
     )
     result = await relay(
-        sf, acme, "screenPop", {"type": "SOBJECT", "params": {"recordId": contact}}
+        sf, acme, "screenPop", {"type": "sobject", "params": {"recordId": contact}}
     )
     assert result == {"success": True, "returnValue": None, "errors": None}
     view = await relay(sf, acme, "getAppViewInfo", {})

@@ -230,7 +230,7 @@ async def test_softphone_drives_open_cti_through_the_console(
             ("enableClickToDial", {}),
             ("getCallCenterSettings", {}),
             ("searchAndScreenPop", {"searchParams": "4155551212", "callType": "inbound"}),
-            ("screenPop", {"type": "SOBJECT", "params": {"recordId": contact_id}}),
+            ("screenPop", {"type": "sobject", "params": {"recordId": contact_id}}),
             ("getAppViewInfo", {}),
         ]
         listeners = [("onClickToDial", {}), ("onNavigationChange", {})]

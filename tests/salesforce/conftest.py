@@ -93,3 +93,25 @@ async def connect(sivo: Sivo, sf: RunningDevorg, username: str, login: str = "pr
         await sf.control("PUT", "auto-approve", {"username": None})
     assert callback.startswith("http://127.0.0.1:8080/salesforce?autoConnect=1&")
     return await sivo.client.get(local(callback), allow_redirects=False)
+
+
+@dataclass
+class ConnectedOrg:
+    sivo: Sivo
+    org_id: str  # Salesforce's, 18 characters
+    org_id15: str
+    row_id: str  # SIVO's sfo_… id
+
+
+async def connected_org(
+    make_client: AppFactory, sf: RunningDevorg, username: str, name: str = "Acme", **kw: Any
+) -> ConnectedOrg:
+    """An org with a SIVO_ call center and an admin user, connected by a fresh SIVO admin."""
+    org = await sf.create_org(name)
+    await sf.create_call_center(org["orgId"], f"SIVO_{name}")
+    await sf.create_user(org["orgId"], username, first_name="Ada", last_name="Admin")
+    sivo = await sivo_admin(make_client, sf, **kw)
+    assert (await connect(sivo, sf, username)).status == 303
+    listed = await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)
+    row = next(o for o in (await listed.json())["data"] if o["org_id"] == org["orgId"])
+    return ConnectedOrg(sivo, org["orgId"], org["orgId15"], row["id"])

@@ -9,21 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 from devorg.testing import RunningDevorg
 from tests.conftest import AppFactory
 
-from .conftest import Sivo, connect, sivo_admin
+from .conftest import Sivo, connect, connected_org, sivo_admin
 
 USER = "ada@acme.test"
 
 
 async def _connected(make_client: AppFactory, sf: RunningDevorg, **kw: Any) -> tuple[Sivo, str]:
-    org = await sf.create_org("Acme")
-    await sf.create_call_center(org["orgId"], "SIVO_Acme")
-    await sf.create_user(org["orgId"], USER, first_name="Ada", last_name="Admin")
-    sivo = await sivo_admin(make_client, sf, **kw)
-    assert (await connect(sivo, sf, USER)).status == 303
-    [found] = (await (await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)).json())[
-        "data"
-    ]
-    return sivo, found["id"]
+    made = await connected_org(make_client, sf, USER, **kw)
+    return made.sivo, made.row_id
 
 
 async def _import(sivo: Sivo, org: str) -> Any:
