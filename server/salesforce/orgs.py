@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.clock import Clock
 from server.crypto import SecretBox, random_token, token_digest
-from server.failures import Conflict, Failure, Invalid, NotFound
+from server.failures import Failure, Invalid, NotFound
 from server.ids import new_id
 from server.schemas.salesforce import SalesforceOrg, SalesforceOrgUpdate
 from server.store import salesforce as store
@@ -312,7 +312,7 @@ class SalesforceOrgs:
                 pass  # logged by send(); the org is forgotten all the same
         async with self._db.transaction() as tx:
             if not await store.delete_org_txn(tx, tenant_id, row_id):
-                raise Conflict("not_found", "Salesforce org not found")
+                raise NotFound("Salesforce org")  # disconnected meanwhile
         self._refresh_locks.pop(row_id, None)
         logger.info("%s - salesforce org disconnected", row_id)
 

@@ -69,9 +69,10 @@ class OrgTokens:
             if current != stale:  # another request refreshed it meanwhile
                 return current
             row = await self._row()
-            refresh = self._box.decrypt(
-                row["refresh_token_enc"] or "", refresh_context(self._row_id)
-            )
+            if not row["refresh_token_enc"]:
+                failure = SalesforceError(400, "invalid_grant", "no refresh token kept")
+                raise ReconnectNeeded(await self._needs_reconnect(failure))
+            refresh = self._box.decrypt(row["refresh_token_enc"], refresh_context(self._row_id))
             form = oauth.refresh_form(
                 refresh_token=refresh,
                 client_id=self._settings.client_id,

@@ -77,6 +77,10 @@ class Applier:
             self._drainer = loop.create_task(self._drain())
         return done
 
+    @property
+    def busy(self) -> bool:
+        return self._drainer is not None or bool(self._tasks)
+
     async def idle(self) -> None:
         """Wait until every queued decision and every background task is done."""
         while self._drainer is not None or self._tasks:

@@ -406,6 +406,15 @@ class TenantShell:
             await self._run(lambda now: book.shutdown(self._state, now))
         self._state.closed = True
 
+    async def idle(self) -> None:
+        """Wait until nothing is under way: timers that went off, the decisions they made,
+        and the effects of those (which may arm further timers, not yet due)."""
+        while True:
+            await self._timers.fired()
+            await self._applier.idle()
+            if not self._timers.busy and not self._applier.busy:
+                return
+
     async def close(self) -> None:
         """After :meth:`shutdown`: let the effects finish, stop the timers."""
         await self._applier.idle()

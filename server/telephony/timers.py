@@ -17,6 +17,7 @@ class Timers:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._firing: set[asyncio.Task[None]] = set()  # callbacks of timers that went off
         self._closed = False
 
     def set(self, key: str, at: float, callback: Callable[[], Awaitable[None]]) -> None:
@@ -36,12 +37,27 @@ class Timers:
 
     async def _run(self, key: str, at: float, callback: Callable[[], Awaitable[None]]) -> None:
         await self._clock.sleep(max(0.0, at - self._clock.now()))
-        if self._tasks.get(key) is asyncio.current_task():
+        task = asyncio.current_task()
+        if self._tasks.get(key) is task:
             del self._tasks[key]
+        if task is not None:
+            self._firing.add(task)
         try:
             await callback()
         except Exception:
             logger.exception("timer %s: x callback failed", key)
+        finally:
+            if task is not None:
+                self._firing.discard(task)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._firing)
+
+    async def fired(self) -> None:
+        """Wait for the callbacks of timers that have gone off (not for timers still due)."""
+        while self._firing:
+            await asyncio.gather(*list(self._firing), return_exceptions=True)
 
     async def close(self) -> None:
         self._closed = True

@@ -203,8 +203,11 @@ class Center:
         await asyncio.sleep(seconds)
 
     async def advance(self, seconds: float) -> None:
+        """Move the clock; return once what it set off is done (the timers that went off,
+        their decisions and effects), however slow the database is."""
         self.clock.advance(seconds)
         await self.settle()
+        await self.services.calls.shell(self.tenant.id).idle()
 
 
 @pytest.fixture
