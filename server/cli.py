@@ -51,16 +51,17 @@ async def _call_center(settings: Settings, db: Database, reference: str) -> str:
     if row is None:
         raise NotFound("Salesforce org")
     box, clock = SecretBox(settings.secret_key), SystemClock()
-    orgs = SalesforceOrgs(
-        db=db,
-        box=box,
-        clock=clock,
-        http=httpx.AsyncClient(),  # unused: rendering sends nothing
-        settings=settings.salesforce,
-        public_url=settings.public_url,
-        certificates=OrgCertificates(db=db, box=box, clock=clock),
-    )
-    return await orgs.call_center_xml(row["tenant_id"], row["id"])
+    async with httpx.AsyncClient() as http:  # unused: rendering sends nothing
+        orgs = SalesforceOrgs(
+            db=db,
+            box=box,
+            clock=clock,
+            http=http,
+            settings=settings.salesforce,
+            public_url=settings.public_url,
+            certificates=OrgCertificates(db=db, box=box, clock=clock),
+        )
+        return await orgs.call_center_xml(row["tenant_id"], row["id"])
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
