@@ -82,7 +82,11 @@ def security_headers(public_url: str) -> Middleware:
     def harden(request: web.Request, headers: CIMultiDict[str]) -> None:
         admin = request.path.startswith("/admin")
         headers.setdefault("Content-Security-Policy", _ADMIN_CSP if admin else _DEFAULT_CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
+        csp = headers["Content-Security-Policy"]
+        if "frame-ancestors" not in csp or "frame-ancestors 'none'" in csp:
+            # A page that names who may frame it (the softphone in an org's console) must
+            # not contradict itself; browsers give frame-ancestors precedence anyway.
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
         if https:
@@ -188,7 +192,9 @@ def create_app(
         clock=clock,
         telephony=telephony,
         tokens=tokens,
+        agents=calls,
     )
+    calls.add_observer(salesforce.ring_pops)
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
@@ -260,6 +266,7 @@ def create_app(
         await media.close()
         await engine.stop()
         await transport.close()
+        await salesforce.ring_pops.close()
         await salesforce.screen_pops.close()
         await salesforce.http.aclose()
         await db.close()

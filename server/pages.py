@@ -12,6 +12,9 @@ Routes (an explicit list, see ``routes``):
 
 - ``/caller/``, ``/softphone/``: the pages; ``/caller/<file>``, ``/softphone/<file>`` and
   ``/shared/<file>``: their scripts and stylesheets (flat directories, fixed file types);
+- ``/softphone/?org=<org>``: the softphone framed by that org's console (its own policy);
+  ``/softphone/console.json?org=<org>``: the org's name and console origins, which the page
+  checks its frame against (404 for an org SIVO does not know);
 - ``/caller/config.json``, ``/softphone/config.json``: ``{"ice_servers": [...]}``, the STUN/TURN
   servers the browser should use (``SIVO_ICE_SERVERS``; empty by default);
 - ``/docs/api/``: the API reference, Swagger UI rendering ``/api/v1/openapi.json`` (public);
@@ -30,6 +33,8 @@ from pathlib import Path
 from aiohttp import web
 
 from server.api.context import services
+from server.failures import NotFound
+from server.salesforce.console import SOFTPHONE_PERMISSIONS, softphone_csp
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC_DIR = ROOT / "static"
@@ -46,8 +51,8 @@ VENDOR_FILES = {
 }
 
 # ws:// and wss:// to this origin are covered by 'self' (CSP Level 3; Chromium verifies it in
-# tests/test_pages_browser.py). frame-ancestors 'none' until the softphone is embedded in
-# Salesforce, which will need the org's domains listed here.
+# tests/test_pages_browser.py). The softphone framed by an org's console has its own policy,
+# per request (server/salesforce/console.py).
 CSP = (
     "default-src 'self'; media-src 'self' blob:; connect-src 'self'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -123,7 +128,26 @@ async def caller_page(request: web.Request) -> web.FileResponse:
 
 @routes.get("/softphone/")
 async def softphone_page(request: web.Request) -> web.FileResponse:
-    return _serve(STATIC_DIR / "softphone" / "index.html", cache="no-store")
+    """The softphone: standalone, or framed by an org's console (``?org=``, the adapter URL
+    the call center definition holds), under that org's policy (server/salesforce/console.py)."""
+    frame = None
+    org_ref = request.query.get("org")
+    if org_ref is not None:
+        frame = await services(request).salesforce.console.frame(org_ref)
+    csp = softphone_csp(frame, request.query.get("sfdcIframeOrigin"))
+    response = _serve(STATIC_DIR / "softphone" / "index.html", cache="no-store", csp=csp)
+    response.headers["Permissions-Policy"] = SOFTPHONE_PERMISSIONS
+    return response
+
+
+@routes.get("/softphone/console.json")
+async def softphone_console(request: web.Request) -> web.Response:
+    """What the framed page checks its frame against: the org's name and console origins."""
+    frame = await services(request).salesforce.console.frame(request.query.get("org", ""))
+    if frame is None:
+        raise NotFound("Salesforce org")
+    body = {"org": {"id": frame.org_row_id, "name": frame.name, "origins": list(frame.origins)}}
+    return web.json_response(body, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})
 
 
 @routes.get("/docs/api")

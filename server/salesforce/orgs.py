@@ -264,13 +264,17 @@ class SalesforceOrgs:
             await store.update_org_txn(tx, tenant_id, row_id, values)
         return await self.get(tenant_id, row_id)
 
+    def softphone_url(self, row_id: str) -> str:
+        """The call center's adapter URL: the softphone, told which org frames it."""
+        return f"{self._softphone_url}?org={row_id}"
+
     async def call_center_xml(self, tenant_id: str, row_id: str) -> str:
         """The call center definition to import in this org, with its active certificate."""
         row = await self.row(tenant_id, row_id)
         return render_call_center(
             internal_name=row["call_center_name"],
             display_name="SIVO",
-            softphone_url=self._softphone_url,
+            softphone_url=self.softphone_url(row_id),
             certificate_pem=await self._certificates.active_certificate(tenant_id, row_id),
         )
 

@@ -14,8 +14,10 @@ from server.telephony.admin import TelephonyAdmin
 from server.tokens import TokenService
 
 from .certificates import OrgCertificates
+from .console import ConsoleFraming
 from .config import SalesforceSettings
 from .orgs import SalesforceOrgs
+from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
 from .signin import SalesforceSignIn
 from .users import SalesforceUsers
@@ -28,6 +30,8 @@ class SalesforceServices:
     certificates: OrgCertificates
     sign_in: SalesforceSignIn
     screen_pops: ScreenPops
+    console: ConsoleFraming
+    ring_pops: RingPops  # a CallObserver: the app registers it with the switchboard
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -50,6 +54,7 @@ def build_salesforce(
     clock: Clock,
     telephony: TelephonyAdmin,
     tokens: TokenService,
+    agents: AgentPush,
     http: httpx.AsyncClient | None = None,
 ) -> SalesforceServices:
     http = http or http_client(settings)
@@ -65,11 +70,14 @@ def build_salesforce(
     )
     users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
     sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
+    screen_pops = ScreenPops(db=db, orgs=orgs, clock=clock)
     return SalesforceServices(
         orgs=orgs,
         users=users,
         certificates=certificates,
         sign_in=sign_in,
-        screen_pops=ScreenPops(db=db, orgs=orgs, clock=clock),
+        screen_pops=screen_pops,
+        console=ConsoleFraming(db=db),
+        ring_pops=RingPops(db=db, pops=screen_pops, push=agents),
         http=http,
     )

@@ -134,6 +134,16 @@ async def org_user(
     return (await conn.execute(query)).mappings().first()
 
 
+async def user_of_agent(conn: AsyncConnection, tenant_id: str, agent_id: str) -> RowMapping | None:
+    """The active Salesforce user an agent is (the org it signs in through), if any."""
+    query = (
+        select(users)
+        .where(users.c.tenant_id == tenant_id, users.c.agent_id == agent_id, users.c.is_active)
+        .order_by(users.c.imported_at.desc())
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
 async def upsert_users_txn(
     tx: Tx, tenant_id: str, row_id: str, rows: Sequence[dict[str, Any]], now: float
 ) -> None:

@@ -88,6 +88,18 @@ class Switchboard:
         """See every tenant's call and leg lifecycle (the consumer seam)."""
         self._observers.append(observer)
 
+    async def tell_agent(
+        self, tenant_id: str, agent_id: str, event: str, data: dict[str, Any]
+    ) -> bool:
+        """Push news about a call from outside the book (a screen pop) to the agent's
+        connected softphone; False when it has none."""
+        shell = self._shells.get(tenant_id)
+        session = shell.state.agents.get(agent_id) if shell is not None else None
+        if session is None or session.sid is None or self.notifier is None:
+            return False
+        await self.notifier.to_agent(session.sid, event, data)
+        return True
+
     def on_leg_state(self, leg_id: str, state: LegState) -> None:
         """The media engine's callback."""
         self._legs.on_leg_state(leg_id, state)

@@ -160,7 +160,7 @@ async def test_the_call_center_definition_carries_the_softphone_and_the_active_c
     assert resp.status == 200 and resp.content_type == "application/xml"
     items = {i.get("name"): (i.text or "") for i in ET.fromstring(await resp.text()).iter("item")}
     assert items["reqInternalName"] == "SIVO_Acme"  # the one discovery found
-    assert items["reqAdapterUrl"] == "http://127.0.0.1:8080/softphone/"
+    assert items["reqAdapterUrl"] == f"http://127.0.0.1:8080/softphone/?org={org}"
     assert items["reqUseApi"] == "true" and items["reqSalesforceCompatibilityMode"] == "Lightning"
     keys = (
         await (
