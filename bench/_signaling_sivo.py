@@ -16,6 +16,7 @@ from aiohttp import web
 from server import heap
 from server.api.context import SERVICES
 from server.app import create_app
+from server.schemas.telephony import AgentCreate, NumberCreate, QueueCreate
 from server.settings import load_settings
 
 NUMBER = "+18005550100"
@@ -41,23 +42,23 @@ async def main() -> None:
     services = app[SERVICES]
     tenant_id, _key = await services.identity.create_tenant("Bench")
     queue = await services.telephony.create_queue(
-        tenant_id, {"name": "Bench", "ring_timeout_s": 60}
+        tenant_id, QueueCreate(name="Bench", ring_timeout_s=60)
     )
     await services.telephony.create_number(
-        tenant_id, {"number": NUMBER, "queue_id": queue["id"], "published": True}
+        tenant_id, NumberCreate(number=NUMBER, queue_id=queue.id, published=True)
     )
     tokens = []
     for i in range(agents):
         agent = await services.telephony.create_agent(
             tenant_id,
-            {
-                "name": f"a{i}",
-                "email": f"a{i}@bench.example",
-                "extension": f"{1000 + i}",
-                "queue_ids": [queue["id"]],
-            },
+            AgentCreate(
+                name=f"a{i}",
+                email=f"a{i}@bench.example",
+                extension=f"{1000 + i}",
+                queue_ids=[queue.id],
+            ),
         )
-        minted = await services.tokens.mint(agent_id=agent["id"], tenant_id=tenant_id)
+        minted = await services.tokens.mint(agent_id=agent.id, tenant_id=tenant_id)
         tokens.append(minted.token)
     with open(out, "w") as fh:
         json.dump({"port": port, "number": NUMBER, "tokens": tokens}, fh)

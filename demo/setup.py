@@ -14,6 +14,8 @@ import aiohttp
 
 DEMO_ADMIN = "admin@sivo-demo.test"
 SF_ADMIN = "admin@sivo-demo.devorg"  # devorg's demo org: password "devorg"
+SF_AGENT = "agent@sivo-demo.devorg"  # Alan Agent, a user of the org's call center
+CALLER = "+14155551212"  # Jo Smith's phone in the demo org: (415) 555-1212
 NUMBER = "+18005550100"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 GO_LINK = re.compile(r'id="salesforce-go" href="([^"]+)"')
@@ -79,6 +81,8 @@ class DemoSetup:
                     )
                 )
             agents = (await _json(await rest.get("/api/v1/agents")))["data"]
+            await self._console(rest, org)
+        console = f"{self._devorg}/lightning/page/console?user={SF_AGENT}"
         return "\n".join(
             [
                 "",
@@ -86,12 +90,30 @@ class DemoSetup:
                 f" / {state['admin_password']}",
                 f"  Salesforce org  {self._sivo}/admin/salesforce/{org['id']}  ({org['name']})",
                 f"  Agents          {', '.join(a['name'] for a in agents)}",
-                f"  Web caller      {self._sivo}/caller/   dial {NUMBER}",
+                f"  Agent console   {console}",
+                "                  (Salesforce's console with SIVO's softphone: Sign in with"
+                " Salesforce signs Alan Agent in, no password typed)",
+                f"  Web caller      {self._sivo}/caller/   register {CALLER} (Jo Smith),"
+                f" dial {NUMBER}: Jo pops in the console",
                 f"  API reference   {self._sivo}/docs/api/   (API key in {self._state_file})",
                 f"  devorg          {self._devorg}/__devorg/   (its users' password: devorg)",
                 "",
             ]
         )
+
+    async def _console(self, rest: aiohttp.ClientSession, org: dict[str, Any]) -> None:
+        """The admin's last step: import SIVO's call center definition in the org (Setup →
+        Call Centers → Import; devorg's control API stands in for the page), so that the
+        console frames the softphone for this org. Then devorg approves the demo agent's
+        sign-in without a password (its auto-approve switch)."""
+        resp = await rest.get(f"/api/v1/salesforce/orgs/{org['id']}/call-center.xml")
+        if resp.status >= 400:
+            raise SystemExit(f"the call center definition: {resp.status} {await resp.text()}")
+        xml = await resp.text()
+        async with aiohttp.ClientSession(base_url=self._devorg) as devorg:
+            path = f"/__devorg/orgs/{org['org_id']}/callcenters/import"
+            await _json(await devorg.post(path, json={"xml": xml}))
+            await _json(await devorg.put("/__devorg/auto-approve", json={"username": SF_AGENT}))
 
     async def _queue(self, rest: aiohttp.ClientSession) -> str:
         queues = (await _json(await rest.get("/api/v1/queues")))["data"]

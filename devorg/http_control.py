@@ -6,6 +6,7 @@ GET    /__devorg/orgs                      all orgs
 POST   /__devorg/orgs/{orgId}/callcenters  {internalName, name, adapterUrl, certificate,
                                             settings}
 PUT    /__devorg/orgs/{orgId}/callcenters/{internalName}/certificate  {certificate}
+POST   /__devorg/orgs/{orgId}/callcenters/import  {xml}: Setup → Call Centers → Import
 POST   /__devorg/orgs/{orgId}/users        {username, lastName, firstName, email,
                                             password, isActive, userType, callCenter}
 POST   /__devorg/orgs/{orgId}/records/{Type}   field values (Account, Contact, Case, Task)
@@ -37,6 +38,7 @@ from .seed import (
     add_record,
     add_user,
     create_org,
+    import_call_center,
     load_seed,
     set_certificate,
 )
@@ -114,6 +116,13 @@ async def _create_org(request: web.Request, body: Any) -> web.StreamResponse:
 
 async def _create_call_center(request: web.Request, body: Any) -> web.StreamResponse:
     record = add_call_center(devorg_of(request), _org(request), body)
+    return web.json_response(
+        {"id": record["Id"], "internalName": record["InternalName"]}, status=201
+    )
+
+
+async def _import_call_center(request: web.Request, body: Any) -> web.StreamResponse:
+    record = import_call_center(devorg_of(request), _org(request), str(body.get("xml", "")))
     return web.json_response(
         {"id": record["Id"], "internalName": record["InternalName"]}, status=201
     )
@@ -232,6 +241,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", "/__devorg/orgs", _index),
         ("POST", "/__devorg/orgs", _create_org),
         ("POST", "/__devorg/orgs/{org_id}/callcenters", _create_call_center),
+        ("POST", "/__devorg/orgs/{org_id}/callcenters/import", _import_call_center),
         ("PUT", "/__devorg/orgs/{org_id}/callcenters/{name}/certificate", _put_certificate),
         ("POST", "/__devorg/orgs/{org_id}/users", _create_user),
         ("POST", "/__devorg/orgs/{org_id}/records/{type}", _create_record),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from xml.etree import ElementTree
 
 from .dml import DmlError, validate_values
 from .schema import SCHEMA
@@ -94,6 +95,39 @@ def add_call_center(devorg: Devorg, org: OrgData, spec: dict[str, Any]) -> Recor
         raise SeedError("settings must map '/section/item' to values")
     org.call_center_settings[record["Id"]] = {str(k): str(v) for k, v in settings.items()}
     return record
+
+
+def import_call_center(devorg: Devorg, org: OrgData, xml: str) -> Record:
+    """Setup → Call Centers → Import: a call center definition file (``<callCenter>`` with
+    ``<section>``s of ``<item name=…>``). A call center of the same internal name is updated
+    (Salesforce asks before overwriting; devorg just does), else created."""
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError as exc:
+        raise SeedError(f"not a call center definition: {exc}") from exc
+    if root.tag != "callCenter":
+        raise SeedError("not a call center definition: the root element must be callCenter")
+    items = {
+        f"/{section.get('name')}/{item.get('name')}": (item.text or "").strip()
+        for section in root.iter("section")
+        for item in section.iter("item")
+    }
+    internal = items.get("/reqGeneralInfo/reqInternalName", "")
+    spec = {
+        "internalName": internal,
+        "name": items.get("/reqGeneralInfo/reqDisplayName") or internal,
+        "adapterUrl": items.get("/reqGeneralInfo/reqAdapterUrl") or None,
+        "certificate": items.get("/reqHvcc/reqTelephonyIntegrationCertificate") or None,
+        "settings": items,
+    }
+    existing = org.first("CallCenter", InternalName=internal)
+    if existing is None:
+        return add_call_center(devorg, org, spec)
+    existing["Name"], existing["AdapterUrl"] = spec["name"], spec["adapterUrl"]
+    if spec["certificate"]:
+        set_certificate(org, existing, str(spec["certificate"]))
+    org.call_center_settings[existing["Id"]] = items
+    return existing
 
 
 def add_user(devorg: Devorg, org: OrgData, spec: dict[str, Any]) -> Record:

@@ -87,6 +87,10 @@ def test_the_demo_connects_the_org_and_survives_a_restart(tmp_path: Path) -> Non
         assert org["status"] == "connected" and org["call_center"]["internal_name"] == "SIVO_Demo"
         agents = requests.get(f"{sivo}/api/v1/agents", headers=api, timeout=10).json()["data"]
         assert sorted(a["name"] for a in agents) == ["Ada Admin", "Alan Agent", "Grace Hopper"]
+        # The console link frames SIVO's softphone for this org (the definition was imported).
+        console = next(line.split()[-1] for line in lines if "Agent console" in line)
+        page = requests.get(console, timeout=10).text
+        assert f"{sivo}/softphone/?org={org['id']}&amp;mode=Lightning" in page
     finally:
         out = _stop(proc)
     assert out.rstrip().endswith("stopped.") and (tmp_path / "devorg.json").exists()

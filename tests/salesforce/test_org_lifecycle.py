@@ -3,6 +3,7 @@ its SCRT2 keys rotated, and Disconnect."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,7 +159,8 @@ async def test_the_call_center_definition_carries_the_softphone_and_the_active_c
     sivo, org = await _connected(make_client, sf)
     resp = await sivo.client.get(f"/api/v1/salesforce/orgs/{org}/call-center.xml", headers=sivo.api)
     assert resp.status == 200 and resp.content_type == "application/xml"
-    items = {i.get("name"): (i.text or "") for i in ET.fromstring(await resp.text()).iter("item")}
+    xml = await resp.text()
+    items = {i.get("name"): (i.text or "") for i in ET.fromstring(xml).iter("item")}
     assert items["reqInternalName"] == "SIVO_Acme"  # the one discovery found
     assert items["reqAdapterUrl"] == f"http://127.0.0.1:8080/softphone/?org={org}"
     assert items["reqUseApi"] == "true" and items["reqSalesforceCompatibilityMode"] == "Lightning"
@@ -169,6 +171,20 @@ async def test_the_call_center_definition_carries_the_softphone_and_the_active_c
     )["data"]
     pem = keys[0]["certificate_pem"]
     assert "".join(items["reqTelephonyIntegrationCertificate"].split()) == "".join(pem.split())
+
+    # Imported in the org (Setup → Call Centers → Import), its console frames the softphone
+    # for this org.
+    got = await sivo.client.get(f"/api/v1/salesforce/orgs/{org}", headers=sivo.api)
+    sf_org = (await got.json())["org_id"]
+    imported = await sf.control("POST", f"orgs/{sf_org}/callcenters/import", {"xml": xml})
+    assert imported["internalName"] == "SIVO_Acme"
+    await sf.create_user(sf_org, "bo@acme.test", last_name="Bo", call_center="SIVO_Acme")
+    async with sf.session.get(
+        f"{sf.base_url}/lightning/page/console", params={"user": "bo@acme.test"}
+    ) as console:
+        page = await console.text()
+    src = html.unescape(page.split('id="softphone"', 1)[1].split('src="', 1)[1].split('"', 1)[0])
+    assert src.startswith(f"http://127.0.0.1:8080/softphone/?org={org}&mode=Lightning"), src
 
 
 async def test_the_package_component_starts_the_same_connect(
