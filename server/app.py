@@ -21,6 +21,7 @@ from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
 from server.dashboard import routes as dashboard
 from server.dashboard import salesforce as salesforce_pages
+from server.dashboard import softphone as softphone_pages
 from server.errors import Handler, error_middleware
 from server.events.log import EventLog
 from server.events.outbox import Outbox
@@ -248,6 +249,7 @@ def create_app(
         openapi.routes,
         salesforce_pages.routes,  # before dashboard.routes: its /admin/salesforce... pattern
         dashboard.routes,
+        softphone_pages.routes,  # before pages.routes: /softphone/session, not an asset
         pages.routes,
     ):
         app.router.add_routes(table)

@@ -31,8 +31,8 @@ Telephony (see docs/signaling.md and docs/media.md):
 - ``caller_max_connections_per_address``: 20; simultaneous ``/caller`` connections per IP.
 
 Salesforce: ``salesforce_client_id``, ``salesforce_client_secret``, ``salesforce_login_url``,
-``salesforce_sandbox_login_url``, ``salesforce_ca_bundle``, ``salesforce_api_version`` (see
-``server/salesforce/config.py``).
+``salesforce_sandbox_login_url``, ``salesforce_ca_bundle``, ``salesforce_api_version``,
+``salesforce_softphone_session_ttl_s`` (see ``server/salesforce/config.py``).
 
 ``SIVO_CONFIG_FILE`` names a TOML file whose top-level keys are the option names above;
 environment variables win over the file.
@@ -259,6 +259,13 @@ def _salesforce(values: Mapping[str, Any]) -> SalesforceSettings:
         sandbox_login_url=url("salesforce_sandbox_login_url", SANDBOX_LOGIN),
         ca_bundle=Path(str(ca)) if ca else None,
         api_version=str(values.get("salesforce_api_version", API_VERSION)).lstrip("v"),
+        softphone_session_ttl_s=_positive(
+            _float(
+                values.get("salesforce_softphone_session_ttl_s", 43200),
+                "SIVO_SALESFORCE_SOFTPHONE_SESSION_TTL_S",
+            ),
+            "SIVO_SALESFORCE_SOFTPHONE_SESSION_TTL_S",
+        ),
     )
 
 

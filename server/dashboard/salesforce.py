@@ -27,6 +27,7 @@ from server.salesforce.oauth import explain
 from server.salesforce.orgs import Admin, ConnectFailed
 
 from .routes import current_session
+from .softphone import agent_callback
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ async def connect_from_package(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin/salesforce/callback")
 async def callback(request: web.Request) -> web.StreamResponse:
     query = request.query
+    flow = services(request).salesforce.console_signin
+    if await flow.kind_of(query.get("state", "")) == "agent":  # an agent's console sign-in
+        return await agent_callback(request)
     admin = await _admin(request, "/admin/salesforce/callback?" + request.query_string)
     if "error" in query:
         logger.info("salesforce connect ended with %s", query["error"][:60])

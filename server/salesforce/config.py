@@ -8,6 +8,8 @@
   tests and the demo
 - ``SIVO_SALESFORCE_CA_BUNDLE``: a CA file trusted in addition to the system's (tests)
 - ``SIVO_SALESFORCE_API_VERSION``: ``68.0``
+- ``SIVO_SALESFORCE_SOFTPHONE_SESSION_TTL_S``: ``43200`` (12 h); how long an agent stays
+  signed in to the softphone in the console after the Salesforce popup, at most
 """
 
 from __future__ import annotations
@@ -29,3 +31,4 @@ class SalesforceSettings:
     ca_bundle: Path | None = None
     api_version: str = API_VERSION
     timeout_s: float = 20.0
+    softphone_session_ttl_s: float = 43200.0

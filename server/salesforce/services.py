@@ -14,12 +14,14 @@ from server.telephony.admin import TelephonyAdmin
 from server.tokens import TokenService
 
 from .certificates import OrgCertificates
-from .console import ConsoleFraming
 from .config import SalesforceSettings
+from .console import ConsoleFraming
+from .console_signin import ConsoleSignIn
 from .orgs import SalesforceOrgs
 from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
 from .signin import SalesforceSignIn
+from .softphone_sessions import SoftphoneSessions
 from .users import SalesforceUsers
 
 
@@ -32,6 +34,8 @@ class SalesforceServices:
     screen_pops: ScreenPops
     console: ConsoleFraming
     ring_pops: RingPops  # a CallObserver: the app registers it with the switchboard
+    console_signin: ConsoleSignIn  # the softphone's Salesforce popup
+    softphone_sessions: SoftphoneSessions
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -71,6 +75,26 @@ def build_salesforce(
     users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
     sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
     screen_pops = ScreenPops(db=db, orgs=orgs, clock=clock)
+    sessions = SoftphoneSessions(
+        db=db,
+        box=box,
+        clock=clock,
+        http=http,
+        settings=settings,
+        telephony=telephony,
+        tokens=tokens,
+        sign_in=sign_in,
+    )
+    console_signin = ConsoleSignIn(
+        db=db,
+        box=box,
+        clock=clock,
+        http=http,
+        settings=settings,
+        public_url=public_url,
+        sign_in=sign_in,
+        sessions=sessions,
+    )
     return SalesforceServices(
         orgs=orgs,
         users=users,
@@ -79,5 +103,7 @@ def build_salesforce(
         screen_pops=screen_pops,
         console=ConsoleFraming(db=db),
         ring_pops=RingPops(db=db, pops=screen_pops, push=agents),
+        console_signin=console_signin,
+        softphone_sessions=sessions,
         http=http,
     )

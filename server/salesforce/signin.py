@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.engine import RowMapping
 
 from server.failures import Forbidden, NotFound, Unauthenticated
 from server.schemas.telephony import AgentConfig
@@ -52,14 +53,28 @@ class SalesforceSignIn:
             org = await store.org_by_any_id(conn, org_id)
         if org is None:
             raise NotFound("Salesforce org")
+        _, agent = await self.identify(org, access_token)
+        minted = await self._tokens.mint(agent_id=agent.id, tenant_id=org["tenant_id"])
+        logger.info("%s: agent %s signed in through Salesforce", org["id"], agent.id)
+        return SignedIn(minted=minted, agent=agent, tenant_id=org["tenant_id"])
+
+    async def identify(self, org: RowMapping, access_token: str) -> tuple[str, AgentConfig]:
+        """The Salesforce user id holding ``access_token`` at the org's own instance, and the
+        active agent of the org's tenant it maps to (also used by the console sign-in).
+
+        Raises:
+            Unauthenticated: ``invalid_salesforce_token`` (refused, or of another org).
+            Forbidden: ``no_agent`` or ``inactive_user``.
+            SalesforceError: the org could not be reached (a 502).
+        """
         user = await self._userinfo(org["instance_url"], access_token)
         if user.get("organization_id") != org["org_id"]:
             logger.info("%s x sign-in with a token of another org", org["id"])
             raise Unauthenticated("invalid_salesforce_token", "the token is not of this org")
-        agent = await self._agent(org["tenant_id"], org["id"], str(user.get("user_id", "")))
-        minted = await self._tokens.mint(agent_id=agent.id, tenant_id=org["tenant_id"])
-        logger.info("%s: agent %s signed in through Salesforce", org["id"], agent.id)
-        return SignedIn(minted=minted, agent=agent, tenant_id=org["tenant_id"])
+        if user.get("active") is False:  # userinfo's own answer (reference §4.3)
+            raise Forbidden("inactive_user", "this Salesforce user is inactive")
+        user_id = str(user.get("user_id", ""))
+        return user_id, await self._agent(org["tenant_id"], org["id"], user_id)
 
     async def _userinfo(self, instance_url: str, access_token: str) -> dict[str, object]:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}

@@ -229,12 +229,16 @@ class RecordingRow(SQLModel, table=True):
 
 
 class SalesforceOAuthState(SQLModel, table=True):
-    """One pending Connect: single use, bound to the admin who started it, 10 minutes."""
+    """One pending OAuth flow, single use, 10 minutes: an admin's Connect (kind ``admin``,
+    bound to the admin who started it) or an agent's console sign-in (kind ``agent``, bound
+    to the org it is for; migration 0006)."""
 
     __tablename__ = "salesforce_oauth_states"
     digest: str = Field(primary_key=True, max_length=64)  # of the state sent to Salesforce
     tenant_id: str = Field(max_length=40)
-    admin_user_id: str = Field(max_length=40)  # the dashboard user who started it
+    admin_user_id: str | None = Field(default=None, max_length=40)  # who started a Connect
+    kind: str = Field(default="admin", max_length=16, sa_column_kwargs={"server_default": "admin"})
+    org_row_id: str | None = Field(default=None, max_length=40)  # an agent sign-in's org
     verifier_enc: str = Field(sa_column=Column(Text, nullable=False))
     login_url: str = Field(max_length=300)
     environment: str = Field(max_length=16)
@@ -339,3 +343,33 @@ class ScreenPopSettingsRow(SQLModel, table=True):
 
 
 screenpop_settings = ScreenPopSettingsRow.__table__  # type: ignore[attr-defined]
+
+
+# -- Softphone sessions (migration 0006) ----------------------------------------------------
+
+
+class SoftphoneSession(SQLModel, table=True):
+    """An agent signed in from the console (docs/salesforce.md, "Agent sign-in from the
+    console"): the one-time ticket the popup hands over, then the cookie's secret. Both are
+    kept as SHA-256 digests; the user's Salesforce refresh token is sealed with the master key,
+    bound to the row."""
+
+    __tablename__ = "softphone_sessions"
+    id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(index=True, max_length=40)
+    org_row_id: str = Field(max_length=40)
+    agent_id: str = Field(max_length=40)
+    sf_user_id: str = Field(max_length=18)
+    refresh_token_enc: str | None = Field(default=None, sa_column=Column(Text))
+    ticket_digest: str | None = Field(default=None, unique=True, max_length=64)
+    ticket_expires_at: float | None = None
+    secret_digest: str | None = Field(default=None, unique=True, max_length=64)
+    created_at: float
+    last_used_at: float
+    validated_at: float  # the last time Salesforce confirmed the user
+    expires_at: float = Field(index=True)  # absolute
+    revoked_at: float | None = None
+    end_reason: str | None = Field(default=None, max_length=40)
+
+
+softphone_sessions = SoftphoneSession.__table__  # type: ignore[attr-defined]

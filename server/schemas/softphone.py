@@ -1,0 +1,21 @@
+"""What the softphone's browser routes take (``/softphone/session``; not part of /api/v1).
+
+They answer ``AgentSignIn`` (``server.schemas.salesforce``), the exchange's response.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from .base import Body
+
+# secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
+Ticket = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{20,200}$")]
+
+
+class SoftphoneTicket(Body):
+    """The one-time ticket the sign-in popup posted to the softphone."""
+
+    ticket: Ticket = Field(description="Valid 60 seconds, once.")

@@ -1,0 +1,18 @@
+// The last page of the softphone's Salesforce sign-in popup (GET /salesforce?autoConnect=1,
+// agent path). It hands the one-time ticket, or what went wrong, to the softphone that opened
+// it, addressed to SIVO's own origin only, then closes. Without an opener (the window was
+// opened by hand, or the softphone is gone) the page itself says what happened.
+
+const main = document.getElementById('signin');
+const { ticket, error, message } = main.dataset;
+const note = ticket
+  ? { type: 'sivo.softphone.signin', ticket }
+  : { type: 'sivo.softphone.signin', error: error || 'sign_in_failed', message };
+
+document.getElementById('signin-close').addEventListener('click', () => window.close());
+
+const opener = window.opener;
+if (opener && !opener.closed) {
+  opener.postMessage(note, window.location.origin);
+  window.close();
+}
