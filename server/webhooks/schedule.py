@@ -52,3 +52,10 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+def retry_at(
+    *, attempts: int, now: float, jitter: float, retry_after_s: float | None
+) -> float | None:
+    """``after_failure`` in the delivery core's ``RetrySchedule`` shape."""
+    return after_failure(attempts=attempts, now=now, jitter=jitter, retry_after_s=retry_after_s).at
