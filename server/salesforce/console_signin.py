@@ -185,7 +185,10 @@ class ConsoleSignIn:
             failure = error_of(resp)
             logger.info("%s x agent sign-in: code refused (%s)", org["id"], failure.sf_code)
             raise SignInFailed(failure.sf_code, failure.detail)
-        return oauth.TokenResponse.model_validate(resp.json())
+        try:
+            return oauth.TokenResponse.model_validate(resp.json())
+        except ValueError as exc:  # not JSON, or not a token response
+            raise SignInFailed("salesforce_error", "not a token response", status=502) from exc
 
     async def _forget(self, org: RowMapping, tokens: oauth.TokenResponse) -> None:
         """Revoke a grant SIVO will not use (the user was refused), best effort."""

@@ -253,7 +253,7 @@ class SoftphoneSessions:
         except _GrantRefused as refused:
             logger.info("%s x salesforce refused the grant (%s)", row["id"], refused.sf_code)
             raise await self._ended(row, "salesforce_grant_revoked", revoke=False) from None
-        except (SalesforceError, TimeoutError) as exc:
+        except (SalesforceError, TimeoutError, ValueError) as exc:  # ValueError: not JSON
             logger.warning(
                 "%s ! salesforce check failed (%s): session kept until %s",
                 row["id"],

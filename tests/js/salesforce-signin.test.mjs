@@ -280,11 +280,19 @@ describe('the popup\'s last page (signin-done.js)', () => {
     const posted = [];
     let closed = false;
     const handlers = {};
+    const texts = {};
     const document = {
       getElementById: (id) =>
         id === 'signin'
           ? { dataset }
-          : { addEventListener: (type, fn) => { handlers[id] = fn; } },
+          : {
+              addEventListener: (type, fn) => {
+                handlers[id] = fn;
+              },
+              set textContent(value) {
+                texts[id] = value;
+              },
+            },
     };
     const window = {
       location: { origin: SIVO },
@@ -295,7 +303,7 @@ describe('the popup\'s last page (signin-done.js)', () => {
     };
     // The page's script imports nothing: run its text with this window and document.
     new Function('window', 'document', `'use strict';\n${PAGE_SCRIPT}`)(window, document);
-    return { posted, closed, handlers };
+    return { posted, closed, handlers, texts };
   }
 
   test('posts the ticket to SIVO\'s own origin only, then closes', async () => {
@@ -310,10 +318,14 @@ describe('the popup\'s last page (signin-done.js)', () => {
     assert.equal(posted[0].target, SIVO);
   });
 
-  test('without an opener the page stays, saying what happened', async () => {
-    const { posted, closed, handlers } = await runPage({ ticket: 'T' }, { opener: false });
+  test('without an opener the page stays, and says the sign-in did not reach the softphone', async () => {
+    const { posted, closed, handlers, texts } = await runPage({ ticket: 'T' }, { opener: false });
     assert.deepEqual(posted, []);
     assert.equal(closed, false);
     assert.equal(typeof handlers['signin-close'], 'function');
+    assert.equal(texts['signin-title'], 'Not signed in');
+    assert.match(texts['signin-todo'], /Sign in with Salesforce in the softphone again/);
+    const refused = await runPage({ ticket: '', error: 'no_agent', message: 'm' }, { opener: false });
+    assert.deepEqual(refused.texts, {}); // the server's own words stay
   });
 });
