@@ -18,7 +18,7 @@ from playwright.async_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
-from tests.support.browser import chromium, chromium_path
+from tests.support.browser import MEDIA_ARGS, audio_flows, audio_stats, chromium, chromium_path
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,38 +27,6 @@ pytestmark = [
 
 NUMBER = "+18005550100"  # the published SIVO number
 CALLER_NUMBER = "+15551230000"  # the web phone registers this, so the agent sees who calls
-MEDIA_ARGS = (
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-)
-LOOPBACK = ("127.0.0.1", "::1")
-
-# Per peer connection of the page: state, audio bytes received, the remote candidates SIVO
-# gave, and the addresses of the candidate pair in use.
-STATS_JS = """async () => {
-  const out = [];
-  for (const pc of window.sivo.peerConnections()) {
-    const report = await pc.getStats();
-    let bytes = 0, packets = 0, energy = 0, pair = null;
-    const remotes = [];
-    report.forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        bytes += s.bytesReceived;
-        packets += s.packetsReceived;
-        energy += s.totalAudioEnergy ?? 0;
-      }
-      if (s.type === 'remote-candidate') remotes.push(s.address ?? s.ip);
-      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
-    });
-    const selected = pair
-      ? [report.get(pair.localCandidateId)?.address, report.get(pair.remoteCandidateId)?.address]
-      : null;
-    out.push({ state: pc.connectionState, bytes, packets, energy, remotes, selected });
-  }
-  return out;
-}"""
 
 
 async def _api(client: Any, tenant: Tenant, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -84,35 +52,6 @@ async def _page(context: BrowserContext, problems: list[str], name: str) -> Page
     page.on("console", on_console)
     page.on("pageerror", lambda exc: problems.append(f"{name} page error: {exc}"))
     return page
-
-
-async def _stats(page: Page) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = await page.evaluate(STATS_JS)
-    return result
-
-
-async def _audio_flows(page: Page, name: str) -> None:
-    """One connected pc whose selected pair is loopback at both ends; audio grows over 2 s.
-
-    Chromium pairs every one of its host candidates with SIVO's 127.0.0.1, so it also checks
-    from its interface address; SIVO ignores checks from outside its allowed networks, so only
-    the loopback pair can succeed.
-    """
-    before = await _stats(page)
-    await asyncio.sleep(2.0)
-    after = await _stats(page)
-    assert len(before) == len(after) == 1, (name, after)
-    stats = after[0]
-    assert stats["state"] == "connected", (name, stats)
-    assert stats["remotes"] and all(a in LOOPBACK for a in stats["remotes"]), (name, stats)
-    assert stats["selected"] and all(a in LOOPBACK for a in stats["selected"]), (name, stats)
-    grown = stats["bytes"] - before[0]["bytes"]
-    packets = stats["packets"] - before[0]["packets"]
-    # 20 ms packets: ~100 in 2 s. The fake microphone beeps once a second, mostly silence.
-    assert grown > 1_000 and packets >= 60, f"{name}: {grown} B, {packets} packets in 2 s"
-    energy = stats["energy"] - before[0]["energy"]
-    assert energy > 0.05, f"{name}: decoded audio is silent (energy {energy})"  # beeps heard
-    print(f"{name}: {grown} B, {packets} packets, energy {energy:.4f} in 2 s; {stats['selected']}")
 
 
 async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
@@ -197,8 +136,8 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await expect(card).to_have_attribute("data-state", "connected")
         await expect(caller.locator("#call-state")).to_have_attribute("data-state", "connected")
         await expect(softphone.locator("#status")).to_have_attribute("data-status", "on_call")
-        await _audio_flows(caller, "caller")
-        await _audio_flows(softphone, "softphone")
+        await audio_flows(caller, "caller")
+        await audio_flows(softphone, "softphone")
         await expect(caller.locator("#rx-level")).to_have_attribute("data-receiving", "true")
         await expect(card.locator("meter")).to_have_attribute("data-receiving", "true")
 
@@ -211,7 +150,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await expect(card).to_have_attribute("data-state", "connected")
         await expect(card.locator(".audio-state")).to_have_text("Audio: connected")
         await expect(card.locator(".call-meta")).to_contain_text("Queue: Support")
-        await _audio_flows(softphone, "softphone after reload")
+        await audio_flows(softphone, "softphone after reload")
         await expect(caller.locator("#call-state")).to_have_attribute("data-state", "connected")
 
         # Keys pressed on the web phone reach the agent; hold shows on the caller's page.
@@ -238,7 +177,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
             "data-status", "after_call_work"
         )
         await expect(softphone.locator("#wrapup-text")).to_contain_text("left")
-        assert await _stats(softphone) == [] and await _stats(caller) == []
+        assert await audio_stats(softphone) == [] and await audio_stats(caller) == []
         await _shot(softphone, tmp_path / "3-softphone-wrapup.png")
         await _shot(caller, tmp_path / "3-caller-ended.png")
         await softphone.get_by_role("button", name="Done").click()
@@ -254,7 +193,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         out_card = softphone.locator("section.call")
         await expect(out_card).to_have_attribute("data-state", "connected")
         await expect(out_card.locator(".call-title")).to_have_text(CALLER_NUMBER)
-        await _audio_flows(caller, "web phone answering")
+        await audio_flows(caller, "web phone answering")
         await out_card.get_by_role("button", name="Hang up").click()
         await expect(caller.locator("#call-detail")).to_have_text("Call ended: the agent hung up.")
         await expect(out_card).to_contain_text("Call ended: you hung up.")

@@ -8,7 +8,8 @@ session routes of the framed softphone (same origin as the page; not part of /ap
   ``{type: "sivo.softphone.signin", ticket}`` (or ``error`` and ``message``) to its opener,
   addressed to SIVO's origin, then closes;
 - ``POST /softphone/session`` ``{"ticket"}``: the session cookie, and an agent token;
-- ``POST /softphone/session/token``: a fresh agent token for the cookie's session;
+- ``POST /softphone/session/token``: a fresh agent token for the cookie's session (204 with
+  no cookie at all: nothing to resume; 401 for a session that ended);
 - ``DELETE /softphone/session``: signed out, 204.
 
 The three session routes want ``Origin`` to be SIVO's public origin and a JSON content type
@@ -238,8 +239,12 @@ async def open_session(request: web.Request) -> web.StreamResponse:
 @routes.post("/softphone/session/token")
 @_browser_only
 async def session_token(request: web.Request) -> web.StreamResponse:
+    secret = _secret(request)
+    if not secret:
+        # Nothing to resume (a first load): not an error, so the console logs none.
+        return web.Response(status=204, headers=NO_STORE)
     sessions = services(request).salesforce.softphone_sessions
-    return _signed_in(request, await sessions.token(_secret(request)))
+    return _signed_in(request, await sessions.token(secret))
 
 
 @routes.delete("/softphone/session")

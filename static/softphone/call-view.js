@@ -27,6 +27,7 @@ export class CallView {
     this.received = '';
     this.sent = '';
     this.endedText = '';
+    this.record = null;
     this.build();
   }
 
@@ -242,6 +243,7 @@ export class CallView {
 
     this.endedBox.hidden = !ended;
     this.endedLine.textContent = this.endedText;
+    this.record?.render(state); // the Salesforce part, when softphone.js attached one
     this.tick();
   }
 

@@ -73,7 +73,7 @@ export class SalesforceSession {
   /** The session behind the cookie, or null when there is none. */
   async resume() {
     const answer = await this.#call('POST', '/softphone/session/token', {});
-    if (answer.status === 401) return null;
+    if (answer.status === 204 || answer.status === 401) return null; // none, or it ended
     if (!answer.ok) throw refusal(answer.status, answer.payload);
     return signedIn(answer.payload);
   }
@@ -81,6 +81,7 @@ export class SalesforceSession {
   /** A fresh agent token; 'session_ended' when the session is over. */
   async refresh() {
     const answer = await this.#call('POST', '/softphone/session/token', {});
+    if (answer.status === 204) throw new SalesforceSignInError('session_ended', undefined, { status: 204, reason: 'no_session' });
     if (answer.status === 401) {
       const ended = refusal(401, answer.payload);
       this.log(`Salesforce sign-in ended: ${ended.code}`);

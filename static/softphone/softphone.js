@@ -1,13 +1,19 @@
-// The agent softphone: sign in with an agent token, set presence, take and control calls.
-// Protocol: docs/signaling.md, namespace /agent. The token is kept in sessionStorage (this tab
-// only); `#token=...` in the URL also signs in (a fragment never reaches the server, and the
-// page removes it from the address bar and history). A token in the query string is not
-// used: it has already travelled to the server and through any proxy's log.
+// The agent softphone: sign in, set presence, take and control calls.
+// Protocol: docs/signaling.md, namespace /agent. Inside an org's Salesforce console (the
+// adapter URL carries `?org=`) the agent signs in with their Salesforce session and the page
+// talks to the console through Open CTI (console.js). Standalone, it takes an agent token: kept
+// in sessionStorage (this tab only); `#token=...` in the URL also signs in (a fragment never
+// reaches the server, and the page removes it from the address bar and history). A token in
+// the query string is not used: it has already travelled to the server and through any
+// proxy's log.
 
 import { $, clock, h, logLine } from '/shared/dom.js';
 import { CAN_PICK_SPEAKER, DevicePicker, PeerLeg, loadIceServers, openMic, startRinging, stopRinging } from '/shared/media.js';
 import { causeText, errorText, normaliseNumber, openSocket, request, tokenExpiry } from '/shared/signal.js';
 import { CallView } from '/softphone/call-view.js';
+import { CallRecordBox } from '/softphone/call-record.js';
+import { ConsoleRefused, startConsole } from '/softphone/console.js';
+import { dialRecord, popAction, renewDelay, taskLink } from '/softphone/console-model.js';
 
 const TOKEN_KEY = 'sivo.agent.token';
 const STATUS_WORDS = {
@@ -35,6 +41,9 @@ const ui = {
   loginForm: $('login-form'),
   token: $('token'),
   loginError: $('login-error'),
+  sfLogin: $('sf-login'),
+  sfLoginButton: $('sf-login-button'),
+  sfLoginOrg: $('sf-login-org'),
   app: $('app'),
   status: $('status'),
   presence: $('presence'),
@@ -60,6 +69,9 @@ let replaced = false;
 let signingOut = false;
 let connectionLost = false;
 let expiryWarned = false;
+let connKind = 'offline';
+let sfc = null; // the Salesforce console bridge (console.js), null when standalone
+let renewTimer = null;
 const calls = new Map(); // call_id -> CallView
 
 // ---- small UI helpers ------------------------------------------------------------------------
@@ -72,8 +84,23 @@ function showAlert(message, kind = 'error', action = null) {
 }
 
 function setConn(kind, text) {
+  connKind = kind;
   ui.conn.dataset.conn = kind;
   ui.conn.textContent = text;
+  showConsoleState();
+}
+
+/** The Salesforce utility bar item follows the softphone: its state, or the call. */
+function showConsoleState() {
+  if (!sfc) return;
+  const signedIn = agent !== null;
+  const summaries = [...calls.values()].filter((v) => v.active).map((v) => ({
+    ...v.info,
+    incoming: v.incoming,
+    connectedAt: v.connectedAt,
+    conference: Boolean(v.info.conference),
+  }));
+  sfc.showState(signedIn ? { ...presence, connection: connKind === 'connected' ? null : connKind } : null, summaries);
 }
 
 /** Greys out (and disables) the phone while another tab owns the session or SIVO dropped it. */
@@ -111,6 +138,7 @@ function renderPresence() {
   ui.presence.disabled = !sock?.connected;
   renderWrapup();
   document.title = `${statusText(status, reason)} · SIVO Softphone`;
+  showConsoleState();
 }
 
 function renderWrapup() {
@@ -162,6 +190,7 @@ function renderCalls() {
     stopRinging(ui.ringer);
     renderPresence();
   }
+  showConsoleState();
 }
 
 function viewFor(callId) {
@@ -170,10 +199,42 @@ function viewFor(callId) {
     // A new call: dismiss finished ones so the screen shows what matters.
     for (const [id, old] of calls) if (!old.active) removeView(id);
     view = new CallView(callId, actions);
+    attachRecordBox(view);
     calls.set(callId, view);
     ui.calls.prepend(view.el);
   }
   return view;
+}
+
+/** The Salesforce part of the card (pop, chooser, log) when the agent signed in through an org. */
+function attachRecordBox(view) {
+  if (!sfc) return;
+  view.record = new CallRecordBox(view.id, {
+    pick: (match) => {
+      sfc.openRecord(match.id);
+      logCall(view, taskLink(match.id, match.type) ?? {}).catch((err) => log(`Record not linked: ${errorText(err)}`, 'error'));
+    },
+    save: (fields) => logCall(view, fields),
+  }, agent?.call_logging ?? null);
+  view.el.insertBefore(view.record.el, view.error);
+}
+
+/** `call.log`: what goes on the call's Salesforce Task (docs/signaling.md). */
+async function logCall(view, fields) {
+  if (!agent?.call_logging) throw new Error('call logging is off for this call center');
+  await request(sock, 'call.log', { call_id: view.id, ...fields });
+}
+
+function onScreenPop(push) {
+  const view = calls.get(push.call_id);
+  const action = sfc ? sfc.pop(push) : popAction(push);
+  if (!view) return;
+  if (action.atAnswer && action.pop) {
+    if (view.incoming && view.info.state === 'ringing') view.popAtAnswer = action.pop;
+    else sfc?.screenPop(action.pop);
+  }
+  view.record?.showPop(action);
+  if (action.kind === 'warn') log(action.note, 'error');
 }
 
 function removeView(callId) {
@@ -287,6 +348,8 @@ const actions = {
       }
       view.incoming = false;
       if (view.info.state === 'ringing') view.snapshot({ state: 'connected' });
+      if (view.popAtAnswer) sfc?.screenPop(view.popAtAnswer);
+      view.popAtAnswer = null;
       log(`Answered ${view.title.textContent}`);
       renderCalls();
     }),
@@ -338,7 +401,7 @@ const actions = {
 
 let pendingDial = null; // the view of an outbound call whose call_id is not known yet
 
-async function dial(ev) {
+function dial(ev) {
   ev.preventDefault();
   const to = normaliseNumber(ui.dialNumber.value);
   if (!to) {
@@ -347,6 +410,25 @@ async function dial(ev) {
     return;
   }
   ui.dialNumber.removeAttribute('aria-invalid');
+  // A number typed in the console belongs to the record the agent is on.
+  dialNumber(to, sfc?.lastRecord ?? null);
+}
+
+/** Salesforce's click-to-dial: the clicked number, and the record it was clicked on. */
+function clickedToDial(result) {
+  if (result.error) {
+    showAlert(`Not dialled: ${result.error.message}`, 'error');
+    return;
+  }
+  if (!sock?.connected || !agent) {
+    showAlert(`Not dialled: sign in to the softphone first (${result.number}).`, 'error');
+    return;
+  }
+  ui.dialNumber.value = result.number;
+  dialNumber(result.number, result.record);
+}
+
+async function dialNumber(to, record) {
   showAlert('');
   const view = viewFor(`dialing-${Date.now()}`);
   view.snapshot({ state: 'ringing', direction: 'outbound', to, from: agent?.extension ?? '' });
@@ -356,7 +438,10 @@ async function dial(ev) {
   try {
     view.leg = newLeg(view, await micStream());
     const sdp = await view.leg.offer();
-    const reply = await request(sock, 'call.dial', { to, sdp });
+    const payload = { to, sdp };
+    const linked = agent?.call_logging ? dialRecord(record) : null;
+    if (linked) payload.record = linked;
+    const reply = await request(sock, 'call.dial', payload);
     await view.leg.accept(reply.sdp);
     adoptDial(reply.call_id);
     log(`Calling ${to}`);
@@ -430,7 +515,16 @@ function onSessionReady(ready) {
     }
     view.render();
   }
+  for (const view of calls.values()) {
+    if (!view.record) attachRecordBox(view);
+    if (view.record) {
+      view.record.logging = ready.call_logging ?? null;
+      view.record.renderDispositions();
+      view.render();
+    }
+  }
   renderCalls();
+  sfc?.clickToDial(true);
   log(first ? `Signed in as ${ready.name} (${statusText(ready.status, ready.reason)})` : 'Session restored');
   if (first) checkMicrophone();
 }
@@ -491,7 +585,9 @@ function connect() {
     if (code === 'invalid_token' || code === 'unknown_agent') {
       signOut(code === 'unknown_agent'
         ? 'This agent no longer exists. Ask your administrator.'
-        : `Your token was refused (${err.message}). Paste a new one.`);
+        : sfc
+          ? `Your sign-in was refused (${err.message}). Sign in again.`
+          : `Your token was refused (${err.message}). Paste a new one.`);
     } else if (!sock.active) {
       setConn('offline', 'Refused');
       showAlert(`SIVO refused the connection: ${err.message}`, 'error', { label: 'Try again', run: connect });
@@ -524,7 +620,7 @@ function connect() {
     const why = event?.reason === 'revoked'
       ? 'Your sign-in was revoked by an administrator.'
       : 'Your sign-in expired.';
-    signOut(`${why} Paste a new token to continue.`);
+    signOut(`${why} ${sfc ? 'Sign in again.' : 'Paste a new token to continue.'}`);
   });
   sock.on('presence.changed', (event) => {
     presence = { status: event.status, reason: event.reason ?? null, wrap_up_ends_at: event.wrap_up_ends_at ?? null };
@@ -535,6 +631,7 @@ function connect() {
     rememberQueueName(event.queue_id, event.queue_name);
     const view = viewFor(event.call_id);
     view.ringing(event);
+    sfc?.ringing(event);
     log(`Ringing: ${view.title.textContent}${event.queue_name ? ` (${event.queue_name})` : ''}`);
     renderCalls();
   });
@@ -549,6 +646,10 @@ function connect() {
     const view = viewFor(snap.call_id);
     view.snapshot(snap);
     renderCalls();
+  });
+  sock.on('call.screenpop', onScreenPop);
+  sock.on('session.expiring', () => {
+    if (sfc) renewSignIn();
   });
   sock.on('call.dtmf', (event) => {
     const view = calls.get(event.call_id);
@@ -583,13 +684,83 @@ function signIn(newToken) {
     return;
   }
   expiryWarned = false;
+  scheduleRenewal();
   connect();
+}
+
+// ---- Salesforce sign-in (inside the console) -------------------------------------------------
+
+function scheduleRenewal(failed = false) {
+  clearTimeout(renewTimer);
+  renewTimer = null;
+  const exp = sfc && token ? tokenExpiry(token) : null;
+  const delay = exp ? renewDelay(exp.getTime(), Date.now(), { failed }) : null;
+  if (delay !== null) renewTimer = setTimeout(renewSignIn, delay);
+}
+
+/** A fresh SIVO token from the Salesforce session, before the current one runs out. */
+async function renewSignIn() {
+  try {
+    const fresh = await sfc.session.refresh();
+    token = fresh.token;
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // storage disabled
+    }
+    if (sock?.connected) await request(sock, 'session.refresh', { token });
+    expiryWarned = false;
+    scheduleRenewal();
+  } catch (err) {
+    if (err.code === 'session_ended') {
+      signOut('Your Salesforce session ended (signed out, or access was revoked). Sign in again.');
+      return;
+    }
+    log(`Sign-in not renewed yet: ${errorText(err)}`, 'error');
+    scheduleRenewal(true);
+  }
+}
+
+/** The button's click: the popup must open inside this gesture (no await before signIn()). */
+function salesforceSignInClicked() {
+  ui.loginError.textContent = '';
+  ui.sfLoginButton.disabled = true;
+  sfc.session
+    .signIn()
+    .then((done) => signIn(done.token))
+    .catch((err) => {
+      const words = {
+        popup_blocked: 'The browser blocked the sign-in window. Allow pop-ups for this page, then try again.',
+        popup_closed: 'The sign-in window was closed before you finished.',
+        timeout: 'Salesforce did not finish the sign-in in time. Try again.',
+      };
+      showLogin(words[err.code] ?? `Salesforce sign-in failed: ${err.message}`);
+    })
+    .finally(() => {
+      ui.sfLoginButton.disabled = false;
+    });
+}
+
+/** A console reload: the partitioned cookie brings the sign-in back, without any popup. */
+async function resumeSalesforce() {
+  try {
+    const resumed = await sfc.session.resume();
+    if (resumed) {
+      signIn(resumed.token);
+      return;
+    }
+  } catch (err) {
+    log(`Could not resume the Salesforce sign-in: ${errorText(err)}`, 'error');
+  }
+  showLogin('');
 }
 
 function signOut(message = '') {
   signingOut = true;
   sock?.disconnect();
   signingOut = false;
+  clearTimeout(renewTimer);
+  sfc?.clickToDial(false);
   for (const id of [...calls.keys()]) removeView(id);
   try {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -603,17 +774,31 @@ function signOut(message = '') {
   ui.signout.hidden = true;
   ui.expiry.hidden = true;
   ui.who.textContent = '';
+  showAlert('');
+  showLogin(message);
+  showConsoleState();
+}
+
+/** The sign-in card: Salesforce's button inside the console, the token form standalone. */
+function showLogin(message) {
   ui.login.hidden = false;
   ui.loginError.textContent = message;
-  showAlert('');
-  ui.token.value = '';
-  ui.token.focus();
+  ui.loginForm.hidden = Boolean(sfc);
+  ui.sfLogin.hidden = !sfc;
+  if (sfc) {
+    ui.sfLoginOrg.textContent = sfc.org.name || 'your Salesforce org';
+    ui.sfLoginButton.focus();
+  } else {
+    ui.token.value = '';
+    ui.token.focus();
+  }
 }
 
 async function signOutClicked() {
   const active = [...calls.values()].some((v) => v.active);
   if (active && !window.confirm('You are on a call. Signing out ends your part of it. Sign out?')) return;
   if (sock?.connected) await request(sock, 'presence.set', { status: 'logged_out' }).catch(() => {});
+  await sfc?.session.signOut().catch(() => {});
   signOut('Signed out.');
 }
 
@@ -627,7 +812,7 @@ function tick() {
     const left = (exp.getTime() - Date.now()) / 1000;
     ui.expiry.hidden = left > 600;
     ui.expiry.textContent = left > 0 ? `Sign-in expires in ${clock(left)}` : 'Sign-in expired';
-    if (left < 300 && !expiryWarned) {
+    if (left < 300 && !expiryWarned && !sfc) {
       expiryWarned = true;
       showAlert('Your sign-in expires soon. You stay connected, but a reconnect will need a new token.', 'warn', {
         label: 'Paste a new token',
@@ -710,9 +895,31 @@ async function start() {
   } catch {
     stored = '';
   }
+  try {
+    sfc = await startConsole({ window, document, log, onClickToDial: clickedToDial });
+  } catch (err) {
+    if (err instanceof ConsoleRefused) {
+      refuse(err.message);
+      return;
+    }
+    showAlert(`Salesforce features are off: ${errorText(err)}`, 'error');
+  }
+  if (sfc) ui.sfLoginButton.addEventListener('click', salesforceSignInClicked);
   const initial = fromUrl || stored;
-  if (initial) signIn(initial);
+  const usable = initial && !((tokenExpiry(initial)?.getTime() ?? Infinity) < Date.now() + 5_000);
+  if (usable) signIn(initial);
+  else if (sfc) await resumeSalesforce();
   else signOut(leaked ? 'This link carries the token after "?", where servers log it; it was not used. Sign in with a link that has it after "#", or paste it.' : '');
+  document.body.dataset.ready = 'true';
+}
+
+/** Framed by a page the org does not own: nothing loaded, nothing signed in, and why. */
+function refuse(message) {
+  ui.login.hidden = true;
+  ui.app.hidden = true;
+  setConn('offline', 'Not connected');
+  showAlert(message, 'error');
+  document.body.dataset.refused = 'true';
   document.body.dataset.ready = 'true';
 }
 

@@ -235,6 +235,9 @@ describe('resume, refresh, signOut', () => {
     assert.equal(calls[0].headers['Content-Type'], 'application/json');
     const none = fakeFetch({ 'POST /softphone/session/token': refusal(401, 'no_session') });
     assert.equal(await session(win, none.fetch).resume(), null);
+    const first = fakeFetch({ 'POST /softphone/session/token': { status: 204 } });
+    assert.equal(await session(win, first.fetch).resume(), null); // no cookie yet
+    await assert.rejects(session(win, first.fetch).refresh(), { code: 'session_ended', reason: 'no_session' });
     const broken = fakeFetch({ 'POST /softphone/session/token': refusal(502, 'salesforce_error') });
     await assert.rejects(session(win, broken.fetch).resume(), { code: 'salesforce_error', status: 502 });
   });

@@ -91,7 +91,8 @@ async def connect(sivo: Sivo, sf: RunningDevorg, username: str, login: str = "pr
             callback = approved.headers["Location"]
     finally:
         await sf.control("PUT", "auto-approve", {"username": None})
-    assert callback.startswith("http://127.0.0.1:8080/salesforce?autoConnect=1&")
+    public = sivo.client.app[SERVICES].settings.public_url
+    assert callback.startswith(f"{public}/salesforce?autoConnect=1&"), callback
     return await sivo.client.get(local(callback), allow_redirects=False)
 
 

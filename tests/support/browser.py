@@ -3,10 +3,13 @@
 ``async with chromium() as browser:`` gives a ``playwright.async_api.Browser``. Pass extra
 command-line switches (e.g. ``--use-fake-device-for-media-stream`` for telephony tests) as
 arguments. A missing Chromium skips the test, or fails it when ``SIVO_TEST_REQUIRE_ALL=1``.
+``audio_flows(page, name)`` checks that a page's (or frame's) one call carries audio over
+loopback (``window.sivo.peerConnections()`` of the softphone and caller pages).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Frame, Page, async_playwright
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS: tuple[str, ...] = (
@@ -27,6 +30,14 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+
+# A fake microphone (beeps once a second), no permission prompt, sound without a click.
+MEDIA_ARGS = (
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
 )
 
 
@@ -56,3 +67,60 @@ async def chromium(*extra_args: str, **launch_options: Any) -> AsyncIterator[Bro
             yield browser
         finally:
             await browser.close()
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+# Per peer connection of the page: state, audio bytes received, the remote candidates SIVO
+# gave, and the addresses of the candidate pair in use.
+STATS_JS = """async () => {
+  const out = [];
+  for (const pc of window.sivo.peerConnections()) {
+    const report = await pc.getStats();
+    let bytes = 0, packets = 0, energy = 0, pair = null;
+    const remotes = [];
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        bytes += s.bytesReceived;
+        packets += s.packetsReceived;
+        energy += s.totalAudioEnergy ?? 0;
+      }
+      if (s.type === 'remote-candidate') remotes.push(s.address ?? s.ip);
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
+    });
+    const selected = pair
+      ? [report.get(pair.localCandidateId)?.address, report.get(pair.remoteCandidateId)?.address]
+      : null;
+    out.push({ state: pc.connectionState, bytes, packets, energy, remotes, selected });
+  }
+  return out;
+}"""
+
+
+async def audio_stats(page: Page | Frame) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = await page.evaluate(STATS_JS)
+    return result
+
+
+async def audio_flows(page: Page | Frame, name: str) -> None:
+    """One connected pc whose selected pair is loopback at both ends; audio grows over 2 s.
+
+    Chromium pairs every one of its host candidates with SIVO's 127.0.0.1, so it also checks
+    from its interface address; SIVO ignores checks from outside its allowed networks, so only
+    the loopback pair can succeed.
+    """
+    before = await audio_stats(page)
+    await asyncio.sleep(2.0)
+    after = await audio_stats(page)
+    assert len(before) == len(after) == 1, (name, after)
+    stats = after[0]
+    assert stats["state"] == "connected", (name, stats)
+    assert stats["remotes"] and all(a in LOOPBACK for a in stats["remotes"]), (name, stats)
+    assert stats["selected"] and all(a in LOOPBACK for a in stats["selected"]), (name, stats)
+    grown = stats["bytes"] - before[0]["bytes"]
+    packets = stats["packets"] - before[0]["packets"]
+    # 20 ms packets: ~100 in 2 s. The fake microphone beeps once a second, mostly silence.
+    assert grown > 1_000 and packets >= 60, f"{name}: {grown} B, {packets} packets in 2 s"
+    energy = stats["energy"] - before[0]["energy"]
+    assert energy > 0.05, f"{name}: decoded audio is silent (energy {energy})"  # beeps heard
+    print(f"{name}: {grown} B, {packets} packets, energy {energy:.4f} in 2 s; {stats['selected']}")

@@ -1,0 +1,86 @@
+// The Salesforce part of a call card: who the caller is in Salesforce (the screen pop, or a
+// chooser when several records match), and the call's log (disposition and notes, which the
+// server writes on the call's Task at the end of wrap-up).
+
+import { h } from '/shared/dom.js';
+
+export class CallRecordBox {
+  /**
+   * `act.pick(match)` opens a chosen record and links it to the call; `act.save({disposition,
+   * notes})` sends the log. `logging` is session.ready's `call_logging` (null: no Task logging).
+   */
+  constructor(callId, act, logging) {
+    this.id = callId;
+    this.act = act;
+    this.logging = logging;
+    this.chosen = null;
+    this.build();
+  }
+
+  build() {
+    this.note = h('p', { class: 'hint', 'data-role': 'pop-note', 'aria-live': 'polite' });
+    this.chooser = h('ul', { class: 'chooser', 'aria-label': 'Salesforce records for this caller', hidden: true });
+    const id = `log-${this.id}`;
+    this.disposition = h('select', { id: `${id}-disposition` });
+    this.notes = h('textarea', { id: `${id}-notes`, rows: '3', maxlength: '4000', spellcheck: 'true' });
+    this.saved = h('span', { class: 'hint', role: 'status' });
+    this.form = h(
+      'form',
+      { class: 'panel stack', hidden: true, 'aria-label': 'Call log', onsubmit: (ev) => { ev.preventDefault(); this.submit(); } },
+      h('div', { class: 'field' }, h('label', { for: `${id}-disposition` }, 'Disposition'), this.disposition),
+      h('div', { class: 'field' }, h('label', { for: `${id}-notes` }, 'Notes (saved on the Salesforce Task)'), this.notes),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, 'Save log'), this.saved),
+    );
+    this.el = h('div', { class: 'call-record' }, this.note, this.chooser, this.form);
+    this.renderDispositions();
+  }
+
+  renderDispositions() {
+    const list = this.logging?.dispositions ?? [];
+    const options = [new Option(this.logging?.disposition_required ? 'Choose one (required)' : 'None', '')];
+    for (const name of list) options.push(new Option(name, name));
+    const current = this.disposition.value;
+    this.disposition.replaceChildren(...options);
+    if (list.includes(current)) this.disposition.value = current;
+  }
+
+  /** popAction()'s result (console-model.js). */
+  showPop(action) {
+    this.note.textContent = action.note ?? '';
+    this.note.dataset.kind = action.kind;
+    this.note.hidden = !action.note;
+    const matches = action.chooser ?? [];
+    this.chooser.hidden = matches.length === 0;
+    this.chooser.replaceChildren(
+      ...matches.map((m) => {
+        const words = [m.name || m.id, m.type, m.case_number ? `#${m.case_number}` : null].filter(Boolean).join(' · ');
+        const btn = h('button', { type: 'button', class: 'btn btn-small', 'data-record-id': m.id, onclick: () => this.pick(m) }, words);
+        return h('li', {}, btn);
+      }),
+    );
+  }
+
+  pick(match) {
+    this.chosen = match.id;
+    for (const btn of this.chooser.querySelectorAll('button')) btn.setAttribute('aria-pressed', String(btn.dataset.recordId === match.id));
+    this.note.textContent = `Salesforce: ${match.name ?? match.id} (${match.type ?? 'record'}), linked to this call.`;
+    this.act.pick(match);
+  }
+
+  /** The log form shows once the call is up (notes are typed while talking) when logging is on. */
+  render(state) {
+    this.form.hidden = !this.logging?.enabled || state === 'ringing' || state === 'queued';
+  }
+
+  async submit() {
+    const payload = { notes: this.notes.value };
+    if (this.disposition.value) payload.disposition = this.disposition.value;
+    this.saved.textContent = 'Saving…';
+    try {
+      await this.act.save(payload);
+      this.saved.textContent = 'Saved.';
+    } catch (err) {
+      this.saved.textContent = `Not saved: ${err.message ?? err}`;
+    }
+  }
+}

@@ -1,0 +1,263 @@
+"""The softphone inside devorg's Lightning console, in a real Chromium with third-party
+cookies blocked: the agent signs in once with Salesforce (a popup, consent once), takes a
+call that pops the caller's Contact, keeps it across a console reload, logs it, and dials
+from a phone field; a new console tab is ready without any popup.
+
+SIVO listens on http://127.0.0.1:{port} (its public URL), devorg on HTTPS with its own
+throwaway CA (trusted by its SPKI pin). Callers and callees are aiortc peers on loopback.
+Every request the browser makes goes to SIVO or devorg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import BrowserContext, Frame, Page, expect
+from yarl import URL
+
+from devorg.testing import RunningDevorg
+from server.app import create_app
+from tests.conftest import make_settings
+from tests.media.audio import rms
+from tests.support.browser import MEDIA_ARGS, audio_flows, chromium, chromium_path
+from tests.support.tls import LocalPKI
+from tests.telephony.conftest import Phone
+
+from .conftest import Sivo, connect, salesforce_settings, sivo_admin
+from .test_dashboard_browser import Watch, _trust_devorg
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+ADMIN = "ada@acme.test"
+AGENT = "bo@acme.test"
+PASSWORD = "devorg pass 1"
+NUMBER = "+18005550100"
+CALLER = "+14155551212"  # Jo Rivera's phone, as the carrier sends it
+CALLEE = "+14155553434"  # Sam Lee's, dialled from the console
+# Third-party cookies blocked, as Chrome does by default from 2025 on: only a partitioned
+# cookie survives inside the console's frame.
+NO_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Console:
+    sivo: Sivo
+    sf: RunningDevorg
+    url: str  # devorg's console page for the agent
+    org_id: str
+    row_id: str
+    jo: str  # Contact ids
+    sam: str
+    phones: list[Phone]
+
+    async def api(self, method: str, path: str, body: Any = None) -> Any:
+        resp = await self.sivo.client.request(method, path, json=body, headers=self.sivo.api)
+        assert resp.status < 300, f"{method} {path}: {resp.status} {await resp.text()}"
+        return await resp.json() if resp.status != 204 else None
+
+    async def opencti(self) -> list[dict[str, Any]]:
+        """What the softphone asked of the console, in order."""
+        calls: list[dict[str, Any]] = (await self.sf.control("GET", "opencti/calls"))["calls"]
+        return calls
+
+    async def web_phone(self, number: str) -> Phone:
+        phone = Phone(number)
+        self.phones.append(phone)
+        await phone.connect(str(self.sivo.client.make_url("/")).rstrip("/"), "/caller")
+        await phone.ok("phone.register", {"number": number})
+        return phone
+
+
+@pytest.fixture
+async def console(
+    tmp_path: Path, database_url: str, pki: LocalPKI, sf: RunningDevorg
+) -> AsyncIterator[Console]:
+    port = _free_port()
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        pki,
+        public_url=f"http://127.0.0.1:{port}",
+        salesforce=salesforce_settings(sf),
+    )
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(settings, rng=random.Random(7)), host="127.0.0.1", port=port)
+    )
+    await client.start_server()
+    org = await sf.create_org("Acme")
+    await sf.create_call_center(org["orgId"], "SIVO_Acme")
+    await sf.create_user(org["orgId"], ADMIN, last_name="Admin", email=ADMIN)
+    await sf.create_user(
+        org["orgId"],
+        AGENT,
+        first_name="Bo",
+        last_name="Agent",
+        email=AGENT,
+        password=PASSWORD,
+        call_center="SIVO_Acme",
+    )
+    jo = await sf.create_record(
+        org["orgId"],
+        "Contact",
+        {"FirstName": "Jo", "LastName": "Rivera", "Phone": "(415) 555-1212"},
+    )
+    sam = await sf.create_record(
+        org["orgId"], "Contact", {"FirstName": "Sam", "LastName": "Lee", "Phone": "415.555.3434"}
+    )
+    sivo = await sivo_admin(make_client=None, sf=sf, client=client)  # type: ignore[arg-type]
+    await connect(sivo, sf, ADMIN)
+    made = Console(sivo, sf, "", org["orgId"], "", jo, sam, [])
+    row = next(o for o in (await made.api("GET", "/api/v1/salesforce/orgs"))["data"])
+    made.row_id = row["id"]
+    queue = await made.api("POST", "/api/v1/queues", {"name": "Support", "wrap_up_s": 120})
+    await made.api(
+        "POST", "/api/v1/numbers", {"number": NUMBER, "queue_id": queue["id"], "published": True}
+    )
+    base = f"/api/v1/salesforce/orgs/{row['id']}/users"
+    users = (await made.api("POST", f"{base}/import"))["users"]
+    bo = next(u for u in users if u["email"] == AGENT)
+    await made.api(
+        "POST", f"{base}/agents", {"user_ids": [bo["user_id"]], "queue_ids": [queue["id"]]}
+    )
+    # The admin's last step: Setup → Call Centers → Import of SIVO's definition.
+    resp = await client.get(
+        f"/api/v1/salesforce/orgs/{row['id']}/call-center.xml", headers=sivo.api
+    )
+    await sf.control("POST", f"orgs/{org['orgId']}/callcenters/import", {"xml": await resp.text()})
+    made.url = f"{sf.base_url}/lightning/page/console?user={AGENT}"
+    yield made
+    for phone in made.phones:
+        await phone.close()
+    await client.close()
+
+
+async def _softphone(page: Page) -> Frame:
+    handle = await page.wait_for_selector("iframe#softphone")
+    assert handle is not None
+    frame = await handle.content_frame()
+    assert frame is not None
+    await frame.wait_for_selector("body[data-ready='true']", state="attached")
+    return frame
+
+
+async def _sign_in_with_salesforce(page: Page, frame: Frame) -> None:
+    """First use: the popup, devorg's login page (which also asks to allow SIVO), then gone."""
+    async with page.expect_popup() as opened:
+        await frame.get_by_role("button", name="Sign in with Salesforce").click()
+    popup = await opened.value
+    await popup.get_by_label("Username").fill(AGENT)
+    await popup.get_by_label("Password").fill(PASSWORD)
+    # The popup closes itself once it has told the softphone: wait for that from before the
+    # click, so that a fast close is not missed.
+    async with popup.expect_event("close", timeout=15_000):
+        await popup.get_by_role("button", name="Log in and allow").click(no_wait_after=True)
+
+
+async def _context(browser: Any) -> BrowserContext:
+    context: BrowserContext = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    return context
+
+
+async def _heard(phone: Phone) -> float:
+    """How loud what the peer received in the last 2 s was (Chromium's fake mic beeps)."""
+    await asyncio.sleep(2.0)
+    return rms(phone.peers[-1].heard(2.0))
+
+
+async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_reload(
+    console: Console, tmp_path: Path
+) -> None:
+    chromium_path()
+    origins = {
+        str(URL(console.sf.base_url).origin()),
+        str(console.sivo.client.make_url("/").origin()),
+    }
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        context = await _context(browser)
+        page = await context.new_page()
+        watch = Watch(page, origins, devorg=console.sf.base_url)
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        await expect(frame.locator("#conn")).to_have_text("Connected")
+        await frame.locator("#presence").select_option("available")
+        await expect(frame.locator("#status")).to_have_text("Available")
+        asked = [c["method"] for c in await console.opencti()]
+        # Listeners first, so that no click is lost; then ready, then click-to-dial on.
+        assert asked[:4] == [
+            "onClickToDial",
+            "onNavigationChange",
+            "notifyInitializationComplete",
+            "enableClickToDial",
+        ], asked
+        labels = [
+            c["args"].get("label")
+            for c in await console.opencti()
+            if c["method"] == "setSoftphoneItemLabel"
+        ]
+        assert labels[-1] == "Available", labels
+
+        # A caller rings: the panel opens, the phone rings, Jo pops.
+        caller = await console.web_phone(CALLER)
+        peer = caller.peer(440.0)
+        reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
+        await peer.accept(reply["sdp"])
+        call_id = reply["call_id"]
+        card = frame.locator(f"section.call[data-call-id='{call_id}']")
+        await expect(card).to_have_attribute("data-state", "ringing")
+        await expect(card.locator("[data-role='pop-note']")).to_contain_text("Jo Rivera")
+        calls = await console.opencti()
+        assert any(
+            c["method"] == "setSoftphonePanelVisibility" and c["args"] == {"visible": True}
+            for c in calls
+        )
+        pops = [c["args"] for c in calls if c["method"] == "screenPop"]
+        assert pops and pops[-1]["params"] == {"recordId": console.jo}, pops
+
+        await card.get_by_role("button", name="Answer").click()
+        await expect(card).to_have_attribute("data-state", "connected")
+        await audio_flows(frame, "softphone in the console")
+        assert await _heard(caller) > 50.0, "the caller hears nothing from the agent"
+
+        # A console reload mid-call: no popup, the call comes back with its audio.
+        await page.reload()
+        frame = await _softphone(page)
+        await expect(frame.locator("#conn")).to_have_text("Connected")
+        card = frame.locator(f"section.call[data-call-id='{call_id}']")
+        await expect(card).to_have_attribute("data-state", "connected")
+        await audio_flows(frame, "softphone after a console reload")
+
+        await caller.ok("call.hangup", {"call_id": call_id})
+        await expect(card).to_have_attribute("data-state", "ended")
+        await expect(frame.locator("#status")).to_have_text("After-call work")
+
+        # A second console tab: signed in from the partitioned cookie, without a popup; the
+        # first tab hands over (one softphone per agent).
+        second = await context.new_page()
+        Watch(second, origins, devorg=console.sf.base_url)
+        await second.goto(console.url)
+        again = await _softphone(second)
+        await expect(again.locator("#conn")).to_have_text("Connected")
+        await expect(frame.locator("#conn")).to_have_text("Opened elsewhere")
+        await page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
+        assert not watch.problems, watch.problems
+        assert not watch.foreign(), watch.foreign()
