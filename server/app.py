@@ -196,6 +196,7 @@ def create_app(
         agents=calls,
     )
     calls.add_observer(salesforce.ring_pops)
+    calls.add_observer(salesforce.call_logs)
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,

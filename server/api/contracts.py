@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import (
+    call_logging,
     calls,
     events,
     keys,
@@ -23,6 +24,7 @@ CONTRACTS: tuple[Contract, ...] = (
     salesforce.orgs,
     salesforce.sign_in,
     screenpop.screen_pops,
+    call_logging.call_logging,
     keys.keys,
     *events.CONTRACTS,
     metrics.metrics,

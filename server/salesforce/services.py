@@ -13,6 +13,7 @@ from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
 from server.tokens import TokenService
 
+from .call_logs import CallLogs
 from .certificates import OrgCertificates
 from .config import SalesforceSettings
 from .console import ConsoleFraming
@@ -36,6 +37,7 @@ class SalesforceServices:
     ring_pops: RingPops  # a CallObserver: the app registers it with the switchboard
     console_signin: ConsoleSignIn  # the softphone's Salesforce popup
     softphone_sessions: SoftphoneSessions
+    call_logs: CallLogs  # also a CallObserver (who a call rang) and the wrap-up gate
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -75,6 +77,7 @@ def build_salesforce(
     users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
     sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
     screen_pops = ScreenPops(db=db, orgs=orgs, clock=clock)
+    call_logs = CallLogs(db=db, clock=clock)
     sessions = SoftphoneSessions(
         db=db,
         box=box,
@@ -102,8 +105,9 @@ def build_salesforce(
         sign_in=sign_in,
         screen_pops=screen_pops,
         console=ConsoleFraming(db=db),
-        ring_pops=RingPops(db=db, pops=screen_pops, push=agents),
+        ring_pops=RingPops(db=db, pops=screen_pops, push=agents, on_found=call_logs.suggest_pop),
         console_signin=console_signin,
         softphone_sessions=sessions,
+        call_logs=call_logs,
         http=http,
     )

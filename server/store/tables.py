@@ -373,3 +373,57 @@ class SoftphoneSession(SQLModel, table=True):
 
 
 softphone_sessions = SoftphoneSession.__table__  # type: ignore[attr-defined]
+
+
+# -- Call logging (migration 0007) ----------------------------------------------------------
+
+
+class CallLogRow(SQLModel, table=True):
+    """A call's Salesforce Task: what was said about the call (by the screen pop or the agent)
+    and where its Task stands (docs/salesforce.md, "Call logging").
+
+    ``state``: ``open`` (the call is live), ``wrapping`` (ended; its owner is in after-call
+    work), ``due`` (the Task is owed: the durable job), ``sent``, ``skipped`` (the call gets
+    no Task: ``reason`` says why), ``failed`` (dead-lettered: ``reason``)."""
+
+    __tablename__ = "call_logs"
+    __table_args__ = (
+        Index("ix_call_logs_owner", "tenant_id", "agent_id", "state"),
+        Index("ix_call_logs_due", "state", "due_at"),
+    )
+    call_id: str = Field(primary_key=True, max_length=40)
+    tenant_id: str = Field(max_length=40)
+    agent_id: str | None = Field(default=None, max_length=40)  # the Task's owner, at the end
+    who_id: str | None = Field(default=None, max_length=18)
+    who_source: str | None = Field(default=None, max_length=16)  # pop|chooser|clicked|navigation
+    what_id: str | None = Field(default=None, max_length=18)
+    what_source: str | None = Field(default=None, max_length=16)
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    disposition: str | None = Field(default=None, max_length=80)
+    cdr: str | None = Field(default=None, sa_column=Column(Text))  # call.ended's data, JSON
+    kind: str | None = Field(default=None, max_length=16)  # answered | missed | unanswered
+    state: str = Field(default="open", max_length=16)
+    reason: str | None = Field(default=None, max_length=300)
+    org_row_id: str | None = Field(default=None, max_length=40)  # where the Task goes
+    task_id: str | None = Field(default=None, max_length=18)
+    attempts: int = 0
+    due_at: float | None = None
+    posted_at: float | None = None  # a create was sent: the next attempt looks first
+    sent_at: float | None = None
+    created_at: float
+    updated_at: float
+
+
+class CallLogSettingsRow(SQLModel, table=True):
+    """A tenant's call logging; no row means the defaults (on, four dispositions, optional)."""
+
+    __tablename__ = "call_log_settings"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    enabled: bool = True
+    dispositions: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    disposition_required: bool = False
+    updated_at: float
+
+
+call_logs = CallLogRow.__table__  # type: ignore[attr-defined]
+call_log_settings = CallLogSettingsRow.__table__  # type: ignore[attr-defined]
