@@ -14,7 +14,8 @@ Routes (an explicit list, see ``routes``):
   ``/shared/<file>``: their scripts and stylesheets (flat directories, fixed file types);
 - ``/softphone/?org=<org>``: the softphone framed by that org's console (its own policy);
   ``/softphone/console.json?org=<org>``: the org's name and console origins, which the page
-  checks its frame against (404 for an org SIVO does not know);
+  checks its frame against, and how it reads clicked numbers (the tenant's country code and
+  international prefix); 404 for an org SIVO does not know;
 - ``/caller/config.json``, ``/softphone/config.json``: ``{"ice_servers": [...]}``, the STUN/TURN
   servers the browser should use (``SIVO_ICE_SERVERS``; empty by default);
 - ``/docs/api/``: the API reference, Swagger UI rendering ``/api/v1/openapi.json`` (public);
@@ -146,7 +147,13 @@ async def softphone_console(request: web.Request) -> web.Response:
     frame = await services(request).salesforce.console.frame(request.query.get("org", ""))
     if frame is None:
         raise NotFound("Salesforce org")
-    body = {"org": {"id": frame.org_row_id, "name": frame.name, "origins": list(frame.origins)}}
+    body = {
+        "org": {"id": frame.org_row_id, "name": frame.name, "origins": list(frame.origins)},
+        "dial": {
+            "country_code": frame.dial.country_code,
+            "international_prefix": frame.dial.international_prefix,
+        },
+    }
     return web.json_response(body, headers={**PAGE_HEADERS, "Cache-Control": "no-store"})
 
 

@@ -18,7 +18,11 @@ page refuses to load anything for a frame origin the org does not own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from phonenumbers import PhoneMetadata, country_code_for_region
+
+from server.schemas.screenpop import ScreenPopSettings
 from server.store import salesforce as store
 from server.store.db import Database
 
@@ -36,12 +40,32 @@ SOFTPHONE_PERMISSIONS = "microphone=(self), camera=(), geolocation=(), payment=(
 
 
 @dataclass(frozen=True, slots=True)
+class DialPlan:
+    """How the softphone reads a number clicked in Salesforce (people type national forms):
+    the tenant's default region's country code and international prefix (US: 1 and 011)."""
+
+    country_code: str | None  # None: no default country (a national number is refused)
+    international_prefix: str
+
+
+def dial_plan(region: str) -> DialPlan:
+    metadata = PhoneMetadata.metadata_for_region(region.upper())
+    prefix = (metadata.international_prefix if metadata else None) or "00"
+    # Regions with several prefixes give a pattern ("0(?:0|11)"): the preferred one, or 00.
+    if not prefix.isdigit():
+        prefix = (metadata.preferred_international_prefix if metadata else None) or "00"
+    code = country_code_for_region(region.upper())
+    return DialPlan(str(code) if code else None, prefix)
+
+
+@dataclass(frozen=True, slots=True)
 class ConsoleFrame:
     """What the softphone page needs to know of the org that frames it (nothing secret)."""
 
     org_row_id: str
     name: str
     origins: tuple[str, ...]  # Lightning first, then the My Domain (instance) origin
+    dial: DialPlan
 
     def allows(self, frame_origin: str | None) -> bool:
         return frame_origin is not None and frame_origin.lower() in self.origins
@@ -67,11 +91,16 @@ def softphone_csp(frame: ConsoleFrame | None, frame_origin: str | None) -> str:
     return f"{_BASE}; script-src {scripts}; frame-ancestors {' '.join(frame.origins)}"
 
 
+class TenantSettings(Protocol):
+    async def settings(self, tenant_id: str) -> ScreenPopSettings: ...
+
+
 class ConsoleFraming:
     """Looks the framing org up by the id the adapter URL carries."""
 
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, settings: TenantSettings) -> None:
         self._db = db
+        self._settings = settings
 
     async def frame(self, org_ref: str) -> ConsoleFrame | None:
         """The org ``org_ref`` (SIVO's row id, or the 15/18-character org id) while it is
@@ -83,8 +112,10 @@ class ConsoleFraming:
             row = await store.org_by_any_id(conn, org_ref)
         if row is None:
             return None
+        region = (await self._settings.settings(str(row["tenant_id"]))).default_region
         return ConsoleFrame(
             org_row_id=str(row["id"]),
             name=str(row["name"] or ""),
             origins=console_origins(str(row["instance_url"])),
+            dial=dial_plan(region),
         )

@@ -22,11 +22,12 @@ export class ConsoleRefused extends Error {
   }
 }
 
-async function orgOf(fetchFn, orgRef) {
+/** `{org: {id, name, origins}, dial: {country_code, international_prefix}}` (server/pages.py). */
+async function describe(fetchFn, orgRef) {
   const resp = await fetchFn(`/softphone/console.json?org=${encodeURIComponent(orgRef)}`, { cache: 'no-store' });
   if (resp.status === 404) throw new ConsoleRefused('This softphone link names a Salesforce org that SIVO does not know (disconnected?). Ask your administrator to connect it again.');
   if (!resp.ok) throw new Error(`SIVO did not describe the org (HTTP ${resp.status})`);
-  return (await resp.json()).org;
+  return resp.json();
 }
 
 /**
@@ -39,7 +40,7 @@ export async function startConsole({ window, document, log, onClickToDial, onNav
   if (!orgRef) return null;
   const allowLoopback = LOOPBACK.has(window.location.hostname);
   const framing = framingOf(window.location.search, { allowLoopback });
-  const org = await orgOf(window.fetch.bind(window), orgRef);
+  const { org, dial } = await describe(window.fetch.bind(window), orgRef);
   const framed = framing.framed && window.top !== window;
   if (framing.reason && framing.reason !== 'not_framed') {
     throw new ConsoleRefused(`Salesforce opened this softphone with parameters it cannot trust (${framing.reason}). Nothing was loaded.`);
@@ -50,10 +51,20 @@ export async function startConsole({ window, document, log, onClickToDial, onNav
   const session = new SalesforceSession({ window, fetch: window.fetch.bind(window), orgId: org.id, log });
   const bridge = new ConsoleBridge({ org, session, log });
   if (framed) {
-    bridge.cti = new OpenCti({ window, document, origin: framing.origin, log, onClickToDial, onNavigation: (record) => {
-      bridge.lastRecord = record;
-      onNavigation?.(record);
-    }, allowLoopback });
+    bridge.cti = new OpenCti({
+      window,
+      document,
+      origin: framing.origin,
+      log,
+      onClickToDial,
+      onNavigation: (record) => {
+        bridge.lastRecord = record;
+        onNavigation?.(record);
+      },
+      // Phone fields hold national numbers ("(415) 555-1212"): read in the tenant's country.
+      dialOptions: { countryCode: dial?.country_code ?? null, internationalPrefix: dial?.international_prefix ?? '00' },
+      allowLoopback,
+    });
     // Not awaited by the caller's sign-in: the bridge works (and says so) if Salesforce is slow.
     bridge.ready = bridge.cti.load().then(() => true, () => false);
   }

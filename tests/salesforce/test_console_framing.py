@@ -5,7 +5,13 @@ from __future__ import annotations
 from yarl import URL
 
 from devorg.testing import RunningDevorg
-from server.salesforce.console import ConsoleFrame, console_origins, softphone_csp
+from server.salesforce.console import (
+    ConsoleFrame,
+    DialPlan,
+    console_origins,
+    dial_plan,
+    softphone_csp,
+)
 from tests.conftest import AppFactory
 
 from .conftest import connected_org
@@ -30,8 +36,16 @@ def test_an_org_on_salesforce_is_framed_from_its_lightning_and_my_domain_origins
     assert console_origins("https://127.0.0.1:8443") == ("https://127.0.0.1:8443",)
 
 
+def test_a_clicked_national_number_is_read_in_the_tenants_country() -> None:
+    assert dial_plan("US") == DialPlan("1", "011")
+    assert dial_plan("gb") == DialPlan("44", "00")
+    assert dial_plan("AU") == DialPlan("61", "0011")
+
+
 def test_the_policy_names_the_org_only_and_never_copies_the_query() -> None:
-    frame = ConsoleFrame("sfo_1", "Acme", console_origins("https://acme.my.salesforce.com"))
+    frame = ConsoleFrame(
+        "sfo_1", "Acme", console_origins("https://acme.my.salesforce.com"), dial_plan("US")
+    )
     framed = _directives(softphone_csp(frame, "https://ACME.lightning.force.com"))
     assert framed["frame-ancestors"] == (
         "https://acme.lightning.force.com https://acme.my.salesforce.com"
@@ -91,8 +105,15 @@ async def test_the_console_description_is_public_and_holds_nothing_secret(
     assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
     body = await resp.json()
     assert body == {
-        "org": {"id": org.row_id, "name": "Acme", "origins": [str(URL(sf.base_url).origin())]}
+        "org": {"id": org.row_id, "name": "Acme", "origins": [str(URL(sf.base_url).origin())]},
+        "dial": {"country_code": "1", "international_prefix": "011"},  # the default region, US
     }
+    patched = await client.patch(
+        "/api/v1/screenpop/settings", json={"default_region": "GB"}, headers=org.sivo.api
+    )
+    assert patched.status == 200
+    body = await (await client.get("/softphone/console.json", params={"org": org.row_id})).json()
+    assert body["dial"] == {"country_code": "44", "international_prefix": "00"}
     for ref in ("sfo_unknown", "", "x" * 300):
         missing = await client.get("/softphone/console.json", params={"org": ref})
         assert missing.status == 404
