@@ -104,7 +104,7 @@ def build_salesforce(
         certificates=certificates,
         sign_in=sign_in,
         screen_pops=screen_pops,
-        console=ConsoleFraming(db=db),
+        console=ConsoleFraming(db=db, settings=screen_pops),
         ring_pops=RingPops(db=db, pops=screen_pops, push=agents, on_found=call_logs.suggest_pop),
         console_signin=console_signin,
         softphone_sessions=sessions,
