@@ -4,7 +4,7 @@
 plugs in through ``ports`` (see ``core``'s docstring for the flow).
 """
 
-from .core import DeliveryCore, decide
+from .core import DeliveryCore
 from .ports import (
     ORDERED,
     Attempted,
@@ -18,6 +18,7 @@ from .ports import (
     RetrySchedule,
     Verdict,
 )
+from .verdicts import decide
 
 __all__ = [
     "ORDERED",

@@ -46,7 +46,6 @@ from server.clock import Clock
 
 from .ports import (
     Attempted,
-    Decision,
     Destination,
     Job,
     LanePolicy,
@@ -57,6 +56,7 @@ from .ports import (
     RetrySchedule,
     Verdict,
 )
+from .verdicts import decide
 
 if TYPE_CHECKING:
     from server.store.db import Tx
@@ -67,29 +67,6 @@ WRITE_BATCH = 1000
 WRITE_LINGER_S = 0.05  # outcomes are write-behind: a crash inside this window only repeats
 WRITE_RETRY_S = 1.0
 LANE_STATE_RETRY_S = 5.0  # a lane whose state could not be read is asked again this late
-
-
-def decide(
-    outcome: Outcome,
-    *,
-    attempts: int,
-    now: float,
-    schedule: RetrySchedule,
-    jitter: Callable[[], float],
-) -> Decision:
-    """The verdict on scheduled attempt number ``attempts`` (1-based) that came to ``outcome``.
-
-    ``jitter`` is drawn only when the schedule is asked, so a seeded generator gives the
-    same retries whatever succeeded in between.
-    """
-    if outcome.ok:
-        return Decision(Verdict.DELIVERED, now)
-    if outcome.permanent:
-        return Decision(Verdict.DEAD, now)
-    at = schedule(attempts=attempts, now=now, jitter=jitter(), retry_after_s=outcome.retry_after_s)
-    if at is None:
-        return Decision(Verdict.DEAD, now)
-    return Decision(Verdict.RETRYING, at)
 
 
 @dataclass(eq=False, slots=True)

@@ -1,0 +1,34 @@
+"""The verdict on one scheduled attempt: pure, so every destination's retries are one rule.
+
+Delivered when the outcome is ok; dead at once when it is a permanent failure; otherwise
+the destination's ``RetrySchedule`` names the next attempt's time, or None to dead-letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .ports import Decision, Outcome, RetrySchedule, Verdict
+
+
+def decide(
+    outcome: Outcome,
+    *,
+    attempts: int,
+    now: float,
+    schedule: RetrySchedule,
+    jitter: Callable[[], float],
+) -> Decision:
+    """The verdict on scheduled attempt number ``attempts`` (1-based) that came to ``outcome``.
+
+    ``jitter`` is drawn only when the schedule is asked, so a seeded generator gives the
+    same retries whatever succeeded in between.
+    """
+    if outcome.ok:
+        return Decision(Verdict.DELIVERED, now)
+    if outcome.permanent:
+        return Decision(Verdict.DEAD, now)
+    at = schedule(attempts=attempts, now=now, jitter=jitter(), retry_after_s=outcome.retry_after_s)
+    if at is None:
+        return Decision(Verdict.DEAD, now)
+    return Decision(Verdict.RETRYING, at)
