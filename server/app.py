@@ -197,6 +197,7 @@ def create_app(
     )
     calls.add_observer(salesforce.ring_pops)
     calls.add_observer(salesforce.call_logs)
+    calls.wrap_up_gate = salesforce.call_logs  # a disposition may be required first
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
@@ -205,6 +206,7 @@ def create_app(
         caller_rate_per_s=settings.caller_rate_per_s,
         caller_burst=settings.caller_burst,
         caller_max_connections_per_address=settings.caller_max_connections_per_address,
+        call_logs=salesforce.call_logs,
     )
 
     app = web.Application(

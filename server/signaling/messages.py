@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import Schema, boolean, choice, integer, text
+from .schema import Schema, boolean, choice, integer, nested, text
 
 MAX_SDP = 32 * 1024
 CALL_ID = text(64, pattern=r"call_[0-9a-z]+", hint="a call id")
@@ -10,6 +10,11 @@ SDP = text(MAX_SDP, pattern=r"v=0\r?\n[\s\S]*", hint="an SDP offer (starting wit
 E164 = text(16, pattern=r"\+[1-9][0-9]{7,14}", hint="an E.164 number like +18005550100")
 DIGITS = text(32, pattern=r"[0-9A-D*#,]+", hint="1-32 DTMF keys (0-9 * # A-D ,)")
 ID = text(64, pattern=r"[a-z]+_[0-9a-z]+", hint="an id")
+MAX_NOTES = 30_000  # Task.Description holds 32,000 characters (server.salesforce.tasks)
+_SF_ID = r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?"
+_RECORD = text(
+    18, pattern=f"(?:{_SF_ID})?", required=False, nullable=True, hint="a Salesforce id, or empty"
+)
 
 _CALL: Schema = {"call_id": CALL_ID}
 _OFFER: Schema = {"call_id": CALL_ID, "sdp": SDP}
@@ -38,7 +43,27 @@ AGENT_MESSAGES: dict[str, Schema] = {
     "call.consult_complete": _CALL,
     "call.consult_cancel": _CALL,
     "call.conference": _CALL,
-    "call.dial": {"to": E164, "sdp": SDP},
+    "call.dial": {
+        "to": E164,
+        "sdp": SDP,
+        # The record a click-to-dial came from: the Task's WhoId (Contact, Lead) or WhatId.
+        "record": nested(
+            {
+                "record_id": text(18, pattern=_SF_ID, hint="a Salesforce id"),
+                "object_type": text(80, pattern=r"[A-Za-z][A-Za-z0-9_]*", hint="an sObject"),
+            },
+            required=False,
+            nullable=True,
+        ),
+    },
+    "call.log": {
+        "call_id": CALL_ID,
+        "disposition": text(80, required=False, nullable=True),
+        "notes": text(MAX_NOTES, required=False, nullable=True),
+        "who_id": _RECORD,
+        "what_id": _RECORD,
+        "source": choice("chooser", "navigation", required=False),
+    },
     "media.offer": _OFFER,
     "media.candidate": _CANDIDATE,
 }

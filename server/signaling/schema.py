@@ -21,7 +21,7 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    kind: type  # str, bool or int
+    kind: type  # str, bool, int, or dict (an object checked against ``fields``)
     required: bool = True
     nullable: bool = False
     max_len: int = 0  # str: 0 = no limit (never used for client input)
@@ -30,6 +30,7 @@ class Field:
     low: int = 0
     high: int = 0
     hint: str = ""
+    fields: Mapping[str, Field] | None = None
 
 
 def text(
@@ -55,6 +56,11 @@ def boolean() -> Field:
 
 def integer(low: int, high: int, *, required: bool = True, nullable: bool = False) -> Field:
     return Field(int, required, nullable, low=low, high=high)
+
+
+def nested(fields: Mapping[str, Field], *, required: bool = True, nullable: bool = False) -> Field:
+    """An object inside the payload, checked against its own schema (field ``a.b``)."""
+    return Field(dict, required, nullable, fields=fields)
 
 
 Schema = Mapping[str, Field]
@@ -86,6 +92,13 @@ def _check(name: str, rule: Field, value: object) -> object:
         if not isinstance(value, bool):
             raise SchemaError(f"{name} must be a boolean", name)
         return value
+    if rule.kind is dict and rule.fields is not None:
+        try:
+            return parse(rule.fields, value)
+        except SchemaError as exc:
+            inner = f"{name}.{exc.field}" if exc.field else name
+            message = exc.message if exc.field else f"{name} must be one JSON object"
+            raise SchemaError(message, inner) from exc
     if rule.kind is int:
         if (
             isinstance(value, bool)

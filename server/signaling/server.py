@@ -17,12 +17,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 from aiohttp import web
 
 from server.clock import Clock
+from server.failures import Failure
+from server.schemas.call_logs import CallLog
 from server.telephony.errors import TelephonyError
 from server.telephony.switchboard import Switchboard
 from server.times import rfc3339
@@ -52,6 +54,36 @@ class AgentIdentity:
 Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+class CallLogging(Protocol):
+    """What the softphone says about its calls for their Salesforce Tasks (``CallLogs``)."""
+
+    async def for_agent(self, tenant_id: str, agent_id: str) -> dict[str, object]: ...
+
+    async def annotate(
+        self,
+        tenant_id: str,
+        agent_id: str,
+        call_id: str,
+        *,
+        who_id: str | None = None,
+        what_id: str | None = None,
+        notes: str | None = None,
+        disposition: str | None = None,
+        source: Any = "chooser",
+    ) -> CallLog: ...
+
+    async def annotate_record(
+        self, tenant_id: str, agent_id: str, call_id: str, record_id: str, object_type: str
+    ) -> CallLog: ...
+
+
+CALL_LOGGING_OFF: dict[str, object] = {
+    "enabled": False,
+    "dispositions": [],
+    "disposition_required": False,
+}
+
+
 def _check_table(table: dict[str, Handler], schemas: dict[str, Schema]) -> None:
     if set(table) != set(schemas):
         raise RuntimeError(f"handlers and schemas differ: {sorted(set(table) ^ set(schemas))}")
@@ -74,8 +106,10 @@ class SignalingServer:
         caller_rate_per_s: float,
         caller_burst: int,
         caller_max_connections_per_address: int,
+        call_logs: CallLogging | None = None,
     ) -> None:
         self.switchboard = switchboard
+        self.call_logs = call_logs
         self.clock = clock
         self._lifetimes = SessionClock()
         self._sweeper: asyncio.Task[None] | None = None
@@ -147,6 +181,7 @@ class SignalingServer:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}
             ) from exc
+        ready["call_logging"] = await self._call_logging(identity)
         self._agents[sid] = identity
         self._lifetimes.start(
             sid,
@@ -155,6 +190,15 @@ class SignalingServer:
         logger.info("agent %s: softphone %s connected", identity.agent_id, sid)
         # After this handler returns the CONNECT packet goes out; then the session state.
         self._spawn(self._send_later(sid, "session.ready", ready))
+
+    async def _call_logging(self, identity: AgentIdentity) -> dict[str, object]:
+        if self.call_logs is None:
+            return CALL_LOGGING_OFF
+        try:
+            return await self.call_logs.for_agent(identity.tenant_id, identity.agent_id)
+        except Exception:  # the softphone still works; its calls are logged as configured
+            logger.exception("agent %s: x call logging settings unreadable", identity.agent_id)
+            return CALL_LOGGING_OFF
 
     async def _send_later(self, sid: str, event: str, data: dict[str, Any]) -> None:
         await asyncio.sleep(0)
@@ -200,6 +244,47 @@ class SignalingServer:
         async def refresh(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
             return await self._refresh(i, p["token"])
 
+        async def dial(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
+            result = await sb.shell(i.tenant_id).dial(i.agent_id, p["to"], p["sdp"])
+            record = p["record"]
+            if record is not None and self.call_logs is not None:
+                try:
+                    await self.call_logs.annotate_record(
+                        i.tenant_id,
+                        i.agent_id,
+                        result["call_id"],
+                        record["record_id"],
+                        record["object_type"],
+                    )
+                except Failure as exc:  # the call is up all the same
+                    logger.info(
+                        "call %s: x clicked record not kept: %s", result["call_id"], exc.code
+                    )
+            return result
+
+        async def log(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
+            if self.call_logs is None:
+                raise TelephonyError("invalid_state", "call logging is not available here")
+            view = await self.call_logs.annotate(
+                i.tenant_id,
+                i.agent_id,
+                p["call_id"],
+                who_id=p["who_id"],
+                what_id=p["what_id"],
+                notes=p["notes"],
+                disposition=p["disposition"],
+                source=p["source"] or "chooser",
+            )
+            if p["disposition"]:  # a wrap-up held for want of one may be over now
+                await sb.shell(i.tenant_id).wrap_up_unblocked(i.agent_id)
+            return {
+                "call_id": view.call_id,
+                "state": view.state,
+                "who_id": view.who_id,
+                "what_id": view.what_id,
+                "disposition": view.disposition,
+            }
+
         table: dict[str, Handler] = {
             "session.refresh": refresh,
             "presence.set": lambda i, p: sb.shell(i.tenant_id).set_presence(
@@ -231,7 +316,8 @@ class SignalingServer:
             "call.conference": lambda i, p: sb.shell(i.tenant_id).conference(
                 i.agent_id, p["call_id"]
             ),
-            "call.dial": lambda i, p: sb.shell(i.tenant_id).dial(i.agent_id, p["to"], p["sdp"]),
+            "call.dial": dial,
+            "call.log": log,
             "media.offer": media_offer,
             "media.candidate": media_candidate,
         }
@@ -384,9 +470,9 @@ class SignalingServer:
             result = await handlers[event](who, payload)
         except SchemaError as exc:
             return _error("invalid_message", exc.message, exc.field)
-        except TelephonyError as exc:
+        except Failure as exc:  # a TelephonyError, or a service's refusal (call.log)
             logger.debug("socket %s: x %s refused: %s", sid, event, exc.message)
-            return exc.ack()
+            return _error(exc.code, exc.message, exc.field)
         except Exception:
             logger.exception("socket %s: x %s failed", sid, event)
             return _error("internal", "internal error")

@@ -25,6 +25,18 @@ from .state import AgentProfile, TenantSettings
 BAD_SDP = "v=0 bad"
 
 
+class FakeWrapUpGate:
+    """Keeps in after-call work the agents named in ``holding`` (agent id -> message)."""
+
+    def __init__(self) -> None:
+        self.holding: dict[str, str] = {}
+        self.asked: list[str] = []
+
+    async def may_leave_wrap_up(self, tenant_id: str, agent_id: str) -> str | None:
+        self.asked.append(agent_id)
+        return self.holding.get(agent_id)
+
+
 class FakeMedia:
     """The media port, in memory: which legs are open and how they are wired."""
 

@@ -102,6 +102,16 @@ class RecordingFinisher(Protocol):
     async def drain(self) -> None: ...
 
 
+class WrapUpGate(Protocol):
+    """Whether an agent may leave after-call work now (call logging: a disposition may be
+    required first). Asked outside the lock before the book decides; the book knows nothing
+    of it."""
+
+    async def may_leave_wrap_up(self, tenant_id: str, agent_id: str) -> str | None:
+        """None, or what the agent must do first (the refusal's message)."""
+        ...
+
+
 class CallObserver(Protocol):
     """Sees the lifecycle of calls and legs once their effects are applied.
 

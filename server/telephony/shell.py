@@ -23,7 +23,7 @@ from server.media import LegState
 
 from . import book, control, outbound
 from .apply import Applier
-from .effects import Decision, Due
+from .effects import Decision, Due, WrapUpDue
 from .errors import TelephonyError, invalid_state
 from .legs import CallLegs, LegDirectory
 from .phones import WebPhone, WebPhones
@@ -34,7 +34,9 @@ from .ports import (
     Notifier,
     NumberRoute,
     RecordingFinisher,
+    WrapUpGate,
 )
+from .presence import State
 from .state import Engagement, IdSource, TenantState, leg_id
 from .timers import Timers
 
@@ -59,6 +61,7 @@ class TenantShell:
         notifier: Callable[[], Notifier | None],
         observers: list[CallObserver],
         new_id: IdSource,
+        wrap_up_gate: Callable[[], WrapUpGate | None] = lambda: None,
         agent_grace_s: float,
         outbound_ring_timeout_s: float,
     ) -> None:
@@ -68,6 +71,7 @@ class TenantShell:
         self._store = store
         self._clock = clock
         self._phones = phones
+        self._wrap_up_gate = wrap_up_gate
         self._agent_grace_s = agent_grace_s
         self._outbound_ring_timeout_s = outbound_ring_timeout_s
         self._legs = CallLegs(media=media, directory=legs, on_lost=self._leg_state)
@@ -128,7 +132,32 @@ class TenantShell:
         return decision.reply
 
     async def _due(self, due: Due) -> None:
+        if isinstance(due, WrapUpDue):
+            try:
+                await self._may_leave_wrap_up(due.agent_id)
+            except TelephonyError as held:
+                # The agent stays in after-call work (and is not rung) until it has done
+                # what the gate asks; then wrap_up_unblocked ends it as this timer would have.
+                logger.info("agent %s: wrap-up time over, held (%s)", due.agent_id, held.code)
+                return
         await self._run(lambda now: book.timer_due(self._state, due, now))
+
+    async def _may_leave_wrap_up(self, agent_id: str) -> None:
+        """Refuse (``disposition_required``) while the gate keeps the agent in after-call
+        work. Asked only of an agent in after-call work; a gate that fails lets it go."""
+        session = self._state.agents.get(agent_id)
+        gate = self._wrap_up_gate()
+        if gate is None or session is None:
+            return
+        if session.presence.state is not State.AFTER_CALL_WORK:
+            return
+        try:
+            why = await gate.may_leave_wrap_up(self.tenant_id, agent_id)
+        except Exception:
+            logger.exception("agent %s: x wrap-up gate failed; letting the agent go", agent_id)
+            return
+        if why is not None:
+            raise TelephonyError("disposition_required", why)
 
     # -- agents -------------------------------------------------------------------------
 
@@ -159,12 +188,27 @@ class TenantShell:
         return self._state.engagement(agent_id) is Engagement.ON_CALL
 
     async def set_presence(self, agent_id: str, status: str, reason: str | None) -> dict[str, Any]:
+        if status != "logged_out":  # Available, or a pause that would skip the disposition
+            await self._may_leave_wrap_up(agent_id)
         return await self._run(
             lambda now: book.set_presence(self._state, agent_id, status, reason, now)
         )
 
     async def end_wrap_up(self, agent_id: str) -> dict[str, Any]:
+        await self._may_leave_wrap_up(agent_id)
         return await self._run(lambda now: book.end_wrap_up(self._state, agent_id, now))
+
+    async def wrap_up_unblocked(self, agent_id: str) -> None:
+        """The agent did what the gate asked: a wrap-up whose time is over ends now."""
+        session = self._state.agents.get(agent_id)
+        presence = session.presence if session is not None else None
+        if (
+            presence is not None
+            and presence.state is State.AFTER_CALL_WORK
+            and presence.wrap_up_ends_at is not None
+            and presence.wrap_up_ends_at <= self._clock.now()
+        ):
+            await self._due(WrapUpDue(agent_id))
 
     # -- an agent's calls ---------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .ports import (
     Notifier,
     NumberRoute,
     RecordingFinisher,
+    WrapUpGate,
 )
 from .shell import TenantShell
 from .state import IdSource
@@ -45,8 +46,11 @@ class Switchboard:
         agent_grace_s: float,
         outbound_ring_timeout_s: float,
         ids: IdSource = new_id,
+        wrap_up_gate: WrapUpGate | None = None,
     ) -> None:
         self._store = store
+        # May be set later, once what decides it exists (the app's Salesforce services).
+        self.wrap_up_gate = wrap_up_gate
         self._media = media
         self._clock = clock
         self._recordings = recordings
@@ -74,6 +78,7 @@ class Switchboard:
                 recordings=self._recordings,
                 notifier=lambda: self.notifier,
                 observers=self._observers,
+                wrap_up_gate=lambda: self.wrap_up_gate,
                 new_id=self._ids,
                 agent_grace_s=self._agent_grace_s,
                 outbound_ring_timeout_s=self._outbound_ring_timeout_s,

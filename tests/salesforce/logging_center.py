@@ -43,8 +43,13 @@ class LogCenter:
         return [r for r in rows if call_id is None or r.get("CallObject") == call_id]
 
     async def call_in(self, agent: str) -> tuple[str, Phone, LoopbackPeer, LoopbackPeer]:
-        """A web caller dials the number; ``agent`` answers. Returns the call id, the caller
-        and both peers, connected."""
+        """A web caller dials the number; ``agent`` answers (the other agents are put on a
+        break first, so that it rings ``agent``). Returns the call id, the caller and both
+        peers, connected."""
+        for name, other in self.phones.items():
+            shell = self.center.services.calls.shell(self.center.tenant.id)
+            if name != agent and shell.presence_of(self.agents[name])["status"] == "available":
+                await other.ok("presence.set", {"status": "on_break", "reason": "lunch"})
         caller = await self.center.web_phone()
         await caller.ok("phone.register", {"number": CALLER})
         call_id, caller_peer = await dial(self.center, caller, None)

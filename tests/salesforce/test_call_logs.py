@@ -17,6 +17,7 @@ from .logging_center import LogCenter, close, log_center
 
 SETTINGS = "/api/v1/salesforce/call-logging"
 CONTACT, CONTACT2, ACCOUNT = "003000000000001AAA", "003000000000002AAA", "001000000000001AAA"
+CALLER_OUT = "+14155550199"
 
 
 @pytest.fixture
@@ -104,3 +105,84 @@ async def test_a_suggestion_never_overrides_the_agent(lc: LogCenter) -> None:
     await lc.logs.suggest(other.id, call_id, who_id=CONTACT)  # another tenant's call: ignored
     assert (await lc.logs.get(tenant, call_id)).who_id == CONTACT2
     await caller.ok("call.hangup", {"call_id": call_id})
+
+
+# -- over Socket.IO ----------------------------------------------------------------------------
+
+
+async def test_session_ready_says_how_calls_are_logged(lc: LogCenter) -> None:
+    await lc.api("PATCH", SETTINGS, {"dispositions": ["Sold"], "disposition_required": True})
+    ready = await (await lc.log_in("bo")).wait_for("session.ready")
+    assert ready["call_logging"] == {
+        "enabled": True,
+        "dispositions": ["Sold"],
+        "disposition_required": True,
+    }
+    plain, _ = await lc.center.agent("dee")  # not a Salesforce user: nothing to log to
+    assert (await plain.wait_for("session.ready"))["call_logging"]["enabled"] is False
+
+
+async def test_call_log_annotates_the_agents_own_call(lc: LogCenter) -> None:
+    await lc.phones["cy"].ok("presence.set", {"status": "on_break", "reason": "lunch"})
+    call_id, caller, _, _ = await lc.call_in("bo")
+    bo, cy = lc.phones["bo"], lc.phones["cy"]
+    ack = await bo.ok(
+        "call.log",
+        {
+            "call_id": call_id,
+            "who_id": CONTACT,
+            "notes": "Line 1\nLine 2",
+            "disposition": "Escalated",
+        },
+    )
+    assert ack == {
+        "ok": True,
+        "call_id": call_id,
+        "state": "open",
+        "who_id": CONTACT,
+        "what_id": None,
+        "disposition": "Escalated",
+    }
+    visited = await bo.ok(
+        "call.log", {"call_id": call_id, "what_id": ACCOUNT, "source": "navigation"}
+    )
+    assert (visited["who_id"], visited["what_id"]) == (CONTACT, ACCOUNT)
+    refusals = [
+        (cy, {"call_id": call_id, "notes": "x"}, "not_found", None),
+        (bo, {"call_id": call_id, "disposition": "Sold"}, "invalid_disposition", "disposition"),
+        (bo, {"call_id": call_id, "who_id": "003' OR Id != '"}, "invalid_message", "who_id"),
+        (bo, {"call_id": call_id, "source": "pop"}, "invalid_message", "source"),
+        (bo, {"call_id": call_id, "notes": "x" * 30_001}, "invalid_message", "notes"),
+        (bo, {"call_id": "call_nosuch"}, "not_found", None),
+    ]
+    for phone, payload, code, field in refusals:
+        reply = await phone.call("call.log", payload)
+        assert reply["ok"] is False and reply["error"]["code"] == code, (payload, reply)
+        assert reply["error"]["field"] == field or code == "not_found", reply
+    view = await lc.logs.get(lc.center.tenant.id, call_id)
+    assert (view.disposition, view.what_source, view.has_notes) == ("Escalated", "navigation", True)
+    await caller.ok("call.hangup", {"call_id": call_id})
+
+
+async def test_a_click_to_dial_keeps_the_record_it_came_from(lc: LogCenter) -> None:
+    callee = await lc.center.web_phone("callee")
+    await callee.ok("phone.register", {"number": CALLER_OUT})
+    bo = lc.phones["bo"]
+    peer = bo.peer(None)
+    reply = await bo.ok(
+        "call.dial",
+        {
+            "to": CALLER_OUT,
+            "sdp": await peer.offer(),
+            "record": {"record_id": ACCOUNT, "object_type": "Account"},
+        },
+    )
+    await peer.accept(reply["sdp"])
+    view = await lc.logs.get(lc.center.tenant.id, reply["call_id"])
+    assert (view.what_id, view.what_source, view.who_id) == (ACCOUNT, "clicked", None)
+    bad = await bo.call(
+        "call.dial",
+        {"to": CALLER_OUT, "sdp": await bo.peer(None).offer(), "record": {"record_id": "x"}},
+    )
+    assert bad["ok"] is False and bad["error"]["field"] == "record.record_id"
+    await bo.ok("call.hangup", {"call_id": reply["call_id"]})
