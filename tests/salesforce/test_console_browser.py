@@ -261,3 +261,42 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
         await page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
         assert not watch.problems, watch.problems
         assert not watch.foreign(), watch.foreign()
+
+
+async def test_a_phone_field_clicked_in_the_console_dials_out(
+    console: Console, tmp_path: Path
+) -> None:
+    chromium_path()
+    origins = {
+        str(URL(console.sf.base_url).origin()),
+        str(console.sivo.client.make_url("/").origin()),
+    }
+    callee = await console.web_phone(CALLEE)
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        page = await (await _context(browser)).new_page()
+        watch = Watch(page, origins, devorg=console.sf.base_url)
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        await expect(frame.locator("#conn")).to_have_text("Connected")
+
+        # Sam Lee's phone, as it is stored ("415.555.3434"), clicked in the console.
+        await frame.locator("#presence").select_option("on_break:lunch")
+        await expect(frame.locator("#status")).to_contain_text("On break")
+        await page.get_by_role("button", name="415.555.3434").click()
+        incoming = await callee.wait_for("call.incoming")
+        assert incoming["to"] == CALLEE
+        peer = callee.peer(880.0)
+        reply = await callee.ok(
+            "call.answer", {"call_id": incoming["call_id"], "sdp": await peer.offer()}
+        )
+        await peer.accept(reply["sdp"])
+        card = frame.locator(f"section.call[data-call-id='{incoming['call_id']}']")
+        await expect(card).to_have_attribute("data-state", "connected")
+        await audio_flows(frame, "softphone dialling out")
+        assert await _heard(callee) > 50.0, "the callee hears nothing from the agent"
+        await callee.ok("call.hangup", {"call_id": incoming["call_id"]})
+        await expect(card).to_have_attribute("data-state", "ended")
+        await page.screenshot(path=str(tmp_path / "click-to-dial.png"), full_page=True)
+        assert not watch.problems, watch.problems
+        assert not watch.foreign(), watch.foreign()
