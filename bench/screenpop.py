@@ -69,14 +69,17 @@ async def _data_requests(sf: RunningDevorg) -> int:
     return sum(1 for r in log["requests"] if r["path"].startswith("/services/data/"))
 
 
-async def _connect(svc: Services, sf: RunningDevorg, tenant: str) -> str:
+async def _connect(svc: Services, sf: RunningDevorg, tenant: str, username: str = USER) -> str:
     """The org connected as an admin would, minus the browser: authorize, approve, redeem."""
     user_id = await svc.identity.create_admin(tenant, "admin@bench.test", "correct horse battery")
     admin = Admin(tenant, user_id)
     authorize = await svc.salesforce.orgs.begin_connect(admin, "production")
-    await sf.control("PUT", "auto-approve", {"username": USER})
-    async with sf.session.get(authorize, allow_redirects=False) as approved:
-        callback = URL(approved.headers["Location"])
+    await sf.control("PUT", "auto-approve", {"username": username})
+    try:
+        async with sf.session.get(authorize, allow_redirects=False) as approved:
+            callback = URL(approved.headers["Location"])
+    finally:
+        await sf.control("PUT", "auto-approve", {"username": None})
     org = await svc.salesforce.orgs.finish_connect(
         admin, callback.query["code"], callback.query["state"]
     )

@@ -66,7 +66,13 @@ export async function startConsole({ window, document, log, onClickToDial, onNav
       allowLoopback,
     });
     // Not awaited by the caller's sign-in: the bridge works (and says so) if Salesforce is slow.
-    bridge.ready = bridge.cti.load().then(() => true, () => false);
+    bridge.ready = bridge.cti.load().then(
+      () => {
+        window.performance?.mark?.('sivo:opencti'); // Salesforce told the softphone is ready
+        return true;
+      },
+      () => false,
+    );
   }
   return bridge;
 }

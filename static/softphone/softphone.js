@@ -56,6 +56,8 @@ const RING_CANCELLED = {
 
 function onSessionReady(ready) {
   const first = state.agent === null;
+  // When the phone became usable, for bench/console.py (and anyone's performance panel).
+  if (first) performance.mark('sivo:ready');
   state.agent = ready;
   state.presence = { status: ready.status, reason: ready.reason ?? null, wrap_up_ends_at: null };
   ui.who.textContent = `${ready.name}${ready.extension ? ` · ext. ${ready.extension}` : ''}`;
