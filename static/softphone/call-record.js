@@ -22,7 +22,7 @@ export class CallRecordBox {
     this.chooser = h('ul', { class: 'chooser', 'aria-label': 'Salesforce records for this caller', hidden: true });
     const id = `log-${this.id}`;
     this.disposition = h('select', { id: `${id}-disposition` });
-    this.notes = h('textarea', { id: `${id}-notes`, rows: '3', maxlength: '4000', spellcheck: 'true' });
+    this.notes = h('textarea', { id: `${id}-notes`, rows: '3', maxlength: '30000', spellcheck: 'true' });
     this.saved = h('span', { class: 'hint', role: 'status' });
     this.form = h(
       'form',

@@ -50,6 +50,20 @@ export function attachRecordBox(view) {
   view.el.insertBefore(view.record.el, view.error);
 }
 
+/**
+ * The agent opened a record in Salesforce (onNavigationChange): while a call is up, or being
+ * wrapped up, it is what the call was about, unless the agent picked or dialled one
+ * (`source: 'navigation'` ranks below those on the server).
+ */
+export function navigatedTo(record) {
+  if (!state.agent?.call_logging?.enabled) return;
+  const wrapping = state.presence.status === 'after_call_work';
+  const view = [...state.calls.values()].find((v) => v.info.state === 'connected' || (wrapping && v.info.state === 'ended'));
+  const link = view ? taskLink(record.id, record.type) : null;
+  if (!link) return;
+  logCall(view, { ...link, source: 'navigation' }).catch((err) => log(`Record not linked: ${errorText(err)}`, 'error'));
+}
+
 /** `call.log`: what goes on the call's Salesforce Task (docs/signaling.md). */
 async function logCall(view, fields) {
   if (!state.agent?.call_logging) throw new Error('call logging is off for this call center');

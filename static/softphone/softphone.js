@@ -20,6 +20,7 @@ import {
   dial,
   endView,
   micStream,
+  navigatedTo,
   onScreenPop,
   queueName,
   reconnectAudio,
@@ -301,7 +302,7 @@ async function start() {
 
   const { token: initial, leaked } = initialToken();
   try {
-    state.sfc = await startConsole({ window, document, log, onClickToDial: clickedToDial });
+    state.sfc = await startConsole({ window, document, log, onClickToDial: clickedToDial, onNavigation: navigatedTo });
   } catch (err) {
     if (err instanceof ConsoleRefused) {
       refuse(err.message);
