@@ -19,6 +19,7 @@ from server.api.context import SERVICES, Services
 from server.api.contracts import CONTRACTS
 from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
+from server.dashboard import preferences as agent_preferences
 from server.dashboard import routes as dashboard
 from server.dashboard import salesforce as salesforce_pages
 from server.dashboard import softphone as softphone_pages
@@ -37,6 +38,7 @@ from server.store.calls import SqlCallStore
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
+from server.telephony.preferences import AgentPreferences
 from server.telephony.recordings import CallRecordings, RecordingUrls
 from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
@@ -243,6 +245,7 @@ def create_app(
         salesforce=salesforce,
     )
     app[SIGNALING] = signaling
+    app[agent_preferences.PREFERENCES] = AgentPreferences(db=db, clock=clock)
     app[OUTBOX] = outbox
     app[openapi.OPENAPI_DOCUMENT] = openapi.build_document(
         CONTRACTS, version=version("sivo"), server_url=settings.public_url
@@ -253,6 +256,7 @@ def create_app(
         salesforce_pages.routes,  # before dashboard.routes: its /admin/salesforce... pattern
         dashboard.routes,
         softphone_pages.routes,  # before pages.routes: /softphone/session, not an asset
+        agent_preferences.routes,  # before pages.routes too: /softphone/preferences
         pages.routes,
     ):
         app.router.add_routes(table)

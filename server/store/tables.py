@@ -427,3 +427,23 @@ class CallLogSettingsRow(SQLModel, table=True):
 
 call_logs = CallLogRow.__table__  # type: ignore[attr-defined]
 call_log_settings = CallLogSettingsRow.__table__  # type: ignore[attr-defined]
+
+
+# -- Agent preferences (migration 0008) -----------------------------------------------------
+
+
+class AgentPreferencesRow(SQLModel, table=True):
+    """An agent's audio devices, by label (docs/salesforce.md, "The softphone in the
+    console"); no row, or a null label, means the system default. Device ids are not kept:
+    a browser gives them per origin, and may change them between loads."""
+
+    __tablename__ = "agent_preferences"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    agent_id: str = Field(primary_key=True, max_length=40)
+    mic_label: str | None = Field(default=None, max_length=200)
+    speaker_label: str | None = Field(default=None, max_length=200)
+    ringer_label: str | None = Field(default=None, max_length=200)
+    updated_at: float
+
+
+agent_preferences = AgentPreferencesRow.__table__  # type: ignore[attr-defined]
