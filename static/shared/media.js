@@ -5,7 +5,7 @@
 // (echo cancellation, noise suppression, gain control) is ON unless the page URL says
 // `?processing=off` (tests feeding a fake or file microphone).
 
-const PARAMS = new URLSearchParams(location.search);
+const PARAMS = new URLSearchParams(globalThis.location?.search ?? ''); // none in node (tests/js)
 const PROCESSING = PARAMS.get('processing') !== 'off';
 export const CAN_PICK_SPEAKER = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
 
@@ -166,30 +166,121 @@ export class PeerLeg {
   }
 }
 
+// ---- audio devices ---------------------------------------------------------------------------
+//
+// A choice is kept as {id, label}: Chromium may give a frame new deviceIds on every load (a
+// third-party frame with its storage partitioned or blocked), so a choice whose id is gone is
+// found again by the label the browser shows. These functions touch no DOM (tests/js).
+
+export const DEVICE_KINDS = ['mic', 'speaker', 'ringer'];
+
+function clipped(value, max = 500) {
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/** Saved choices as {kind: {id, label}}, from this shape or the old {kind: id}; junk dropped. */
+export function readChoices(raw) {
+  const out = {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  for (const kind of DEVICE_KINDS) {
+    const value = raw[kind];
+    if (typeof value === 'string') out[kind] = { id: clipped(value), label: '' };
+    else if (value && typeof value === 'object') out[kind] = { id: clipped(value.id), label: clipped(value.label) };
+  }
+  return out;
+}
+
 /**
- * Fills microphone / speaker / ringer <select>s and remembers the choices (localStorage).
- * `onChange(kind, deviceId)` runs when the user picks another device.
+ * The deviceId to select among `devices` ([{deviceId, label}]) for a saved choice: its id if
+ * offered, else the first device with its label, else '' (the system default).
+ */
+export function chooseDevice(devices, choice) {
+  if (!choice) return '';
+  if (choice.id && devices.some((d) => d.deviceId === choice.id)) return choice.id;
+  if (choice.label) return devices.find((d) => d.label === choice.label)?.deviceId ?? '';
+  return '';
+}
+
+/**
+ * A choice that arrived later (SIVO's copy) against the one this browser has: it wins when
+ * this browser has none, or when one of `devices` has its label; a label no device here has
+ * (another computer's) leaves this browser's choice alone.
+ */
+export function laterChoice(local, later, devices) {
+  if (!later?.label) return local ?? null;
+  if (!local || (!local.id && !local.label)) return { id: '', label: later.label };
+  if (local.label === later.label) return local;
+  const id = chooseDevice(devices, { id: '', label: later.label });
+  return id ? { id, label: later.label } : local;
+}
+
+// What SIVO keeps of a label (server/schemas/preferences.py): 1-200 characters, one line.
+const KEEPABLE = /^[^\u0000-\u001f\u007f-\u009f]{1,200}$/u;
+
+/** The labels of saved choices, {mic, speaker, ringer}: null for the system default, or a
+ * label SIVO would not keep (then that kind is remembered by this browser only). */
+export function choiceLabels(saved) {
+  const keepable = (label) => typeof label === 'string' && KEEPABLE.test(label) && label.isWellFormed?.() !== false;
+  return Object.fromEntries(DEVICE_KINDS.map((kind) => [kind, keepable(saved?.[kind]?.label) ? saved[kind].label : null]));
+}
+
+/** Choices from labels alone ({kind: label}), as SIVO keeps them. */
+export function labelChoices(labels) {
+  const out = {};
+  for (const kind of DEVICE_KINDS) {
+    const label = clipped(labels?.[kind]);
+    if (label) out[kind] = { id: '', label };
+  }
+  return out;
+}
+
+/** Choices kept in localStorage under `key`; a browser without storage keeps none. */
+export function localStore(key) {
+  return {
+    load() {
+      try {
+        return JSON.parse(localStorage.getItem(key) ?? '{}') ?? {};
+      } catch {
+        return {};
+      }
+    },
+    save(saved) {
+      try {
+        localStorage.setItem(key, JSON.stringify(saved));
+      } catch {
+        // storage disabled: the choice lasts for this page only
+      }
+    },
+  };
+}
+
+/**
+ * Fills microphone / speaker / ringer <select>s and remembers the choices through `store`
+ * ({load(), save(saved)}; by default localStorage under `storageKey`). `onChange(kind,
+ * deviceId)` runs when the user picks another device; `restore(saved)` applies choices that
+ * arrive later (see laterChoice).
  */
 export class DevicePicker {
-  constructor({ mic, speaker, ringer, note, storageKey, onChange }) {
+  constructor({ mic, speaker, ringer, note, storageKey, store, onChange }) {
     this.selects = { mic, speaker, ringer };
     this.note = note;
-    this.storageKey = storageKey;
+    this.store = store ?? localStore(storageKey);
     this.onChange = onChange ?? (() => {});
-    this.saved = {};
+    this.offered = { mic: [], speaker: [], ringer: [] }; // the devices each select lists
     try {
-      this.saved = JSON.parse(localStorage.getItem(storageKey) ?? '{}') ?? {};
+      this.saved = readChoices(this.store.load());
     } catch {
       this.saved = {};
     }
     for (const [kind, select] of Object.entries(this.selects)) {
       if (!select) continue;
       select.addEventListener('change', () => {
-        this.saved[kind] = select.value;
+        const picked = this.offered[kind].find((d) => d.deviceId === select.value);
+        this.saved[kind] = { id: select.value, label: picked?.label ?? '' };
         try {
-          localStorage.setItem(this.storageKey, JSON.stringify(this.saved));
+          this.store.save({ ...this.saved });
         } catch {
-          // storage disabled: the choice lasts for this page only
+          // the choice lasts for this page only
         }
         this.onChange(kind, select.value);
       });
@@ -207,6 +298,18 @@ export class DevicePicker {
 
   get ringerId() {
     return this.selects.ringer?.value || this.speakerId;
+  }
+
+  /** Applies choices that arrived after the page started ({kind: {id, label}}), re-fills. */
+  async restore(later) {
+    const choices = readChoices(later);
+    for (const kind of DEVICE_KINDS) {
+      if (!this.selects[kind] || !choices[kind]) continue;
+      const before = this.selects[kind].value;
+      this.saved[kind] = laterChoice(this.saved[kind], choices[kind], this.offered[kind]);
+      this.fill(this.selects[kind], this.offered[kind], kind === 'mic' ? 'Microphone' : 'Speaker');
+      if (this.selects[kind].value !== before) await this.onChange(kind, this.selects[kind].value);
+    }
   }
 
   async refresh() {
@@ -234,13 +337,14 @@ export class DevicePicker {
   fill(select, devices, noun) {
     if (!select) return;
     const kind = Object.keys(this.selects).find((k) => this.selects[k] === select);
-    const wanted = select.value || this.saved[kind] || '';
-    const options = [new Option('System default', '')];
-    devices
+    const offered = devices
       .filter((d) => d.deviceId && d.deviceId !== 'default' && d.deviceId !== 'communications')
-      .forEach((d, i) => options.push(new Option(d.label || `${noun} ${i + 1}`, d.deviceId)));
+      .map((d) => ({ deviceId: d.deviceId, label: d.label ?? '' }));
+    this.offered[kind] = offered;
+    const options = [new Option('System default', '')];
+    offered.forEach((d, i) => options.push(new Option(d.label || `${noun} ${i + 1}`, d.deviceId)));
     select.replaceChildren(...options);
-    select.value = options.some((o) => o.value === wanted) ? wanted : '';
+    select.value = chooseDevice(offered, this.saved[kind]);
   }
 }
 

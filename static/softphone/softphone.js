@@ -30,6 +30,7 @@ import {
 } from '/softphone/calls.js';
 import { ConsoleRefused, startConsole } from '/softphone/console.js';
 import { log, setInactive, showAlert, state, statusText, ui } from '/softphone/page.js';
+import { deviceStore, restoreDevices } from '/softphone/preferences.js';
 import { endWrapup, renderPresence, renderWrapup, setConn, setPresence } from '/softphone/presence.js';
 import {
   initialToken,
@@ -91,7 +92,8 @@ function onSessionReady(ready) {
   renderCalls();
   state.sfc?.clickToDial(true);
   log(first ? `Signed in as ${ready.name} (${statusText(ready.status, ready.reason)})` : 'Session restored');
-  if (first) checkMicrophone();
+  // The devices SIVO kept (a console frame has no localStorage), once their names show.
+  if (first) checkMicrophone().then(() => restoreDevices(state.devices));
 }
 
 /** Fails early, at sign-in, if the microphone is blocked (not when the first call rings). */
@@ -276,7 +278,7 @@ async function start() {
     speaker: $('speaker'),
     ringer: $('ringer-device'),
     note: $('device-note'),
-    storageKey: 'sivo.softphone.devices',
+    store: deviceStore('sivo.softphone.devices'),
     onChange: async (kind, id) => {
       for (const view of state.calls.values()) {
         if (!view.leg) continue;

@@ -300,3 +300,49 @@ async def test_a_phone_field_clicked_in_the_console_dials_out(
         await page.screenshot(path=str(tmp_path / "click-to-dial.png"), full_page=True)
         assert not watch.problems, watch.problems
         assert not watch.foreign(), watch.foreign()
+
+
+async def test_the_ringer_the_agent_picked_survives_a_console_reload(
+    console: Console, tmp_path: Path
+) -> None:
+    """The frame has no localStorage with third-party cookies blocked: the ringer comes back
+    from SIVO (GET /softphone/preferences), matched by its label."""
+    chromium_path()
+    origins = {
+        str(URL(console.sf.base_url).origin()),
+        str(console.sivo.client.make_url("/").origin()),
+    }
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        page = await (await _context(browser)).new_page()
+        watch = Watch(page, origins, devorg=console.sf.base_url)
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        await expect(frame.locator("#conn")).to_have_text("Connected")
+        no_storage = "() => { try { return localStorage.length < 0; } catch { return true; } }"
+        assert await frame.evaluate(no_storage), "the frame has localStorage: nothing to test"
+        await expect(frame.locator("#mic-check")).to_have_text("Microphone ready.")
+        ringer = frame.locator("#ringer-device")
+        await expect(ringer.locator("option")).not_to_have_count(1)  # Chromium's fake outputs
+        labels = await ringer.locator("option").all_text_contents()
+        pick = labels[-1]
+        assert pick != "System default", labels
+
+        def saved(resp: Any) -> bool:
+            return bool(
+                resp.url.endswith("/softphone/preferences") and resp.request.method == "PUT"
+            )
+
+        async with page.expect_response(saved) as put:
+            await ringer.select_option(label=pick)
+        assert (await put.value).status == 200
+
+        await page.reload()
+        frame = await _softphone(page)
+        await expect(frame.locator("#conn")).to_have_text("Connected")
+        ringer = frame.locator("#ringer-device")
+        await expect(ringer.locator("option:checked")).to_have_text(pick)
+        assert await frame.locator("#speaker option:checked").text_content() == "System default"
+        await page.screenshot(path=str(tmp_path / "devices.png"), full_page=True)
+        assert not watch.problems, watch.problems
+        assert not watch.foreign(), watch.foreign()
