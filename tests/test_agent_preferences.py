@@ -3,6 +3,7 @@ with that agent's own token, and a body that breaks the model stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -76,6 +77,16 @@ async def test_put_then_get_round_trip(make_client: AppFactory) -> None:
     assert resp.status == 200, await resp.text()
     got = await _get(client, token)
     assert (got["mic"], got["speaker"], got["ringer"]) == (None, "USB Headset  (0b0e:24c8) ✓", None)
+
+
+async def test_puts_at_once_keep_one_row(make_client: AppFactory) -> None:
+    """Two tabs saving at the same moment: every PUT succeeds, one of them is what is kept."""
+    client = await make_client()
+    _, token = await _agent(client, await new_tenant(client), "ana")
+    bodies = [{"mic": f"Mic {i}"} for i in range(6)]
+    answers = await asyncio.gather(*(_put(client, token, body) for body in bodies))
+    assert [resp.status for resp in answers] == [200] * len(bodies)
+    assert (await _get(client, token))["mic"] in {body["mic"] for body in bodies}
 
 
 async def test_another_agent_sees_only_its_own(make_client: AppFactory) -> None:
