@@ -346,3 +346,70 @@ async def test_the_ringer_the_agent_picked_survives_a_console_reload(
         await page.screenshot(path=str(tmp_path / "devices.png"), full_page=True)
         assert not watch.problems, watch.problems
         assert not watch.foreign(), watch.foreign()
+
+
+async def test_several_matches_show_a_chooser_and_no_match_opens_a_new_contact(
+    console: Console, tmp_path: Path
+) -> None:
+    """Two Contacts share a number: Salesforce gets a search pop, the agent a chooser whose
+    pick opens that record. A number nobody has: the new-Contact modal, once answered."""
+    chromium_path()
+    origins = {
+        str(URL(console.sf.base_url).origin()),
+        str(console.sivo.client.make_url("/").origin()),
+    }
+    twins = [
+        await console.sf.create_record(
+            console.org_id, "Contact", {"LastName": name, "Phone": "(415) 555-7777"}
+        )
+        for name in ("Twin One", "Twin Two")
+    ]
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        page = await (await _context(browser)).new_page()
+        watch = Watch(page, origins, devorg=console.sf.base_url)
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        await frame.locator("#presence").select_option("available")
+        await expect(frame.locator("#status")).to_have_text("Available")
+
+        caller = await console.web_phone("+14155557777")
+        peer = caller.peer(440.0)
+        reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
+        await peer.accept(reply["sdp"])
+        card = frame.locator(f"section.call[data-call-id='{reply['call_id']}']")
+        chooser = card.get_by_role("list", name="Salesforce records for this caller")
+        await expect(chooser.get_by_role("button")).to_have_count(2)
+        pops = [c["args"] for c in await console.opencti() if c["method"] == "screenPop"]
+        assert pops[-1]["type"] == "search", pops
+        await chooser.get_by_role("button", name="Twin Two · Contact").click()
+        await expect(card.locator("[data-role='pop-note']")).to_contain_text("Twin Two")
+        pops = [c["args"] for c in await console.opencti() if c["method"] == "screenPop"]
+        assert pops[-1] == {"type": "sobject", "params": {"recordId": twins[1]}}, pops
+        await caller.ok("call.hangup", {"call_id": reply["call_id"]})
+        await expect(card).to_have_attribute("data-state", "ended")
+        await expect(frame.locator("#status")).to_have_text("Available")  # it was not answered
+
+        # Nobody has this number: nothing pops while it rings (a modal would be in the way);
+        # answered, the new-Contact modal opens with the number filled in.
+        stranger = await console.web_phone("+14155550000")
+        peer = stranger.peer(440.0)
+        reply = await stranger.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
+        await peer.accept(reply["sdp"])
+        card = frame.locator(f"section.call[data-call-id='{reply['call_id']}']")
+        await expect(card.locator("[data-role='pop-note']")).to_contain_text("Not in Salesforce")
+        before = len([c for c in await console.opencti() if c["method"] == "screenPop"])
+        await card.get_by_role("button", name="Answer").click()
+        await expect(card).to_have_attribute("data-state", "connected")
+        for _ in range(50):
+            pops = [c["args"] for c in await console.opencti() if c["method"] == "screenPop"]
+            if len(pops) > before:
+                break
+            await asyncio.sleep(0.1)
+        assert pops[-1]["type"] == "newRecord", pops
+        assert pops[-1]["params"]["entityName"] == "Contact"
+        assert pops[-1]["params"]["defaultFieldValues"] == {"Phone": "+14155550000"}
+        await stranger.ok("call.hangup", {"call_id": reply["call_id"]})
+        await page.screenshot(path=str(tmp_path / "chooser.png"), full_page=True)
+        assert not watch.problems, watch.problems
+        assert not watch.foreign(), watch.foreign()
