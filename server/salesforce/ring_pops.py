@@ -13,12 +13,17 @@ The softphone hands ``screen_pop`` to ``sforce.opencti.screenPop`` and shows ``m
 chooser when there are several. A consultation rings the second agent with the first one's
 number, not a customer's: nothing is looked up. One record found is also suggested for the
 call's Task (``on_found``), which the agent's own choice overrides.
+
+When nothing was found, the agent creates the caller's record from the new-Contact pop; the
+record the agent then opens during the call (``record_opened``) makes SIVO forget the number's
+negative cache entry, so the next call from it pops the new record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -44,9 +49,13 @@ class PopLookup(Protocol):
         self, tenant_id: str, org_ref: str, raw: str, *, timeout_s: float | None = None
     ) -> ScreenPopResult: ...
 
+    async def invalidate(self, tenant_id: str, org_ref: str, raw: str) -> None: ...
+
 
 # (tenant id, call id, the pop) when exactly one record was found.
 FoundHook = Callable[[str, str, ScreenPopResult], Awaitable[None]]
+# Calls whose caller Salesforce did not know, remembered for record_opened (most recent last).
+MAX_UNKNOWN_CALLERS = 1000
 
 
 class RingPops:
@@ -70,6 +79,7 @@ class RingPops:
         self._timeout_s = timeout_s
         self._on_found = on_found
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unknown: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
 
     def observe(self, tenant_id: str, notice: Notice) -> None:
         if isinstance(notice, CallRinging) and notice.kind in POPPED_KINDS:
@@ -95,9 +105,26 @@ class RingPops:
                 data = {"call_id": ring.call_id, **result.model_dump(mode="json")}
                 if result.status == "found" and self._on_found is not None:
                     await self._on_found(tenant_id, ring.call_id, result)
+                if result.status == "none":
+                    self._remember_unknown(
+                        (tenant_id, ring.call_id), (str(user["org_row_id"]), ring.from_number)
+                    )
             await self._push.tell_agent(tenant_id, ring.agent_id, "call.screenpop", data)
         except Exception:
             logger.exception("%s x screen pop for %s failed", tenant_id, ring.call_id)
+
+    def _remember_unknown(self, key: tuple[str, str], where: tuple[str, str]) -> None:
+        self._unknown[key] = where
+        self._unknown.move_to_end(key)
+        while len(self._unknown) > MAX_UNKNOWN_CALLERS:
+            self._unknown.popitem(last=False)
+
+    async def record_opened(self, tenant_id: str, call_id: str) -> None:
+        """The agent opened a record during a call whose caller was not found: it is most
+        likely the one just created from the pop, so the number is looked up afresh."""
+        where = self._unknown.pop((tenant_id, call_id), None)
+        if where is not None:
+            await self._pops.invalidate(tenant_id, *where)
 
     async def settled(self) -> None:
         """Wait for the pops under way (tests, shutdown)."""

@@ -84,6 +84,7 @@ async def _ring_and_pop(p: PopCenter) -> tuple[dict[str, Any], dict[str, Any], l
     order = [e for e, _ in p.phone.received if e in ("call.ringing", "call.screenpop")]
     assert ring["call_id"] == call_id == pop["call_id"]
     await caller.ok("call.hangup", {"call_id": call_id})
+    await caller.ok("phone.unregister", {})  # the next caller may take the number
     return ring, pop, order
 
 
@@ -129,3 +130,20 @@ async def test_an_agent_not_from_salesforce_gets_no_pop(pops: PopCenter) -> None
     await pops.center.services.salesforce.ring_pops.settled()
     assert cy.events("call.screenpop") == []
     await caller.ok("call.hangup", {"call_id": call_id})
+
+
+async def test_a_record_opened_after_an_unknown_callers_pop_is_found_next_time(
+    pops: PopCenter,
+) -> None:
+    _, pop, _ = await _ring_and_pop(pops)
+    assert pop["status"] == "none" and pop["screen_pop"]["type"] == "newRecord"
+    # The agent saves the new Contact from the pop, and Salesforce shows it.
+    made = await pops.sf.create_record(
+        pops.org_id, "Contact", {"LastName": "New", "Phone": "(415) 555-1212"}
+    )
+    ring_pops = pops.center.services.salesforce.ring_pops
+    await ring_pops.record_opened(pops.center.tenant.id, pop["call_id"])
+    await ring_pops.record_opened(pops.center.tenant.id, pop["call_id"])  # once is enough
+    pops.phone.received.clear()
+    _, again, _ = await _ring_and_pop(pops)
+    assert again["status"] == "found" and again["screen_pop"]["params"]["recordId"] == made
