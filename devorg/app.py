@@ -58,6 +58,10 @@ def _middlewares(host: str) -> list[Middleware]:
         try:
             if fault is not None:
                 if fault.delay_ms:
+                    # The request has arrived whole; only the answer is late. A client that
+                    # stops waiting must not undo what the org does with it (a created
+                    # record), as with a real org.
+                    await request.read()
                     await asyncio.sleep(fault.delay_ms / 1000)
                 if fault.status is not None:
                     headers = {"Retry-After": "1"} if fault.status == 429 else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .dml import CREATE_ONLY, RESTRICTED
 from .schema import (
     BOOLEAN,
     DATE,
@@ -58,7 +59,7 @@ _PICKLISTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Task", "Status"): ("Not Started", "In Progress", "Completed", "Waiting on someone else"),
     ("Task", "Priority"): ("High", "Normal", "Low"),
     ("Task", "CallType"): ("Internal", "Inbound", "Outbound"),
-    ("Task", "TaskSubtype"): ("Task", "Email", "Call"),
+    ("Task", "TaskSubtype"): ("Task", "Email", "ListEmail", "Cadence", "Call"),
     ("Account", "Type"): ("Prospect", "Customer - Direct", "Customer - Channel", "Other"),
 }
 _RECORD_TYPE_MASTER = "012000000000000AAA"
@@ -160,14 +161,14 @@ def _field(obj: ObjectDef, field: FieldDef) -> dict[str, Any]:
         "relationshipName": field.relationship,
         "relationshipOrder": None,
         "restrictedDelete": False,
-        "restrictedPicklist": False,
+        "restrictedPicklist": (obj.name, field.name) in RESTRICTED,
         "scale": 0,
         "searchPrefilterable": False,
         "soapType": _SOAP_TYPE.get(type_, "xsd:string"),
         "sortable": not long_text,
         "type": type_,
         "unique": field.unique,
-        "updateable": field.writable,
+        "updateable": field.writable and (obj.name, field.name) not in CREATE_ONLY,
         "writeRequiresMasterRead": False,
     }
 

@@ -31,6 +31,21 @@ def _error(message: str, code: str, fields: list[str] | None = None) -> dict[str
     return {"message": message, "errorCode": code, "fields": fields or []}
 
 
+# Task's polymorphic references (Object Reference, Task): WhoId is a Contact or a Lead,
+# WhatId anything else ("Related To"), never a person; the label is what the error names.
+_WHO_WHAT: dict[tuple[str, str], tuple[str, frozenset[str], bool]] = {
+    ("Task", "WhoId"): ("Contact/Lead ID", frozenset({"Contact", "Lead"}), True),
+    ("Task", "WhatId"): ("Related To ID", frozenset({"Contact", "Lead", "User"}), False),
+}
+# Restricted picklists refuse other values (Object Reference, Task: CallType, TaskSubtype).
+RESTRICTED: dict[tuple[str, str], frozenset[str]] = {
+    ("Task", "CallType"): frozenset({"Internal", "Inbound", "Outbound"}),
+    ("Task", "TaskSubtype"): frozenset({"Task", "Email", "ListEmail", "Cadence", "Call"}),
+}
+# Fields that can be set on create only ("Create", not "Update", in the Object Reference).
+CREATE_ONLY = frozenset({("Task", "TaskSubtype")})
+
+
 def _coerce(org: OrgData, obj: ObjectDef, name: str, type_: str, value: Any) -> Any:
     if value is None:
         return None
@@ -42,6 +57,34 @@ def _coerce(org: OrgData, obj: ObjectDef, name: str, type_: str, value: Any) -> 
             )
         target = org.get(value)
         expected = obj.fields[name].reference_to
+        if target is None and org.get(value, deleted=True) is not None:
+            # Seen from Salesforce: the record is in the Recycle Bin (no field named).
+            raise DmlError(400, [_error("entity is deleted", "ENTITY_IS_DELETED")])
+        polymorphic = _WHO_WHAT.get((obj.name, name))
+        if target is not None and polymorphic is not None:
+            label, types, only = polymorphic
+            if (target[0] in types) != only:
+                raise DmlError(
+                    400,
+                    [
+                        _error(
+                            f"{label}: id value of incorrect type: {value}",
+                            "FIELD_INTEGRITY_EXCEPTION",
+                            [name],
+                        )
+                    ],
+                )
+        if name == "OwnerId" and target is not None and target[1].get("IsActive") is False:
+            raise DmlError(
+                400,
+                [
+                    _error(
+                        f"operation performed with inactive user [{value}] as owner of "
+                        f"{obj.name.lower()}",
+                        "INACTIVE_OWNER_OR_USER",
+                    )
+                ],
+            )
         if target is None or (expected is not None and target[0] != expected):
             # Records of other orgs are invisible: they fail like missing ones.
             raise DmlError(
@@ -106,9 +149,21 @@ def validate_values(org: OrgData, obj: ObjectDef, body: Any, *, creating: bool) 
                 400,
                 [_error(f"No such column '{key}' on sobject of type {obj.name}", "INVALID_FIELD")],
             )
-        if not field.writable:
+        if not field.writable or (not creating and (obj.name, field.name) in CREATE_ONLY):
             read_only.append(field.name)
             continue
+        allowed = RESTRICTED.get((obj.name, field.name))
+        if allowed is not None and value is not None and value not in allowed:
+            raise DmlError(
+                400,
+                [
+                    _error(
+                        f"bad value for restricted picklist field: {value}",
+                        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        [field.name],
+                    )
+                ],
+            )
         values[field.name] = _coerce(org, obj, field.name, field.type, value)
     if read_only:
         listed = ", ".join(read_only)

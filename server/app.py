@@ -20,6 +20,7 @@ from server.api.contracts import CONTRACTS
 from server.clock import Clock, SystemClock
 from server.crypto import SecretBox
 from server.dashboard import preferences as agent_preferences
+from server.dashboard import recordings as recording_links
 from server.dashboard import routes as dashboard
 from server.dashboard import salesforce as salesforce_pages
 from server.dashboard import softphone as softphone_pages
@@ -200,6 +201,7 @@ def create_app(
     calls.add_observer(salesforce.ring_pops)
     calls.add_observer(salesforce.call_logs)
     calls.wrap_up_gate = salesforce.call_logs  # a disposition may be required first
+    outbox.add_sink(salesforce.tasks)  # every call as one Salesforce Task
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
@@ -254,6 +256,7 @@ def create_app(
         *(contract.routes for contract in CONTRACTS),
         openapi.routes,
         salesforce_pages.routes,  # before dashboard.routes: its /admin/salesforce... pattern
+        recording_links.routes,
         dashboard.routes,
         softphone_pages.routes,  # before pages.routes: /softphone/session, not an asset
         agent_preferences.routes,  # before pages.routes too: /softphone/preferences
@@ -266,6 +269,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await db.upgrade()
         await engine.start()
+        await salesforce.tasks.start()
         signaling.start()
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
@@ -274,6 +278,7 @@ def create_app(
         await signaling.close()
         await media.close()
         await engine.stop()
+        await salesforce.tasks.stop()
         await transport.close()
         await salesforce.ring_pops.close()
         await salesforce.screen_pops.close()

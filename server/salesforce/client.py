@@ -23,13 +23,24 @@ MAX_PAGES = 1000  # 2,000 rows a page: two million rows before SIVO stops follow
 
 
 class SalesforceError(Upstream):
-    """Salesforce answered with an error: ``sf_code`` is its ``errorCode`` (or ``error``)."""
+    """Salesforce answered with an error: ``sf_code`` is its ``errorCode`` (or ``error``),
+    ``fields`` the fields it names, ``retry_after`` its ``Retry-After`` header."""
 
-    def __init__(self, status: int, sf_code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        sf_code: str,
+        message: str,
+        *,
+        fields: frozenset[str] = frozenset(),
+        retry_after: str | None = None,
+    ) -> None:
         super().__init__("salesforce_error", f"Salesforce answered {status} {sf_code}: {message}")
         self.status = status
         self.sf_code = sf_code
         self.detail = message
+        self.fields = fields
+        self.retry_after = retry_after
 
 
 class ReconnectNeeded(Conflict):
@@ -50,6 +61,7 @@ class TokenKeeper(Protocol):
 def error_of(resp: httpx.Response) -> SalesforceError:
     """Salesforce's error body, ``[{"errorCode", "message"}]`` or ``{"error", ...}``."""
     code, message = "UNKNOWN_ERROR", resp.text[:300]
+    fields: frozenset[str] = frozenset()
     try:
         body = resp.json()
     except ValueError:
@@ -57,10 +69,15 @@ def error_of(resp: httpx.Response) -> SalesforceError:
     if isinstance(body, list) and body and isinstance(body[0], dict):
         code = str(body[0].get("errorCode", code))
         message = str(body[0].get("message", message))
+        named = body[0].get("fields")
+        if isinstance(named, list):
+            fields = frozenset(str(f) for f in named)
     elif isinstance(body, dict):
         code = str(body.get("error") or body.get("errorCode") or code)
         message = str(body.get("error_description") or body.get("message") or message)
-    return SalesforceError(resp.status_code, code, message)
+    return SalesforceError(
+        resp.status_code, code, message, fields=fields, retry_after=resp.headers.get("Retry-After")
+    )
 
 
 async def send(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:

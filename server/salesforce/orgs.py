@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -88,6 +89,9 @@ class SalesforceOrgs:
         self.redirect_uri = f"{public_url}{CALLBACK_PATH}?autoConnect=1"
         self._softphone_url = f"{public_url}/softphone/"
         self._refresh_locks: dict[str, asyncio.Lock] = {}
+        # Told the org row id after every successful connect (a reconnect resumes work held
+        # while the org needed reconnecting: its Tasks).
+        self.on_connected: list[Callable[[str], None]] = []
 
     # -- connect --------------------------------------------------------------------------
 
@@ -215,6 +219,8 @@ class SalesforceOrgs:
         logger.info(
             "%s + salesforce org %s connected for tenant %s", row_id, found.org_id, tenant_id
         )
+        for hook in self.on_connected:
+            hook(row_id)
         return await self.get(tenant_id, row_id)
 
     # -- reads and the admin's choices ----------------------------------------------------

@@ -23,6 +23,8 @@ from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
 from .signin import SalesforceSignIn
 from .softphone_sessions import SoftphoneSessions
+from .task_delivery import TaskDelivery
+from .task_sender import TaskSender
 from .users import SalesforceUsers
 
 
@@ -38,6 +40,7 @@ class SalesforceServices:
     console_signin: ConsoleSignIn  # the softphone's Salesforce popup
     softphone_sessions: SoftphoneSessions
     call_logs: CallLogs  # also a CallObserver (who a call rang) and the wrap-up gate
+    tasks: TaskDelivery  # an OutboxSink, and the core sending the Tasks (started by the app)
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -78,6 +81,13 @@ def build_salesforce(
     sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
     screen_pops = ScreenPops(db=db, orgs=orgs, clock=clock)
     call_logs = CallLogs(db=db, clock=clock)
+    tasks = TaskDelivery(
+        db=db,
+        clock=clock,
+        sender=TaskSender(db=db, clock=clock, orgs=orgs, public_url=public_url),
+        rung=call_logs.rung_agent,
+    )
+    orgs.on_connected.append(tasks.org_connected)
     sessions = SoftphoneSessions(
         db=db,
         box=box,
@@ -109,5 +119,6 @@ def build_salesforce(
         console_signin=console_signin,
         softphone_sessions=sessions,
         call_logs=call_logs,
+        tasks=tasks,
         http=http,
     )

@@ -6,7 +6,7 @@
     annotations (pop, chooser, click, navigation; notes; disposition) ──merge──┐
     tenant settings, the owner's Salesforce user, the recording link ──────────┴─> TaskFields
     a retry ──find_task_soql(call id)──> SELECT Id FROM Task WHERE CallObject = '…'
-    Salesforce's answer ──verdict──> Retry | Drop (a dead WhoId/WhatId/OwnerId) | Fail | Reconnect
+    Salesforce's answer ──verdict──> Retry | Drop (a dead WhoId/WhatId/OwnerId) | Fail
 
 What SIVO decided (docs/salesforce.md, "Call logging"):
 
@@ -14,7 +14,7 @@ What SIVO decided (docs/salesforce.md, "Call logging"):
   the CDR's ``agent_id`` (after a transfer, the agent who took the call over). Annotations
   belong to the call, not to an agent.
 - **Missed** (inbound, rang an agent, never answered: the caller hung up while it rang or
-  after, a max wait, a transfer nobody took): one Task for the *last agent it rang*,
+  after, a max wait): one Task for the *last agent it rang*,
   ``CallDisposition`` "Missed", duration 0, with how long the caller waited. A supervisor
   sees missed calls on the caller's record and in the agent's activity, with someone to
   call back. Abandoned in the queue before any agent rang: no owner, so **no Task** (the
@@ -45,7 +45,6 @@ __all__ = [
     "Drop",
     "Fail",
     "LogSettings",
-    "Reconnect",
     "Retry",
     "TaskFields",
     "find_task_soql",
@@ -339,14 +338,7 @@ class Fail:
     error: str
 
 
-@dataclass(frozen=True, slots=True)
-class Reconnect:
-    """The org must be connected again: hold its Tasks until it is."""
-
-    error: str
-
-
-Verdict = Retry | Drop | Fail | Reconnect
+Verdict = Retry | Drop | Fail
 DROPPABLE = frozenset({"WhoId", "WhatId", "OwnerId"})
 _BAD_REFERENCE = frozenset(
     {
@@ -377,6 +369,8 @@ def verdict(
             return Drop(frozenset(refused), error)
         if sf_code == "INACTIVE_OWNER_OR_USER":
             return Drop(frozenset({"OwnerId"}), error)
+        if not fields:  # a deleted record, say, without naming the field: drop both records
+            return Drop(frozenset({"WhoId", "WhatId"}), error)
     return Fail(error)
 
 

@@ -13,7 +13,7 @@ from tests.conftest import AppFactory
 from tests.media.peers import LoopbackPeer
 from tests.telephony.conftest import NUMBER, Center, Phone, answer, dial
 
-from .conftest import connect, salesforce_settings, sivo_admin
+from .conftest import Sivo, connect, salesforce_settings, sivo_admin
 
 ADMIN = "ada@acme.test"
 CALLER = "+14155551212"
@@ -23,6 +23,7 @@ CALLER = "+14155551212"
 class LogCenter:
     center: Center
     sf: RunningDevorg
+    sivo: Sivo
     org_id: str
     row_id: str
     agents: dict[str, str] = field(default_factory=dict)  # name -> agent id
@@ -102,7 +103,7 @@ async def log_center(
     )
     orgs = await center.api("GET", "/api/v1/salesforce/orgs")
     row = next(o["id"] for o in orgs["data"] if o["org_id"] == org["orgId"])
-    lc = LogCenter(center, sf, org["orgId"], row)
+    lc = LogCenter(center, sf, sivo, org["orgId"], row)
     imported = await center.api("POST", f"/api/v1/salesforce/orgs/{row}/users/import")
     for name in names:
         user = next(u for u in imported["users"] if u["email"] == f"{name}@acme.test")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from devorg.soql_parser import Comparison, parse_soql
+from server.salesforce.task_due import MAX_ATTEMPTS, Ended, WrapUpOver, plan, retry_at
 from server.salesforce.tasks import (
     MAX_NOTES,
     Annotations,
@@ -291,6 +292,13 @@ def test_the_lookup_keeps_any_id_one_literal(hostile: str) -> None:
             None,
             Drop(frozenset({"OwnerId"}), "400 INACTIVE_OWNER_OR_USER"),
         ),
+        (
+            400,
+            "ENTITY_IS_DELETED",
+            frozenset(),
+            None,
+            Drop(frozenset({"WhoId", "WhatId"}), "400 ENTITY_IS_DELETED"),
+        ),
         (400, "INVALID_FIELD", frozenset({"CallDisposition"}), None, Fail("400 INVALID_FIELD")),
         (403, "INSUFFICIENT_ACCESS", frozenset(), None, Fail("403 INSUFFICIENT_ACCESS")),
     ],
@@ -306,3 +314,66 @@ def test_retry_after_is_seconds_or_a_date() -> None:
     assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", 40.0) == 60.0
     assert parse_retry_after("soon", 0.0) is None
     assert parse_retry_after(None, 0.0) is None
+
+
+# -- when a Task is due ------------------------------------------------------------------------
+
+
+def _status(agent: str, previous: str, status: str, tenant: str = "tn_a") -> Any:
+    data = {"agent_id": agent, "previous_status": previous, "status": status}
+    return (tenant, "agent.status_changed", data)
+
+
+def _ended(agent: str | None, tenant: str = "tn_a", call: str = "call_1") -> Any:
+    return (tenant, "call.ended", cdr(call_id=call, agent_id=agent))
+
+
+def _owner(tenant: str, data: Any) -> str | None:
+    return data.get("agent_id")
+
+
+def test_a_call_whose_agent_goes_into_wrap_up_waits_for_it() -> None:
+    steps = plan([_ended("ag_bo"), _status("ag_bo", "on_call", "after_call_work")], _owner)
+    assert steps == [Ended("tn_a", cdr(call_id="call_1"), "ag_bo", True)]
+    over = plan([_status("ag_bo", "after_call_work", "available")], _owner)
+    assert over == [WrapUpOver("tn_a", "ag_bo")]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        [_status("ag_bo", "on_call", "available")],  # no wrap-up seconds
+        [],  # the owner was not on the call any more (it took a transfer away)
+        [_status("ag_bo", "on_call", "after_call_work", tenant="tn_b")],  # another tenant's
+        [_status("ag_cy", "on_call", "after_call_work")],  # another agent's wrap-up
+    ],
+)
+def test_otherwise_the_task_is_due_at_the_end(after: list[Any]) -> None:
+    (first, *_) = plan([_ended("ag_bo"), *after], _owner)
+    assert isinstance(first, Ended) and first.wraps is False
+
+
+def test_wrap_up_ends_whatever_comes_next_and_an_unowned_call_is_reported_too() -> None:
+    steps = plan(
+        [
+            _ended(None, call="call_0"),
+            _ended("ag_bo"),
+            _status("ag_bo", "on_call", "after_call_work"),
+            _status("ag_bo", "after_call_work", "logged_out"),  # the grace period ran out
+            _status("ag_cy", "after_call_work", "on_call"),  # dialed out during wrap-up
+            _status("ag_dee", "available", "on_call"),
+        ],
+        _owner,
+    )
+    assert [type(s).__name__ for s in steps] == ["Ended", "Ended", "WrapUpOver", "WrapUpOver"]
+    assert steps[0] == Ended("tn_a", cdr(call_id="call_0", agent_id=None), None, False)
+    assert [s.agent_id for s in steps[2:] if isinstance(s, WrapUpOver)] == ["ag_bo", "ag_cy"]
+
+
+def test_retries_back_off_honour_retry_after_and_end() -> None:
+    assert retry_at(attempts=1, now=100.0, jitter=0.0, retry_after_s=None) == 110.0
+    assert retry_at(attempts=2, now=100.0, jitter=0.5, retry_after_s=None) == 131.5
+    assert retry_at(attempts=9, now=0.0, jitter=0.0, retry_after_s=None) == 3600.0
+    assert retry_at(attempts=1, now=0.0, jitter=0.0, retry_after_s=120.0) == 120.0
+    assert retry_at(attempts=1, now=0.0, jitter=0.0, retry_after_s=10**9) == 86400.0
+    assert retry_at(attempts=MAX_ATTEMPTS, now=0.0, jitter=0.0, retry_after_s=None) is None
