@@ -272,7 +272,7 @@ class CallLogs:
                 "updated_at": now,
             }
             await store.update_log_txn(tx, tenant_id, call_id, values)
-        logger.info("%s: call %s annotated (%s)", tenant_id, call_id, source)
+        logger.debug("%s: call %s annotated (%s)", tenant_id, call_id, source)
         return log_view({**row, **values})
 
     async def get(self, tenant_id: str, call_id: str) -> CallLog:

@@ -17,19 +17,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import socketio
 from aiohttp import web
 
 from server.clock import Clock
 from server.failures import Failure
-from server.schemas.call_logs import CallLog
 from server.telephony.errors import TelephonyError
 from server.telephony.switchboard import Switchboard
 from server.times import rfc3339
 from server.tokens import InvalidToken, TokenService
 
+from . import call_logging
+from .call_logging import CALL_LOGGING_OFF, CallLogging
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
 from .ratelimit import AddressLimits, TokenBucket
 from .schema import Schema, SchemaError, parse
@@ -52,36 +53,6 @@ class AgentIdentity:
 
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-class CallLogging(Protocol):
-    """What the softphone says about its calls for their Salesforce Tasks (``CallLogs``)."""
-
-    async def for_agent(self, tenant_id: str, agent_id: str) -> dict[str, object]: ...
-
-    async def annotate(
-        self,
-        tenant_id: str,
-        agent_id: str,
-        call_id: str,
-        *,
-        who_id: str | None = None,
-        what_id: str | None = None,
-        notes: str | None = None,
-        disposition: str | None = None,
-        source: Any = "chooser",
-    ) -> CallLog: ...
-
-    async def annotate_record(
-        self, tenant_id: str, agent_id: str, call_id: str, record_id: str, object_type: str
-    ) -> CallLog: ...
-
-
-CALL_LOGGING_OFF: dict[str, object] = {
-    "enabled": False,
-    "dispositions": [],
-    "disposition_required": False,
-}
 
 
 def _check_table(table: dict[str, Handler], schemas: dict[str, Schema]) -> None:
@@ -244,47 +215,6 @@ class SignalingServer:
         async def refresh(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
             return await self._refresh(i, p["token"])
 
-        async def dial(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
-            result = await sb.shell(i.tenant_id).dial(i.agent_id, p["to"], p["sdp"])
-            record = p["record"]
-            if record is not None and self.call_logs is not None:
-                try:
-                    await self.call_logs.annotate_record(
-                        i.tenant_id,
-                        i.agent_id,
-                        result["call_id"],
-                        record["record_id"],
-                        record["object_type"],
-                    )
-                except Failure as exc:  # the call is up all the same
-                    logger.info(
-                        "call %s: x clicked record not kept: %s", result["call_id"], exc.code
-                    )
-            return result
-
-        async def log(i: AgentIdentity, p: dict[str, Any]) -> dict[str, Any]:
-            if self.call_logs is None:
-                raise TelephonyError("invalid_state", "call logging is not available here")
-            view = await self.call_logs.annotate(
-                i.tenant_id,
-                i.agent_id,
-                p["call_id"],
-                who_id=p["who_id"],
-                what_id=p["what_id"],
-                notes=p["notes"],
-                disposition=p["disposition"],
-                source=p["source"] or "chooser",
-            )
-            if p["disposition"]:  # a wrap-up held for want of one may be over now
-                await sb.shell(i.tenant_id).wrap_up_unblocked(i.agent_id)
-            return {
-                "call_id": view.call_id,
-                "state": view.state,
-                "who_id": view.who_id,
-                "what_id": view.what_id,
-                "disposition": view.disposition,
-            }
-
         table: dict[str, Handler] = {
             "session.refresh": refresh,
             "presence.set": lambda i, p: sb.shell(i.tenant_id).set_presence(
@@ -316,8 +246,12 @@ class SignalingServer:
             "call.conference": lambda i, p: sb.shell(i.tenant_id).conference(
                 i.agent_id, p["call_id"]
             ),
-            "call.dial": dial,
-            "call.log": log,
+            "call.dial": lambda i, p: call_logging.dial(
+                sb, self.call_logs, i.tenant_id, i.agent_id, p
+            ),
+            "call.log": lambda i, p: call_logging.log(
+                sb, self.call_logs, i.tenant_id, i.agent_id, p
+            ),
             "media.offer": media_offer,
             "media.candidate": media_candidate,
         }
