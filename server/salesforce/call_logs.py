@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
@@ -89,9 +89,18 @@ def log_view(row: Mapping[str, Any]) -> CallLog:
 
 
 class CallLogs:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        on_record_opened: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
+        """``on_record_opened(tenant_id, call_id)``: told when the agent opens a record during
+        a call (``source="navigation"``): the screen pop forgets a caller it did not find."""
         self._db = db
         self._clock = clock
+        self._on_record_opened = on_record_opened
         self._rung: dict[str, str] = {}  # live call id -> the last agent it rang
         self._settings: dict[str, tuple[float, LogSettings]] = {}
 
@@ -193,7 +202,7 @@ class CallLogs:
             self._rung.get(call_id) if call["agent_id"] is None else None,
         ):
             raise NotFound("call")
-        return await self._write(
+        written = await self._write(
             tenant_id,
             call_id,
             source,
@@ -202,6 +211,9 @@ class CallLogs:
             notes=notes,
             disposition=disposition,
         )
+        if source == "navigation" and self._on_record_opened is not None:
+            await self._on_record_opened(tenant_id, call_id)
+        return written
 
     async def annotate_record(
         self, tenant_id: str, agent_id: str, call_id: str, record_id: str, object_type: str

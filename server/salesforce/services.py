@@ -80,7 +80,15 @@ def build_salesforce(
     users = SalesforceUsers(db=db, clock=clock, orgs=orgs, telephony=telephony)
     sign_in = SalesforceSignIn(db=db, http=http, telephony=telephony, tokens=tokens)
     screen_pops = ScreenPops(db=db, orgs=orgs, clock=clock)
-    call_logs = CallLogs(db=db, clock=clock)
+    # Each tells the other: a single-record pop is the Task's suggestion, and a record the
+    # agent opens after a pop that found nobody makes the pop forget that caller.
+    ring_pops = RingPops(
+        db=db,
+        pops=screen_pops,
+        push=agents,
+        on_found=lambda tenant_id, call_id, pop: call_logs.suggest_pop(tenant_id, call_id, pop),
+    )
+    call_logs = CallLogs(db=db, clock=clock, on_record_opened=ring_pops.record_opened)
     tasks = TaskDelivery(
         db=db,
         clock=clock,
@@ -115,7 +123,7 @@ def build_salesforce(
         sign_in=sign_in,
         screen_pops=screen_pops,
         console=ConsoleFraming(db=db, settings=screen_pops),
-        ring_pops=RingPops(db=db, pops=screen_pops, push=agents, on_found=call_logs.suggest_pop),
+        ring_pops=ring_pops,
         console_signin=console_signin,
         softphone_sessions=sessions,
         call_logs=call_logs,

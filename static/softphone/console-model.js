@@ -69,11 +69,18 @@ export function taskLink(recordId, type = null) {
   return who ? { who_id: recordId } : { what_id: recordId };
 }
 
-/** The `record` of `call.dial` for a record from onClickToDial or onNavigationChange. */
+// Standard objects by key prefix, for a record Salesforce named without its type.
+const PREFIX_TYPES = { '001': 'Account', '003': 'Contact', '00Q': 'Lead', '500': 'Case', '006': 'Opportunity' };
+
+/**
+ * The `record` of `call.dial` (`{record_id, object_type}`) for a record from onClickToDial or
+ * onNavigationChange; null without an id, or without a type SIVO can name.
+ */
 export function dialRecord(record) {
   if (!isObject(record) || typeof record.id !== 'string' || !RECORD_ID.test(record.id)) return null;
-  const type = typeof record.type === 'string' && API_NAME.test(record.type) ? record.type : null;
-  return type ? { record_id: record.id, object_type: type } : { record_id: record.id };
+  const named = typeof record.type === 'string' && API_NAME.test(record.type) ? record.type : null;
+  const type = named ?? PREFIX_TYPES[record.id.slice(0, 3)] ?? null;
+  return type ? { record_id: record.id, object_type: type } : null;
 }
 
 // Renew this long before the token runs out: the server warns at 60 s (session.expiring), and

@@ -72,7 +72,8 @@ describe('records on the Task', () => {
 
   test('a clicked record becomes call.dial\'s record, without anything but its id and type', () => {
     assert.deepEqual(dialRecord({ id: ACCOUNT, type: 'Account', name: 'Acme' }), { record_id: ACCOUNT, object_type: 'Account' });
-    assert.deepEqual(dialRecord({ id: CASE, type: 'bad type!' }), { record_id: CASE });
+    assert.deepEqual(dialRecord({ id: CASE, type: 'bad type!' }), { record_id: CASE, object_type: 'Case' });
+    assert.equal(dialRecord({ id: 'a01000000000001AAA' }), null); // a custom object, unnamed
     assert.equal(dialRecord({ id: '1' }), null);
     assert.equal(dialRecord(null), null);
   });

@@ -78,6 +78,27 @@ class Console:
         calls: list[dict[str, Any]] = (await self.sf.control("GET", "opencti/calls"))["calls"]
         return calls
 
+    async def tasks(self, call_id: str, wanted: int = 1) -> list[dict[str, Any]]:
+        """The org's Tasks of one call, read back with SOQL over REST as an integration
+        would (the admin's token); waits until ``wanted`` exist (logging is asynchronous)."""
+        token = (await self.sf.login(ADMIN))["access_token"]
+        soql = (
+            "SELECT Id, Subject, WhoId, WhatId, CallObject, CallType, CallDurationInSeconds,"
+            " CallDisposition, Description, Status, TaskSubtype, OwnerId FROM Task"
+            f" WHERE CallObject = '{call_id}'"
+        )
+        url = f"{self.sf.base_url}/services/data/v66.0/query"
+        for _ in range(100):
+            async with self.sf.session.get(
+                url, params={"q": soql}, headers={"Authorization": f"Bearer {token}"}
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+                records: list[dict[str, Any]] = (await resp.json())["records"]
+            if len(records) >= wanted:
+                return records
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no Task for {call_id}")
+
     async def web_phone(self, number: str) -> Phone:
         phone = Phone(number)
         self.phones.append(phone)
@@ -128,6 +149,11 @@ async def console(
     row = next(o for o in (await made.api("GET", "/api/v1/salesforce/orgs"))["data"])
     made.row_id = row["id"]
     queue = await made.api("POST", "/api/v1/queues", {"name": "Support", "wrap_up_s": 120})
+    await made.api(
+        "PATCH",
+        "/api/v1/salesforce/call-logging",
+        {"dispositions": ["Resolved", "Callback"], "disposition_required": True},
+    )
     await made.api(
         "POST", "/api/v1/numbers", {"number": NUMBER, "queue_id": queue["id"], "published": True}
     )
@@ -250,6 +276,22 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
         await expect(card).to_have_attribute("data-state", "ended")
         await expect(frame.locator("#status")).to_have_text("After-call work")
 
+        # Wrap-up: the tenant wants a disposition before the next call.
+        await frame.locator("#wrapup-done").click()
+        await expect(frame.locator("#alert")).to_contain_text("disposition")
+        log = card.get_by_role("form", name="Call log")
+        await log.get_by_label("Disposition").select_option("Resolved")
+        await log.get_by_label("Notes (saved on the Salesforce Task)").fill("Wants a callback")
+        await log.get_by_role("button", name="Save log").click()
+        await expect(log.get_by_role("status")).to_have_text("Saved.")
+        await frame.locator("#wrapup-done").click()
+        await expect(frame.locator("#status")).to_have_text("Available")
+        [task] = await console.tasks(call_id)
+        assert task["WhoId"] == console.jo and task["CallType"] == "Inbound"
+        assert task["CallDisposition"] == "Resolved" and task["Status"] == "Completed"
+        assert task["TaskSubtype"] == "Call" and "Wants a callback" in task["Description"]
+        assert task["CallDurationInSeconds"] >= 4  # the talk, across the reload
+
         # A second console tab: signed in from the partitioned cookie, without a popup; the
         # first tab hands over (one softphone per agent).
         second = await context.new_page()
@@ -297,6 +339,9 @@ async def test_a_phone_field_clicked_in_the_console_dials_out(
         assert await _heard(callee) > 50.0, "the callee hears nothing from the agent"
         await callee.ok("call.hangup", {"call_id": incoming["call_id"]})
         await expect(card).to_have_attribute("data-state", "ended")
+        # The Task names the Contact the number was clicked on.
+        [task] = await console.tasks(incoming["call_id"])
+        assert task["WhoId"] == console.sam and task["CallType"] == "Outbound", task
         await page.screenshot(path=str(tmp_path / "click-to-dial.png"), full_page=True)
         assert not watch.problems, watch.problems
         assert not watch.foreign(), watch.foreign()
