@@ -56,6 +56,7 @@ class PopLookup(Protocol):
 FoundHook = Callable[[str, str, ScreenPopResult], Awaitable[None]]
 # Calls whose caller Salesforce did not know, remembered for record_opened (most recent last).
 MAX_UNKNOWN_CALLERS = 1000
+CLOSE_GRACE_S = 1.0
 
 
 class RingPops:
@@ -132,6 +133,10 @@ class RingPops:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def close(self) -> None:
+        """At shutdown: pops still reading the database get a moment to finish (a read cut
+        short by a cancel can lose its connection); what still waits for Salesforce goes."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=CLOSE_GRACE_S)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
