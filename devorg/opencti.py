@@ -125,7 +125,7 @@ def handle_call(
     if method == "saveLog":
         return _save_log(store, org, user, args)
     if method == "runApex":
-        return _fail("GENERIC_ERROR", f"devorg has no Apex class {args.get('apexClass')}")
+        return _run_apex(user, args)
     if method == "getCallCenterSettings":
         return _ok(_call_center_settings(org, user))
     if method == "getSoftphoneLayout":
@@ -247,3 +247,17 @@ def _call_center_settings(org: OrgData, user: Record) -> dict[str, str]:
     }
     settings.update(org.call_center_settings.get(call_center["Id"], {}))
     return settings
+
+
+# The Apex devorg can run: SIVO's package class (lwc/force-app/main/default/classes/
+# SIVO_SoftphoneUser.cls), whose webService method answers the running user's id.
+_APEX = {("SIVO_SoftphoneUser", "currentUser")}
+
+
+def _run_apex(user: Record, args: dict[str, Any]) -> dict[str, Any]:
+    """runApex's returnValue holds the method's result under ``runApex`` (the Open CTI
+    guide's sample output for a webService String method)."""
+    key = (str(args.get("apexClass", "")), str(args.get("methodName", "")))
+    if key not in _APEX:
+        return _fail("GENERIC_ERROR", f"devorg has no Apex method {key[0]}.{key[1]}")
+    return _ok({"runApex": str(user["Id"])})

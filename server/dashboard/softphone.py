@@ -8,8 +8,9 @@ session routes of the framed softphone (same origin as the page; not part of /ap
   ``{type: "sivo.softphone.signin", ticket}`` (or ``error`` and ``message``) to its opener,
   addressed to SIVO's origin, then closes;
 - ``POST /softphone/session`` ``{"ticket"}``: the session cookie, and an agent token;
-- ``POST /softphone/session/token``: a fresh agent token for the cookie's session (204 with
-  no cookie at all: nothing to resume; 401 for a session that ended);
+- ``POST /softphone/session/token`` ``{"console_user_id"?}``: a fresh agent token for the
+  cookie's session (204 with no cookie at all: nothing to resume; 401 for a session that
+  ended, or whose Salesforce user is not the one the console names);
 - ``DELETE /softphone/session``: signed out, 204.
 
 The three session routes want ``Origin`` to be SIVO's public origin and a JSON content type
@@ -38,7 +39,7 @@ from server.salesforce.hosts import origin
 from server.salesforce.oauth import explain
 from server.salesforce.softphone_sessions import SoftphoneSignIn
 from server.schemas.salesforce import AgentSignIn
-from server.schemas.softphone import SoftphoneTicket
+from server.schemas.softphone import SoftphoneTicket, SoftphoneTokenRequest
 from server.times import rfc3339
 
 logger = logging.getLogger(__name__)
@@ -239,12 +240,19 @@ async def open_session(request: web.Request) -> web.StreamResponse:
 @routes.post("/softphone/session/token")
 @_browser_only
 async def session_token(request: web.Request) -> web.StreamResponse:
+    body = SoftphoneTokenRequest()
+    if await request.read():  # an empty body asks without naming the console's user
+        try:
+            body = SoftphoneTokenRequest.model_validate(await read_json_object(request))
+        except ValidationError as exc:
+            raise refusal(exc, status=422, default_code="invalid") from exc
     secret = _secret(request)
     if not secret:
         # Nothing to resume (a first load): not an error, so the console logs none.
         return web.Response(status=204, headers=NO_STORE)
     sessions = services(request).salesforce.softphone_sessions
-    return _signed_in(request, await sessions.token(secret))
+    signed = await sessions.token(secret, console_user_id=body.console_user_id)
+    return _signed_in(request, signed)
 
 
 @routes.delete("/softphone/session")

@@ -61,6 +61,7 @@ ENDED = {
     "inactive_user": "Your Salesforce user is inactive.",
     "user_changed": "Your Salesforce user now maps to another SIVO agent.",
     "org_disconnected": "This Salesforce org is no longer connected to SIVO.",
+    "other_user": "Another Salesforce user is signed in to this console.",
 }
 
 
@@ -172,9 +173,16 @@ class SoftphoneSessions:
         logger.info("%s softphone session ticket redeemed", row["id"])
         return secret, await self._signed(row, now)
 
-    async def token(self, secret: str) -> SoftphoneSignIn:
-        """A fresh agent JWT for the cookie's session, checked as the module says."""
+    async def token(self, secret: str, *, console_user_id: str | None = None) -> SoftphoneSignIn:
+        """A fresh agent JWT for the cookie's session, checked as the module says.
+
+        ``console_user_id``: the Salesforce user the console itself names (a shared
+        workstation: agent A signed out of Salesforce, B signed in). Another user than the
+        session's ends the session, so that B never gets A's softphone.
+        """
         row = await self._live(secret)
+        if console_user_id is not None and console_user_id[:15] != str(row["sf_user_id"])[:15]:
+            raise await self._ended(row, "other_user", revoke=True)
         now = self._clock.now()
         if now - row["validated_at"] >= REVALIDATE_S:
             lock = self._checks.setdefault(row["id"], asyncio.Lock())

@@ -19,3 +19,20 @@ class SoftphoneTicket(Body):
     """The one-time ticket the sign-in popup posted to the softphone."""
 
     ticket: Ticket = Field(description="Valid 60 seconds, once.")
+
+
+# A Salesforce record id: 15 characters, or 18 with the case-safe suffix.
+SalesforceUserId = Annotated[
+    str, StringConstraints(pattern=r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")
+]
+
+
+class SoftphoneTokenRequest(Body):
+    """``POST /softphone/session/token``: who the console says is signed in, when it can."""
+
+    console_user_id: SalesforceUserId | None = Field(
+        default=None,
+        description="The Salesforce user of the console the softphone runs in (Open CTI "
+        "runApex of the package's SIVO_SoftphoneUser.currentUser); another user than the "
+        "session's ends the session.",
+    )

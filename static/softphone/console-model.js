@@ -100,3 +100,17 @@ export function renewDelay(expiresAt, now, { failed = false } = {}) {
   if (failed) return Math.min(RETRY_MS, Math.max(0, left - 1_000));
   return Math.max(0, left - RENEW_BEFORE_MS);
 }
+
+// The package's Apex class the softphone asks who is signed in to the console (lwc/).
+export const CONSOLE_USER_APEX = { apexClass: 'SIVO_SoftphoneUser', methodName: 'currentUser', methodParams: '' };
+const USER_ID = /^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+
+/**
+ * The user id in runApex's returnValue for SIVO_SoftphoneUser.currentUser: the Open CTI
+ * guide's sample output holds the method's result under `runApex`; a bare string is read too.
+ * Null for anything that is not a User id.
+ */
+export function consoleUserId(returnValue) {
+  const value = isObject(returnValue) ? returnValue.runApex : returnValue;
+  return typeof value === 'string' && USER_ID.test(value) ? value : null;
+}

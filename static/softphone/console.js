@@ -10,7 +10,7 @@
 
 import { OpenCti } from '/softphone/opencti.js';
 import { allowedOrigin, framingOf, itemLabel, panelShouldOpen, primaryCall } from '/softphone/opencti-model.js';
-import { popAction, recordPop } from '/softphone/console-model.js';
+import { CONSOLE_USER_APEX, consoleUserId, popAction, recordPop } from '/softphone/console-model.js';
 import { SalesforceSession } from '/softphone/salesforce-signin.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -125,6 +125,19 @@ export class ConsoleBridge {
   openRecord(recordId) {
     if (!this.cti?.api) return Promise.resolve(false);
     return this.cti.screenPop(recordPop(recordId)).then(() => true, () => false);
+  }
+
+  /**
+   * Who is signed in to this console, from the package's Apex class (runApex); null when it
+   * cannot say (no Open CTI, the class or the SIVO Agent permission set missing).
+   */
+  async consoleUser() {
+    if (!(await this.ready)) return null;
+    try {
+      return consoleUserId(await this.cti.invoke('runApex', CONSOLE_USER_APEX));
+    } catch {
+      return null;
+    }
   }
 
   clickToDial(on) {

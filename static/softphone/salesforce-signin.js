@@ -59,6 +59,8 @@ function refusal(status, payload) {
   return new SalesforceSignInError(code, message, { status });
 }
 
+const tokenBody = (consoleUserId) => (consoleUserId ? { console_user_id: consoleUserId } : {});
+
 export class SalesforceSession {
   constructor({ window, fetch, orgId, log = () => {}, timeoutMs = POPUP_TIMEOUT_MS }) {
     this.window = window;
@@ -70,17 +72,23 @@ export class SalesforceSession {
     this.pending = null; // {popup, promise} while a popup is open
   }
 
-  /** The session behind the cookie, or null when there is none. */
-  async resume() {
-    const answer = await this.#call('POST', '/softphone/session/token', {});
+  /**
+   * The session behind the cookie, or null when there is none (`ended` then says why, for a
+   * session that was over). `consoleUserId`: the Salesforce user the console names; SIVO ends
+   * a session of another user (a shared computer).
+   */
+  async resume(consoleUserId = null) {
+    this.ended = null;
+    const answer = await this.#call('POST', '/softphone/session/token', tokenBody(consoleUserId));
+    if (answer.status === 401) this.ended = refusal(401, answer.payload);
     if (answer.status === 204 || answer.status === 401) return null; // none, or it ended
     if (!answer.ok) throw refusal(answer.status, answer.payload);
     return signedIn(answer.payload);
   }
 
   /** A fresh agent token; 'session_ended' when the session is over. */
-  async refresh() {
-    const answer = await this.#call('POST', '/softphone/session/token', {});
+  async refresh(consoleUserId = null) {
+    const answer = await this.#call('POST', '/softphone/session/token', tokenBody(consoleUserId));
     if (answer.status === 204) throw new SalesforceSignInError('session_ended', undefined, { status: 204, reason: 'no_session' });
     if (answer.status === 401) {
       const ended = refusal(401, answer.payload);

@@ -47,7 +47,7 @@ function scheduleRenewal(failed = false) {
 /** A fresh SIVO token from the Salesforce session, before the current one runs out. */
 export async function renewSignIn() {
   try {
-    const fresh = await state.sfc.session.refresh();
+    const fresh = await state.sfc.session.refresh(await state.sfc.consoleUser());
     state.token = fresh.token;
     try {
       sessionStorage.setItem(TOKEN_KEY, state.token);
@@ -90,11 +90,14 @@ export function salesforceSignInClicked() {
 /** A console reload: the partitioned cookie brings the sign-in back, without any popup. */
 export async function resumeSalesforce() {
   try {
-    const resumed = await state.sfc.session.resume();
+    // Whoever is signed in to Salesforce here must be the session's user (a shared computer).
+    const resumed = await state.sfc.session.resume(await state.sfc.consoleUser());
     if (resumed) {
       signIn(resumed.token);
       return;
     }
+    showLogin(state.sfc.session.ended?.message ?? '');
+    return;
   } catch (err) {
     log(`Could not resume the Salesforce sign-in: ${errorText(err)}`, 'error');
   }

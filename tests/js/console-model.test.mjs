@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 
 import { importStatic } from './helpers/static-modules.mjs';
 
-const { RENEW_BEFORE_MS, dialRecord, popAction, recordPop, renewDelay, taskLink } = await importStatic('softphone/console-model.js');
+const { RENEW_BEFORE_MS, consoleUserId, dialRecord, popAction, recordPop, renewDelay, taskLink } = await importStatic('softphone/console-model.js');
 
 const CONTACT = '003000000000001AAA';
 const ACCOUNT = '001000000000001AAA';
@@ -95,5 +95,15 @@ describe('renewDelay', () => {
     assert.equal(renewDelay(now + 10_000, now, { failed: true }), 9_000);
     assert.equal(renewDelay(now - 1, now), null);
     assert.equal(renewDelay(Number.NaN, now), null);
+  });
+});
+
+describe('consoleUserId', () => {
+  test('reads the Apex result under runApex, or a bare string; refuses what is not a User id', () => {
+    assert.equal(consoleUserId({ runApex: '005000000000001AAA' }), '005000000000001AAA');
+    assert.equal(consoleUserId('005000000000001'), '005000000000001');
+    for (const junk of [null, {}, { runApex: CONTACT }, { runApex: '005<script>' }, 42, ['005000000000001AAA']]) {
+      assert.equal(consoleUserId(junk), null, String(junk));
+    }
   });
 });

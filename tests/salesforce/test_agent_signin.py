@@ -330,3 +330,28 @@ async def test_the_session_ends_at_its_absolute_expiry(world: World, bo: AgentBr
     world.clock.advance(60)
     resp = await bo.call("POST", "/softphone/session/token")
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "no_session"
+
+
+async def test_a_console_of_another_salesforce_user_ends_the_session(
+    world: World, bo: AgentBrowser
+) -> None:
+    """A shared computer: the console names who is signed in; the session is the user's only."""
+    await _signed_in(bo, world)
+    bo_id = world.org["bo"]
+    for same in (bo_id, bo_id[:15]):  # the 15-character form is the same user
+        resp = await bo.call("POST", "/softphone/session/token", {"console_user_id": same})
+        assert resp.status == 200, await resp.text()
+    for bad in ("not-an-id", "003000000000001AAA", 42):  # not a User id: refused, nothing ends
+        resp = await bo.call("POST", "/softphone/session/token", {"console_user_id": bad})
+        assert resp.status == 422, bad
+    assert (await bo.call("POST", "/softphone/session/token")).status == 200
+
+    someone = "005" + "9" * 12 + "AAA"
+    cookie = bo.cookie
+    resp = await bo.call("POST", "/softphone/session/token", {"console_user_id": someone})
+    error = (await resp.json())["error"]
+    assert resp.status == 401 and error["code"] == "salesforce_session_ended"
+    assert "Another Salesforce user" in error["message"]
+    bo.cookie = cookie  # a copy of the cookie is worth nothing now, even for Bo's console
+    resp = await bo.call("POST", "/softphone/session/token", {"console_user_id": bo_id})
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "no_session"

@@ -42,6 +42,7 @@ pytestmark = [
 ADMIN = "ada@acme.test"
 AGENT = "bo@acme.test"
 PASSWORD = "devorg pass 1"
+OTHER = "cy@acme.test"  # another user of the org's call center, on the same computer
 NUMBER = "+18005550100"
 CALLER = "+14155551212"  # Jo Rivera's phone, as the carrier sends it
 CALLEE = "+14155553434"  # Sam Lee's, dialled from the console
@@ -133,6 +134,14 @@ async def console(
         last_name="Agent",
         email=AGENT,
         password=PASSWORD,
+        call_center="SIVO_Acme",
+    )
+    await sf.create_user(
+        org["orgId"],
+        OTHER,
+        first_name="Cy",
+        last_name="Other",
+        email=OTHER,
         call_center="SIVO_Acme",
     )
     jo = await sf.create_record(
@@ -458,3 +467,30 @@ async def test_several_matches_show_a_chooser_and_no_match_opens_a_new_contact(
         await page.screenshot(path=str(tmp_path / "chooser.png"), full_page=True)
         assert not watch.problems, watch.problems
         assert not watch.foreign(), watch.foreign()
+
+
+async def test_the_next_salesforce_user_on_a_shared_computer_never_gets_the_softphone(
+    console: Console,
+) -> None:
+    """Bo signed in; the console is then Cy's (same browser): the page asks Salesforce who is
+    signed in (runApex of the package's SIVO_SoftphoneUser) and SIVO ends Bo's session."""
+    chromium_path()
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        page = await (await _context(browser)).new_page()
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        await expect(frame.locator("#who")).to_contain_text("Bo Agent")
+
+        await page.goto(console.url.replace(AGENT, OTHER))
+        frame = await _softphone(page)
+        await expect(frame.get_by_role("button", name="Sign in with Salesforce")).to_be_visible()
+        await expect(frame.locator("#login-error")).to_contain_text("Another Salesforce user")
+        assert await frame.locator("#who").text_content() == ""
+        asked = [c for c in await console.opencti() if c["method"] == "runApex"]
+        assert asked and asked[-1]["args"]["apexClass"] == "SIVO_SoftphoneUser", asked
+
+        # Bo's session is over, not just hidden: back on Bo's console, a sign-in is needed.
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await expect(frame.get_by_role("button", name="Sign in with Salesforce")).to_be_visible()
