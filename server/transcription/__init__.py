@@ -1,0 +1,1 @@
+"""Live transcription: voice-activity segmentation per leg and speech-to-text engines."""
