@@ -1,0 +1,269 @@
+"""SIVO's call facts as SCRT2 Telephony Integration API requests (pure: no I/O, no clock).
+
+::
+
+    call.created (inbound) ──create_request──> POST  /telephony/v1/voiceCalls   (Inbound)
+    call.created (outbound) ─> None: "Outbound calls aren't supported" (the Task records it)
+    call.transferred ───────transfer_request─> POST  /telephony/v1/voiceCalls   (Transfer)
+    call.ended (the CDR) ────end_request─────> PATCH /telephony/v1/voiceCalls/{voiceCallId}
+    call.recorded + the CDR ─recording_request> PATCH /telephony/v1/voiceCalls/{voiceCallId}
+
+Field names follow the Voice guide (``../shared/reference/salesforce.md`` §2.7, §2.8), not
+the product page. Every SIVO inbound call comes from a web phone (WebRTC through the
+server), so ``callSubtype`` is ``WebRTC`` unless the caller says otherwise.
+
+What an admin sees in ``VoiceCall.CallDisposition`` ("Call Status"; ``CallStatus`` is
+internal to Salesforce and SIVO never sets it):
+
+- ``new`` from the create until the call ends (SIVO sends no ``isActiveCall: true``
+  PATCH: the update is "called once", at the end);
+- ``completed`` after the final PATCH (``isActiveCall`` false), for every ending:
+  answered, abandoned in the queue (no ``acceptTime``, no ``agent``, interaction 0),
+  missed (rang an agent who never answered: the same, the rung agent is not the call's
+  agent), overflowed or failed. ``DisconnectReason`` says how it ended (below), and
+  ``CallAcceptDateTime`` being empty is how a report finds the unanswered ones.
+
+A transfer is a new leg (a child VoiceCall with the same ``vendorCallKey``, linked by
+``parentVoiceCallId``); the final PATCH goes to the call's last leg. The recording PATCH
+repeats the end's hold and interaction counters: Salesforce overwrites them on every
+PATCH ("Don't run this API call more than one time"), so repeating the same values keeps
+them. ``recordingLocation`` is SIVO's pre-signed recording URL as ``call.recorded`` gives
+it; it expires (``expires_at``), a limit the docs state.
+
+Not in the CDR, so not sent: ``numberOfHolds`` and ``longestHoldDuration``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "API_PREFIX",
+    "DisconnectReason",
+    "Participant",
+    "ScrtRequest",
+    "VoiceCallCreate",
+    "VoiceCallUpdate",
+    "create_request",
+    "disconnect_reason",
+    "end_request",
+    "format_time",
+    "recording_request",
+    "transfer_request",
+]
+
+API_PREFIX = "/telephony/v1"
+END_USER: Literal["END_USER"] = "END_USER"
+
+# Guess: Salesforce documents only TELECOM_PROBLEM and CALLBACK; the rest are Amazon
+# Connect's disconnect reasons, which SCV writes through unchanged to DisconnectReason.
+_BY_SIDE = {"caller": "CUSTOMER_DISCONNECT", "agent": "AGENT_DISCONNECT"}
+_BY_CAUSE = {
+    "media_failed": ("TELECOM_PROBLEM", True),
+    "max_wait_exceeded": ("CONTACT_FLOW_DISCONNECT", False),
+    "no_answer": ("CONTACT_FLOW_DISCONNECT", False),
+}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body: Salesforce's names, unset optional fields left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Participant(_Body):
+    participantKey: str
+    type: Literal["END_USER"] = END_USER
+
+
+class VoiceCallCreate(_Body):
+    """``POST /voiceCalls`` (``voice_rest_voicecalls_create.htm``)."""
+
+    callCenterApiName: str
+    vendorCallKey: str
+    to: str
+    from_: str = Field(serialization_alias="from")
+    initiationMethod: Literal["Inbound", "Transfer"]
+    startTime: str
+    participants: tuple[Participant, ...]
+    parentVoiceCallId: str | None = None
+    queue: str | None = None
+    callSubtype: Literal["PSTN", "WebRTC"] | None = None
+
+
+class DisconnectReason(_Body):
+    value: str
+    isError: bool
+
+
+class VoiceCallUpdate(_Body):
+    """``PATCH /voiceCalls/{CALL ID}`` (``voice_rest_voicecalls_update.htm``)."""
+
+    startTime: str | None = None
+    endTime: str | None = None
+    enqueueTime: str | None = None
+    acceptTime: str | None = None
+    queue: str | None = None
+    agent: str | None = None
+    totalHoldDuration: int | None = None
+    agentInteractionDuration: int | None = None
+    recordingLocation: str | None = None
+    totalRecordingDuration: int | None = None
+    isActiveCall: bool | None = None
+    disconnectReason: DisconnectReason | None = None
+
+
+class ScrtRequest(BaseModel):
+    """One request: ``path`` under :data:`API_PREFIX`; ``call_id`` names the VoiceCall to
+    patch (``None`` for a create, whose answer is the ``voiceCallId`` to keep)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: Literal["POST", "PATCH"]
+    body: VoiceCallCreate | VoiceCallUpdate
+
+    def path(self, voice_call_id: str | None = None) -> str:
+        if self.method == "POST":
+            return f"{API_PREFIX}/voiceCalls"
+        if not voice_call_id:
+            raise ValueError("a PATCH needs the VoiceCall id the create returned")
+        return f"{API_PREFIX}/voiceCalls/{voice_call_id}"
+
+    def encoded(self) -> bytes:
+        return json.dumps(self.body.body(), separators=(",", ":")).encode()
+
+
+def format_time(value: str | None) -> str | None:
+    """SIVO's RFC 3339 time as SCRT2's UTC ISO-8601 (``2019-07-02T17:32:28Z``)."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _required_time(value: object) -> str:
+    formatted = format_time(value if isinstance(value, str) else None)
+    if formatted is None:
+        raise ValueError("a call fact without its time")
+    return formatted
+
+
+def create_request(
+    created: Mapping[str, Any], *, call_center: str, web_caller: bool = True
+) -> ScrtRequest | None:
+    """``call.created`` as the inbound create; ``None`` for an outbound call."""
+    if created.get("direction") != "inbound":
+        return None
+    caller = str(created.get("from") or "")
+    return ScrtRequest(
+        method="POST",
+        body=VoiceCallCreate(
+            callCenterApiName=call_center,
+            vendorCallKey=str(created["call_id"]),
+            to=str(created.get("to") or ""),
+            from_=caller,
+            initiationMethod="Inbound",
+            startTime=_required_time(created.get("created_at")),
+            participants=(Participant(participantKey=caller),),
+            callSubtype="WebRTC" if web_caller else "PSTN",
+        ),
+    )
+
+
+def transfer_request(
+    created: Mapping[str, Any],
+    transfer: Mapping[str, Any],
+    *,
+    call_center: str,
+    parent_voice_call_id: str,
+    queue: str | None = None,
+    web_caller: bool = True,
+) -> ScrtRequest:
+    """A ``call.transferred`` leg of the inbound call ``created``: a child VoiceCall.
+
+    ``from`` and ``to`` are the contact center number (the number the caller dialed), as the
+    guide asks for a transfer; ``queue`` only when the transfer went to a queue.
+    """
+    number = str(created.get("to") or "")
+    return ScrtRequest(
+        method="POST",
+        body=VoiceCallCreate(
+            callCenterApiName=call_center,
+            vendorCallKey=str(created["call_id"]),
+            to=number,
+            from_=number,
+            initiationMethod="Transfer",
+            startTime=_required_time(transfer.get("at")),
+            participants=(Participant(participantKey=str(created.get("from") or "")),),
+            parentVoiceCallId=parent_voice_call_id,
+            queue=queue if transfer.get("to_type") == "queue" else None,
+            callSubtype="WebRTC" if web_caller else "PSTN",
+        ),
+    )
+
+
+def disconnect_reason(cdr: Mapping[str, Any]) -> DisconnectReason:
+    """How the call ended, from the CDR's ``hangup_cause`` and ``hangup_side``."""
+    cause = str(cdr.get("hangup_cause") or "")
+    if cause in _BY_CAUSE:
+        value, is_error = _BY_CAUSE[cause]
+        return DisconnectReason(value=value, isError=is_error)
+    side = str(cdr.get("hangup_side") or "")
+    return DisconnectReason(value=_BY_SIDE.get(side, "OTHER"), isError=False)
+
+
+def _counters(cdr: Mapping[str, Any]) -> tuple[int, int]:
+    """(totalHoldDuration, agentInteractionDuration) in whole seconds."""
+    hold = float(cdr.get("hold_seconds") or 0.0)
+    talk = float(cdr.get("talk_seconds") or 0.0)  # from the answer to the end, hold included
+    return round(hold), round(max(0.0, talk - hold))
+
+
+def end_request(
+    cdr: Mapping[str, Any], *, agent_username: str | None = None, queue: str | None = None
+) -> ScrtRequest:
+    """The final PATCH from ``call.ended``: times, agent and queue, counters, closed.
+
+    ``agent_username`` is the Salesforce username of the CDR's agent, sent only when the
+    call was answered (a missed call's rung agent is not its agent); ``queue`` the queue's
+    name.
+    """
+    answered = cdr.get("answered_at") is not None
+    hold, interaction = _counters(cdr)
+    return ScrtRequest(
+        method="PATCH",
+        body=VoiceCallUpdate(
+            startTime=_required_time(cdr.get("created_at")),
+            endTime=_required_time(cdr.get("ended_at")),
+            enqueueTime=format_time(cdr.get("queued_at")),
+            acceptTime=format_time(cdr.get("answered_at")),
+            queue=queue,
+            agent=agent_username if answered else None,
+            totalHoldDuration=hold,
+            agentInteractionDuration=interaction,
+            isActiveCall=False,
+            disconnectReason=disconnect_reason(cdr),
+        ),
+    )
+
+
+def recording_request(recorded: Mapping[str, Any], cdr: Mapping[str, Any]) -> ScrtRequest:
+    """The recording PATCH from ``call.recorded``, repeating the end's counters (above)."""
+    hold, interaction = _counters(cdr)
+    return ScrtRequest(
+        method="PATCH",
+        body=VoiceCallUpdate(
+            recordingLocation=str(recorded["url"]),
+            totalRecordingDuration=round(float(recorded.get("duration_seconds") or 0.0)),
+            totalHoldDuration=hold,
+            agentInteractionDuration=interaction,
+            isActiveCall=False,
+        ),
+    )

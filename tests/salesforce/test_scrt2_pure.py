@@ -1,0 +1,207 @@
+"""Call facts as SCRT2 requests, without I/O: the bodies' exact field names, each ending,
+and devorg's own SCRT2 semantics (called in-process) accepting and materializing them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from devorg.scrt_calls import create_call, update_call
+from devorg.settings import Clock
+from devorg.store import OrgData, Store
+from server.salesforce.scrt2 import (
+    ScrtRequest,
+    create_request,
+    disconnect_reason,
+    end_request,
+    format_time,
+    recording_request,
+    transfer_request,
+)
+
+CENTER = "SIVO_Acme"
+CALL = "call_01jd2x8k3q"
+
+
+def created(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "call_id": CALL,
+        "direction": "inbound",
+        "from": "+14155551212",
+        "to": "+18005550100",
+        "queue_id": "q_support",
+        "agent_id": None,
+        "created_at": "2026-11-21T09:00:00.000Z",
+    }
+    base.update(over)
+    return base
+
+
+def cdr(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        **created(agent_id="ag_7f3c"),
+        "queued_at": "2026-11-21T09:00:00.050Z",
+        "answered_at": "2026-11-21T09:00:21.400Z",
+        "ended_at": "2026-11-21T09:05:11.400Z",
+        "wait_seconds": 21.35,
+        "talk_seconds": 290.0,
+        "hold_seconds": 12.5,
+        "hangup_cause": "normal_clearing",
+        "hangup_side": "caller",
+        "transfers": [],
+        "recording_id": "rec_5b1e",
+    }
+    base.update(over)
+    return base
+
+
+ABANDONED: dict[str, Any] = {"answered_at": None, "agent_id": None, "talk_seconds": 0.0}
+ABANDONED |= {"hold_seconds": 0.0, "hangup_cause": "abandoned", "hangup_side": "caller"}
+
+
+def test_inbound_create_uses_the_guides_field_names() -> None:
+    request = create_request(created(), call_center=CENTER)
+    assert request is not None and request.method == "POST"
+    assert request.path() == "/telephony/v1/voiceCalls"
+    assert request.body.body() == {
+        "callCenterApiName": CENTER,
+        "vendorCallKey": CALL,
+        "to": "+18005550100",
+        "from": "+14155551212",
+        "initiationMethod": "Inbound",
+        "startTime": "2026-11-21T09:00:00Z",
+        "participants": [{"participantKey": "+14155551212", "type": "END_USER"}],
+        "callSubtype": "WebRTC",
+    }
+
+
+def test_outbound_calls_send_nothing() -> None:
+    assert create_request(created(direction="outbound"), call_center=CENTER) is None
+
+
+def test_pstn_caller_and_times_in_other_offsets() -> None:
+    request = create_request(
+        created(created_at="2026-11-21T10:00:00.999+01:00"), call_center=CENTER, web_caller=False
+    )
+    assert request is not None
+    body = request.body.body()
+    assert body["callSubtype"] == "PSTN" and body["startTime"] == "2026-11-21T09:00:00Z"
+    assert format_time(None) is None
+
+
+def test_transfer_leg_names_its_parent_and_queue() -> None:
+    transfer = {"type": "blind", "to_type": "queue", "to_id": "q_b", "at": "2026-11-21T09:03:02Z"}
+    body = transfer_request(
+        created(), transfer, call_center=CENTER, parent_voice_call_id="0LQ000000000001", queue="B"
+    ).body.body()
+    assert body["initiationMethod"] == "Transfer" and body["parentVoiceCallId"] == "0LQ000000000001"
+    assert body["from"] == body["to"] == "+18005550100" and body["queue"] == "B"
+    assert body["startTime"] == "2026-11-21T09:03:02Z" and body["vendorCallKey"] == CALL
+    to_agent = {**transfer, "to_type": "agent", "to_id": "ag_2"}
+    leg = transfer_request(created(), to_agent, call_center=CENTER, parent_voice_call_id="x")
+    assert "queue" not in leg.body.body()
+
+
+def test_answered_end_is_the_final_patch() -> None:
+    request = end_request(cdr(), agent_username="ada@acme.test", queue="Support")
+    assert request.method == "PATCH"
+    assert request.path("0LQ000000000001") == "/telephony/v1/voiceCalls/0LQ000000000001"
+    assert request.body.body() == {
+        "startTime": "2026-11-21T09:00:00Z",
+        "endTime": "2026-11-21T09:05:11Z",
+        "enqueueTime": "2026-11-21T09:00:00Z",
+        "acceptTime": "2026-11-21T09:00:21Z",
+        "queue": "Support",
+        "agent": "ada@acme.test",
+        "totalHoldDuration": 12,
+        "agentInteractionDuration": 278,
+        "isActiveCall": False,
+        "disconnectReason": {"value": "CUSTOMER_DISCONNECT", "isError": False},
+    }
+    with pytest.raises(ValueError):
+        request.path(None)
+
+
+@pytest.mark.parametrize("over", [ABANDONED, {**ABANDONED, "agent_id": "ag_rung"}])
+def test_abandoned_and_missed_end_without_accept_or_agent(over: dict[str, Any]) -> None:
+    body = end_request(cdr(**over), agent_username="rung@acme.test").body.body()
+    assert "acceptTime" not in body and "agent" not in body
+    assert body["agentInteractionDuration"] == 0 and body["isActiveCall"] is False
+    assert body["endTime"] == "2026-11-21T09:05:11Z"
+
+
+@pytest.mark.parametrize(
+    ("cause", "side", "value", "is_error"),
+    [
+        ("normal_clearing", "agent", "AGENT_DISCONNECT", False),
+        ("media_failed", "system", "TELECOM_PROBLEM", True),
+        ("max_wait_exceeded", "system", "CONTACT_FLOW_DISCONNECT", False),
+        ("odd", "system", "OTHER", False),
+    ],
+)
+def test_disconnect_reasons(cause: str, side: str, value: str, is_error: bool) -> None:
+    reason = disconnect_reason(cdr(hangup_cause=cause, hangup_side=side))
+    assert (reason.value, reason.isError) == (value, is_error)
+
+
+def test_recording_patch_repeats_the_counters() -> None:
+    recorded = {"call_id": CALL, "recording_id": "rec_5b1e", "url": "https://h/r.wav?sig=1"}
+    body = recording_request({**recorded, "duration_seconds": 290.4}, cdr()).body.body()
+    assert body == {
+        "recordingLocation": "https://h/r.wav?sig=1",
+        "totalRecordingDuration": 290,
+        "totalHoldDuration": 12,
+        "agentInteractionDuration": 278,
+        "isActiveCall": False,
+    }
+
+
+# -- devorg's SCRT2 semantics take these bodies as Salesforce would --------------------------
+
+
+def _org() -> tuple[Store, OrgData]:
+    store = Store(Clock())
+    org = store.create_org("Acme", is_sandbox=False)
+    store.insert(org, "CallCenter", {"InternalName": CENTER, "Name": "SIVO"}, user_id=None)
+    store.insert(org, "User", {"Username": "ada@acme.test", "IsActive": True}, user_id=None)
+    return store, org
+
+
+def _send(store: Store, org: OrgData, request: ScrtRequest, call_id: str = "") -> Any:
+    body = request.body.body()
+    now = datetime(2026, 11, 21, 9, 6, tzinfo=UTC)
+    if request.method == "POST":
+        return create_call(store, org, body, now)
+    return update_call(store, org, CENTER, call_id, body, now)
+
+
+def test_devorg_materializes_the_call_from_create_to_recording() -> None:
+    store, org = _org()
+    create = create_request(created(), call_center=CENTER)
+    assert create is not None
+    voice_call_id = _send(store, org, create)["voiceCallId"]
+    call = org.first("VoiceCall", Id=voice_call_id)
+    assert call is not None and call["CallDisposition"] == "new"
+    _send(store, org, end_request(cdr(), agent_username="ada@acme.test"), voice_call_id)
+    recorded = {"url": "https://h/r.wav", "duration_seconds": 290.0}
+    _send(store, org, recording_request(recorded, cdr()), voice_call_id)
+    assert call["CallDisposition"] == "completed" and call["CallDurationInSeconds"] == 311
+    assert call["CustomerHoldDuration"] == 12 and call["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert call["CallAcceptDateTime"] is not None and call["IsRecorded"] in (True, False)
+    assert org.first("VoiceCallRecording", VoiceCallId=voice_call_id) is not None
+
+
+def test_devorg_links_the_transfer_leg_to_its_parent() -> None:
+    store, org = _org()
+    create = create_request(created(), call_center=CENTER)
+    assert create is not None
+    parent = _send(store, org, create)["voiceCallId"]
+    transfer = {"type": "blind", "to_type": "queue", "to_id": "q_b", "at": "2026-11-21T09:03:02Z"}
+    leg = transfer_request(created(), transfer, call_center=CENTER, parent_voice_call_id=parent)
+    child = _send(store, org, leg)["voiceCallId"]
+    assert child != parent
+    child_row = org.first("VoiceCall", Id=child)
+    assert child_row is not None and child_row["PreviousCallId"] == parent
+    assert child_row["CallType"] == "Transfer"
