@@ -21,7 +21,8 @@ def tone(ms: int, dbfs: float = -20.0, hz: float = 440.0) -> Pcm:
     n = ms * RATE // 1000
     amplitude = 32768 * 10 ** (dbfs / 20) * np.sqrt(2)
     t = np.arange(n) / RATE
-    return np.round(amplitude * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+    wave: Pcm = np.round(amplitude * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+    return wave
 
 
 def silence(ms: int) -> Pcm:
