@@ -280,6 +280,8 @@ _OBJECTS = [
             _ro("Name", STRING),
             _ro("VendorCallKey", STRING),
             _ro("CallDisposition", STRING),
+            # 63.0+, "For internal use only": queryable, but SCRT2 never sets it (Guess: null).
+            _ro("CallStatus", PICKLIST),
             _ro("CallType", PICKLIST),
             _ro("CallOrigin", PICKLIST),
             _ro("CallSubtype", PICKLIST),

@@ -202,6 +202,7 @@ def create_app(
     calls.add_observer(salesforce.call_logs)
     calls.wrap_up_gate = salesforce.call_logs  # a disposition may be required first
     outbox.add_sink(salesforce.tasks)  # every call as one Salesforce Task
+    outbox.add_sink(salesforce.scrt2)  # every inbound call as a VoiceCall (SCRT2)
     signaling = SignalingServer(
         switchboard=calls,
         tokens=tokens,
@@ -270,6 +271,7 @@ def create_app(
         await db.upgrade()
         await engine.start()
         await salesforce.tasks.start()
+        await salesforce.scrt2.start()
         signaling.start()
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
@@ -279,6 +281,7 @@ def create_app(
         await media.close()
         await engine.stop()
         await salesforce.tasks.stop()
+        await salesforce.scrt2.stop()
         await transport.close()
         await salesforce.ring_pops.close()
         await salesforce.screen_pops.close()

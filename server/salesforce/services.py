@@ -21,6 +21,8 @@ from .console_signin import ConsoleSignIn
 from .orgs import SalesforceOrgs
 from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
+from .scrt2_delivery import Scrt2Delivery
+from .scrt2_sender import Scrt2Sender
 from .signin import SalesforceSignIn
 from .softphone_sessions import SoftphoneSessions
 from .task_delivery import TaskDelivery
@@ -41,6 +43,7 @@ class SalesforceServices:
     softphone_sessions: SoftphoneSessions
     call_logs: CallLogs  # also a CallObserver (who a call rang) and the wrap-up gate
     tasks: TaskDelivery  # an OutboxSink, and the core sending the Tasks (started by the app)
+    scrt2: Scrt2Delivery  # an OutboxSink: inbound calls as VoiceCalls (started by the app)
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -96,6 +99,10 @@ def build_salesforce(
         rung=call_logs.rung_agent,
     )
     orgs.on_connected.append(tasks.org_connected)
+    scrt2 = Scrt2Delivery(
+        db=db, clock=clock, sender=Scrt2Sender(db=db, clock=clock, box=box, http=http)
+    )
+    orgs.on_connected.append(scrt2.org_connected)
     sessions = SoftphoneSessions(
         db=db,
         box=box,
@@ -128,5 +135,6 @@ def build_salesforce(
         softphone_sessions=sessions,
         call_logs=call_logs,
         tasks=tasks,
+        scrt2=scrt2,
         http=http,
     )

@@ -447,3 +447,46 @@ class AgentPreferencesRow(SQLModel, table=True):
 
 
 agent_preferences = AgentPreferencesRow.__table__  # type: ignore[attr-defined]
+
+
+# -- SCRT2 (migration 0009) -------------------------------------------------------------------
+
+
+class Scrt2CallRow(SQLModel, table=True):
+    """An inbound call as one org's VoiceCall (server/salesforce/scrt2_delivery.py): the facts
+    its later requests are built from, and the VoiceCall id of its latest leg."""
+
+    __tablename__ = "scrt2_calls"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    org_row_id: str = Field(primary_key=True, max_length=40)
+    call_id: str = Field(primary_key=True, max_length=40)
+    created: str = Field(sa_column=Column(Text, nullable=False))  # JSON: call.created
+    cdr: str | None = Field(default=None, sa_column=Column(Text))  # JSON: call.ended
+    voice_call_id: str | None = Field(default=None, max_length=18)
+    updated_at: float
+
+
+class Scrt2RequestRow(SQLModel, table=True):
+    """One SCRT2 request, a durable job of the call's ordered lane (``id`` orders them)."""
+
+    __tablename__ = "scrt2_requests"
+    __table_args__ = (Index("ix_scrt2_requests_due", "state", "org_row_id", "call_id"),)
+    id: int | None = Field(default=None, sa_column=Column(_BIGSERIAL, primary_key=True))
+    tenant_id: str = Field(max_length=40)
+    org_row_id: str = Field(max_length=40)
+    call_id: str = Field(max_length=40)
+    kind: str = Field(max_length=16)  # create | transfer | end | recording
+    method: str = Field(max_length=8)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as sent
+    state: str = Field(max_length=16)  # due | sent | failed
+    attempts: int = 0
+    due_at: float
+    status_code: int | None = None
+    latency_ms: float | None = None
+    reason: str | None = Field(default=None, max_length=300)
+    created_at: float
+    sent_at: float | None = None
+
+
+scrt2_calls = Scrt2CallRow.__table__  # type: ignore[attr-defined]
+scrt2_requests = Scrt2RequestRow.__table__  # type: ignore[attr-defined]

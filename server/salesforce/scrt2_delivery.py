@@ -1,0 +1,210 @@
+"""Every inbound call as a VoiceCall through SCRT2: the OutboxSink and its delivery core.
+
+::
+
+    the call's decision commits: call.created / call.transferred / call.ended / call.recorded
+        └─ fan_out_txn (same transaction), per org of the tenant with SCRT2 on (a base URL
+           and a call center; connected or needing reconnection):
+              call.created inbound ── a scrt2_calls row + the create      (scrt2.py)
+              call.transferred ────── the Transfer leg (parent: the vendorCallKey)
+              call.ended ──────────── the CDR kept on the row + the final PATCH
+              call.recorded ───────── the recording PATCH (the CDR's counters repeated)
+           each request one scrt2_requests row, ``due``
+                                               │  after commit
+                                               ▼
+    DeliveryCore (server/delivery/): ORDERED lanes keyed by (org, call): a call's create
+        before its updates, one at a time; parked while the org needs reconnecting
+        (resumed on reconnect), dropped when it is gone; retries by ``task_due.retry_at``
+                                               │  Scrt2Sender.attempt (scrt2_sender.py)
+                                               ▼
+    Scrt2Ledger: attempts, status, latency, a retry's time, a dead letter's ``failed``
+
+Outbound calls send nothing (SCRT2's create does not support them; their Task records
+them). A call that began before the org was connected has no row, so its later facts
+send nothing either. Guarantee: at least once, in order per call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from server.clock import Clock
+from server.delivery import ORDERED, Attempted, DeliveryCore, Job, Verdict
+from server.events.outbox import EventRecord
+from server.store import salesforce as org_store
+from server.store import scrt2 as store
+from server.store.db import Database, Tx
+
+from .scrt2 import ScrtRequest, create_request, end_request, recording_request, transfer_request
+from .scrt2_sender import Scrt2Job, Scrt2Ref, Scrt2Sender, enabled, lane_of
+from .task_due import retry_at
+
+logger = logging.getLogger(__name__)
+
+TYPES = frozenset({"call.created", "call.transferred", "call.ended", "call.recorded"})
+
+
+def job_of(row: Mapping[str, Any]) -> Scrt2Job:
+    ref = Scrt2Ref(int(row["id"]), row["tenant_id"])
+    lane = lane_of(row["org_row_id"], row["call_id"])
+    return Job(str(row["id"]), lane, ref, row["due_at"], row["attempts"])
+
+
+class Scrt2Ledger:
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+
+    async def write(self, batch: Sequence[Attempted[Scrt2Ref]]) -> None:
+        async with self._db.transaction() as tx:
+            for record in batch:
+                decision, outcome = record.decision, record.outcome
+                if decision is None:
+                    continue
+                values: dict[str, Any] = {
+                    "attempts": record.attempt,
+                    "status_code": outcome.status_code,
+                    "latency_ms": round(outcome.latency_ms, 1),
+                    "reason": outcome.error[:300] if outcome.error else None,
+                }
+                if decision.verdict is Verdict.DELIVERED:
+                    values.update(state="sent", sent_at=record.at)
+                elif decision.verdict is Verdict.RETRYING:
+                    values.update(due_at=decision.at)
+                else:
+                    values.update(state="failed")
+                await store.update_request_txn(tx, record.job.payload.request_id, values)
+
+    async def pending(self, lane: str | None) -> AsyncIterator[Scrt2Job]:
+        org_row_id, call_id = lane.partition("/")[::2] if lane else (None, None)
+        after = 0
+        while True:
+            async with self._db.read() as conn:
+                rows = await store.due_requests(
+                    conn, after=after, org_row_id=org_row_id, call_id=call_id
+                )
+            if not rows:
+                return
+            after = int(rows[-1]["id"])
+            for row in rows:
+                yield job_of(dict(row))
+
+
+class Scrt2Delivery:
+    """The SCRT2 OutboxSink, and the delivery core that sends its requests."""
+
+    def __init__(
+        self, *, db: Database, clock: Clock, sender: Scrt2Sender, rng: random.Random | None = None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sender = sender
+        self.core: DeliveryCore[Scrt2Ref] = DeliveryCore(
+            name="scrt2",
+            destination=sender,
+            ledger=Scrt2Ledger(db=db),
+            schedule=retry_at,
+            lanes=ORDERED,
+            clock=clock,
+            rng=rng,
+        )
+
+    async def start(self) -> None:
+        await self.core.start()
+
+    async def stop(self) -> None:
+        await self.core.stop()
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        await self.core.idle(timeout)
+
+    def org_connected(self, row_id: str) -> None:
+        """An org was connected again: its parked calls go now, each in its order."""
+        for lane in sorted(self._sender.forget(row_id)):
+            self.core.resume(lane)
+
+    # -- the OutboxSink -----------------------------------------------------------------
+
+    async def fan_out_txn(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        jobs: list[Scrt2Job] = []
+        for event in events:
+            if event.type not in TYPES:
+                continue
+            data = json.loads(event.body)["data"]
+            if event.type == "call.created":
+                if data.get("direction") == "inbound":
+                    jobs.extend(await self._created_txn(tx, event.tenant_id, data))
+                continue
+            for call in await store.calls_of(tx.conn, event.tenant_id, str(data["call_id"])):
+                job = await self._later_txn(tx, event.type, dict(call), data)
+                jobs.extend([job] if job is not None else [])
+        if jobs:
+            self.core.submit_after_commit(tx, jobs)
+
+    async def _created_txn(self, tx: Tx, tenant_id: str, data: Mapping[str, Any]) -> list[Scrt2Job]:
+        jobs = []
+        now = self._clock.now()
+        for org in await org_store.list_orgs(tx.conn, tenant_id):
+            if not enabled(org):
+                continue
+            request = create_request(data, call_center=org["call_center_name"])
+            row = {"tenant_id": tenant_id, "org_row_id": org["id"], "call_id": data["call_id"]}
+            if request is None or not await store.insert_call_txn(
+                tx, {**row, "created": json.dumps(dict(data)), "updated_at": now}
+            ):
+                continue
+            jobs.append(await self._request_txn(tx, row, "create", request))
+        return jobs
+
+    async def _later_txn(
+        self, tx: Tx, kind: str, call: Mapping[str, Any], data: Mapping[str, Any]
+    ) -> Scrt2Job | None:
+        org = await org_store.get_org(tx.conn, call["tenant_id"], call["org_row_id"])
+        if org is None or not enabled(org):
+            return None
+        row = {k: call[k] for k in ("tenant_id", "org_row_id", "call_id")}
+        created = json.loads(call["created"])
+        request: ScrtRequest
+        if kind == "call.transferred":
+            transfer = data["transfer"]
+            queue = await store.queue_name(tx.conn, call["tenant_id"], transfer.get("to_id"))
+            request = transfer_request(
+                created,
+                transfer,
+                call_center=org["call_center_name"],
+                parent_voice_call_id=str(call["call_id"]),  # the vendorCallKey (§2.5)
+                queue=queue,
+            )
+            return await self._request_txn(tx, row, "transfer", request)
+        if kind == "call.ended":
+            queue = await store.queue_name(tx.conn, call["tenant_id"], data.get("queue_id"))
+            values = {"cdr": json.dumps(dict(data)), "updated_at": self._clock.now()}
+            await store.update_call_txn(
+                tx, call["tenant_id"], call["org_row_id"], call["call_id"], values
+            )
+            return await self._request_txn(tx, row, "end", end_request(data, queue=queue))
+        if call["cdr"] is None:
+            logger.info("call %s: recorded before it ended; no SCRT2 recording", row["call_id"])
+            return None
+        request = recording_request(data, json.loads(call["cdr"]))
+        return await self._request_txn(tx, row, "recording", request)
+
+    async def _request_txn(
+        self, tx: Tx, row: dict[str, Any], kind: str, request: ScrtRequest
+    ) -> Scrt2Job:
+        now = self._clock.now()
+        values = {
+            **row,
+            "kind": kind,
+            "method": request.method,
+            "body": request.encoded().decode(),
+            "state": "due",
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        request_id = await store.insert_request_txn(tx, values)
+        return job_of({**values, "id": request_id})
