@@ -64,7 +64,9 @@ def _middlewares(host: str) -> list[Middleware]:
                     await request.read()
                     await asyncio.sleep(fault.delay_ms / 1000)
                 if fault.status is not None:
-                    headers = {"Retry-After": "1"} if fault.status == 429 else None
+                    headers = (
+                        {"Retry-After": str(fault.retry_after_s)} if fault.status == 429 else None
+                    )
                     body = [{"message": "devorg injected fault", "errorCode": "DEVORG_FAULT"}]
                     entry["status"] = fault.status
                     entry["fault"] = True

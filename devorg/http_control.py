@@ -13,7 +13,8 @@ POST   /__devorg/orgs/{orgId}/records/{Type}   field values (Account, Contact, C
 POST   /__devorg/seed                      a seed document (see devorg.seed)
 POST   /__devorg/reset                     forget every org, token, log and fault
 GET    /__devorg/requests                  request log; DELETE clears it
-POST   /__devorg/faults                    {status, count, delayMs, host, pathPrefix};
+POST   /__devorg/faults                    {status, count, delayMs, host, pathPrefix,
+                                            retryAfter (s, for a 429)};
                                            GET lists, DELETE clears
 POST   /__devorg/clock                     {advanceSeconds}
 PUT    /__devorg/auto-approve              {username} (null turns it off)
@@ -186,6 +187,7 @@ async def _faults(request: web.Request, body: Any) -> web.StreamResponse:
             delay_ms=int(body.get("delayMs", 0)),
             host=host,
             path_prefix=str(body.get("pathPrefix", "/")),
+            retry_after_s=int(body.get("retryAfter", 1)),
         )
         devorg.faults.append(fault)
         logger.info("fault injected: %s", fault)

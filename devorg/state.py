@@ -31,6 +31,7 @@ class Fault:
     delay_ms: int = 0
     host: str = "any"  # "org", "scrt" or "any"
     path_prefix: str = "/"
+    retry_after_s: int = 1  # the Retry-After of an injected 429
 
     def matches(self, host: str, path: str) -> bool:
         return (

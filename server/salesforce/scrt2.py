@@ -24,7 +24,9 @@ internal to Salesforce and SIVO never sets it):
   ``CallAcceptDateTime`` being empty is how a report finds the unanswered ones.
 
 A transfer is a new leg (a child VoiceCall with the same ``vendorCallKey``, linked by
-``parentVoiceCallId``); the final PATCH goes to the call's last leg. The recording PATCH
+``parentVoiceCallId``), then a PATCH ends the leg before it (``completed`` at the transfer's
+time; its conversation stays open, since it has a NextCallId); the final PATCH goes to the
+call's last leg. The recording PATCH
 repeats the end's hold and interaction counters: Salesforce overwrites them on every
 PATCH ("Don't run this API call more than one time"), so repeating the same values keeps
 them. ``recordingLocation`` is SIVO's pre-signed recording URL as ``call.recorded`` gives
@@ -53,6 +55,7 @@ __all__ = [
     "disconnect_reason",
     "end_request",
     "format_time",
+    "leg_end_request",
     "recording_request",
     "transfer_request",
 ]
@@ -206,6 +209,14 @@ def transfer_request(
             queue=queue if transfer.get("to_type") == "queue" else None,
             callSubtype="WebRTC" if web_caller else "PSTN",
         ),
+    )
+
+
+def leg_end_request(transfer: Mapping[str, Any]) -> ScrtRequest:
+    """The leg a ``call.transferred`` left: ended at the transfer's time."""
+    return ScrtRequest(
+        method="PATCH",
+        body=VoiceCallUpdate(endTime=_required_time(transfer.get("at")), isActiveCall=False),
     )
 
 

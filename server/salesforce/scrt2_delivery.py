@@ -6,7 +6,8 @@
         └─ fan_out_txn (same transaction), per org of the tenant with SCRT2 on (a base URL
            and a call center; connected or needing reconnection):
               call.created inbound ── a scrt2_calls row + the create      (scrt2.py)
-              call.transferred ────── the Transfer leg (parent: the vendorCallKey)
+              call.transferred ────── the Transfer leg (parent: the vendorCallKey), then
+                                      the PATCH ending the leg before it
               call.ended ──────────── the CDR kept on the row + the final PATCH
               call.recorded ───────── the recording PATCH (the CDR's counters repeated)
            each request one scrt2_requests row, ``due``
@@ -39,7 +40,14 @@ from server.store import salesforce as org_store
 from server.store import scrt2 as store
 from server.store.db import Database, Tx
 
-from .scrt2 import ScrtRequest, create_request, end_request, recording_request, transfer_request
+from .scrt2 import (
+    ScrtRequest,
+    create_request,
+    end_request,
+    leg_end_request,
+    recording_request,
+    transfer_request,
+)
 from .scrt2_sender import Scrt2Job, Scrt2Ref, Scrt2Sender, enabled, lane_of
 from .task_due import retry_at
 
@@ -139,8 +147,7 @@ class Scrt2Delivery:
                     jobs.extend(await self._created_txn(tx, event.tenant_id, data))
                 continue
             for call in await store.calls_of(tx.conn, event.tenant_id, str(data["call_id"])):
-                job = await self._later_txn(tx, event.type, dict(call), data)
-                jobs.extend([job] if job is not None else [])
+                jobs.extend(await self._later_txn(tx, event.type, dict(call), data))
         if jobs:
             self.core.submit_after_commit(tx, jobs)
 
@@ -161,10 +168,10 @@ class Scrt2Delivery:
 
     async def _later_txn(
         self, tx: Tx, kind: str, call: Mapping[str, Any], data: Mapping[str, Any]
-    ) -> Scrt2Job | None:
+    ) -> list[Scrt2Job]:
         org = await org_store.get_org(tx.conn, call["tenant_id"], call["org_row_id"])
         if org is None or not enabled(org):
-            return None
+            return []
         row = {k: call[k] for k in ("tenant_id", "org_row_id", "call_id")}
         created = json.loads(call["created"])
         request: ScrtRequest
@@ -178,19 +185,22 @@ class Scrt2Delivery:
                 parent_voice_call_id=str(call["call_id"]),  # the vendorCallKey (§2.5)
                 queue=queue,
             )
-            return await self._request_txn(tx, row, "transfer", request)
+            return [
+                await self._request_txn(tx, row, "transfer", request),
+                await self._request_txn(tx, row, "leg_end", leg_end_request(transfer)),
+            ]
         if kind == "call.ended":
             queue = await store.queue_name(tx.conn, call["tenant_id"], data.get("queue_id"))
             values = {"cdr": json.dumps(dict(data)), "updated_at": self._clock.now()}
             await store.update_call_txn(
                 tx, call["tenant_id"], call["org_row_id"], call["call_id"], values
             )
-            return await self._request_txn(tx, row, "end", end_request(data, queue=queue))
+            return [await self._request_txn(tx, row, "end", end_request(data, queue=queue))]
         if call["cdr"] is None:
             logger.info("call %s: recorded before it ended; no SCRT2 recording", row["call_id"])
-            return None
+            return []
         request = recording_request(data, json.loads(call["cdr"]))
-        return await self._request_txn(tx, row, "recording", request)
+        return [await self._request_txn(tx, row, "recording", request)]
 
     async def _request_txn(
         self, tx: Tx, row: dict[str, Any], kind: str, request: ScrtRequest

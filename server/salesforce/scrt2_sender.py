@@ -6,7 +6,8 @@
         · needs reconnecting: PARKED (remembered, resumed when the org connects) · else OPEN
     attempt(job) ── its scrt2_requests row (due, or nothing is owed)
         ├─ a PATCH goes to the call's latest VoiceCall id (the vendorCallKey if the create
-        │  never got one: the update creates a missed call's VoiceCall after the fact)
+        │  never got one: the update creates a missed call's VoiceCall after the fact);
+        │  a leg_end to the leg before the latest transfer's
         ├─ a fresh JWT (scrt2_jwt.sign) ── POST/PATCH {scrt_base_url}/telephony/v1/…
         ├─ 2xx: a create's voiceCallId kept on the call's row; done
         └─ 429 (Retry-After honoured), 5xx, 401 (the certificate may not be installed
@@ -113,7 +114,12 @@ class Scrt2Sender:
             self.forget(org["id"])
             return Outcome.failed("needs_reconnect")
         path = f"{API_PREFIX}/voiceCalls"
-        if row["method"] == "PATCH":
+        if row["kind"] == "leg_end":
+            if call is None or not call["previous_voice_call_id"]:
+                logger.info("call %s: no leg before the transfer to end", row["call_id"])
+                return Outcome.delivered()
+            path = f"{path}/{call['previous_voice_call_id']}"
+        elif row["method"] == "PATCH":
             target = (call["voice_call_id"] if call else None) or row["call_id"]
             path = f"{path}/{target}"
         try:
@@ -137,7 +143,7 @@ class Scrt2Sender:
         status = response.status_code
         if 200 <= status < 300:
             if row["method"] == "POST":
-                await self._created(row, response)
+                await self._created(row, call, response)
             logger.info("call %s: SCRT2 %s %s %d", row["call_id"], row["kind"], path, status)
             return Outcome.delivered(status, latency)
         error = f"{status} {response.text[:200]}"
@@ -149,17 +155,16 @@ class Scrt2Sender:
         logger.info("call %s: x SCRT2 %s refused: %s", row["call_id"], row["kind"], error)
         return Outcome.failed(error, status_code=status, latency_ms=latency, permanent=True)
 
-    async def _created(self, row: Any, response: httpx.Response) -> None:
+    async def _created(self, row: Any, call: Any, response: httpx.Response) -> None:
         try:
             voice_call_id = json.loads(response.text)["voiceCallId"]
         except (ValueError, KeyError, TypeError):
             logger.info("call %s: SCRT2 create answered without voiceCallId", row["call_id"])
             return
+        values = {"voice_call_id": str(voice_call_id), "updated_at": self._clock.now()}
+        if row["kind"] == "transfer" and call is not None:
+            values["previous_voice_call_id"] = call["voice_call_id"]
         async with self._db.transaction() as tx:
             await store.update_call_txn(
-                tx,
-                row["tenant_id"],
-                row["org_row_id"],
-                row["call_id"],
-                {"voice_call_id": str(voice_call_id), "updated_at": self._clock.now()},
+                tx, row["tenant_id"], row["org_row_id"], row["call_id"], values
             )

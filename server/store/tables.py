@@ -463,6 +463,7 @@ class Scrt2CallRow(SQLModel, table=True):
     created: str = Field(sa_column=Column(Text, nullable=False))  # JSON: call.created
     cdr: str | None = Field(default=None, sa_column=Column(Text))  # JSON: call.ended
     voice_call_id: str | None = Field(default=None, max_length=18)
+    previous_voice_call_id: str | None = Field(default=None, max_length=18)  # a transfer's
     updated_at: float
 
 
@@ -475,7 +476,7 @@ class Scrt2RequestRow(SQLModel, table=True):
     tenant_id: str = Field(max_length=40)
     org_row_id: str = Field(max_length=40)
     call_id: str = Field(max_length=40)
-    kind: str = Field(max_length=16)  # create | transfer | end | recording
+    kind: str = Field(max_length=16)  # create | transfer | leg_end | end | recording
     method: str = Field(max_length=8)
     body: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as sent
     state: str = Field(max_length=16)  # due | sent | failed

@@ -17,6 +17,7 @@ from server.salesforce.scrt2 import (
     disconnect_reason,
     end_request,
     format_time,
+    leg_end_request,
     recording_request,
     transfer_request,
 )
@@ -156,6 +157,11 @@ def test_recording_patch_repeats_the_counters() -> None:
         "agentInteractionDuration": 278,
         "isActiveCall": False,
     }
+
+
+def test_the_leg_a_transfer_left_ends_at_the_transfer() -> None:
+    body = leg_end_request({"at": "2026-11-21T09:03:02.250Z"}).body.body()
+    assert body == {"endTime": "2026-11-21T09:03:02Z", "isActiveCall": False}
 
 
 # -- devorg's SCRT2 semantics take these bodies as Salesforce would --------------------------

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("created", sa.Text(), nullable=False),
         sa.Column("cdr", sa.Text(), nullable=True),
         sa.Column("voice_call_id", sa.String(length=18), nullable=True),
+        sa.Column("previous_voice_call_id", sa.String(length=18), nullable=True),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "org_row_id", "call_id"),
     )
