@@ -14,11 +14,11 @@ from .logging_center import ADMIN, LogCenter, log_center
 
 
 async def scrt2_center(
-    make_client: AppFactory, sf: RunningDevorg, names: tuple[str, ...] = ("bo",)
+    make_client: AppFactory, sf: RunningDevorg, names: tuple[str, ...] = ("bo",), **kw: Any
 ) -> LogCenter:
     # SIVO runs on a FakeClock: devorg's clock moves to it first, so tokens and JWTs agree.
     await sf.control("POST", "clock", {"advanceSeconds": FakeClock().now() - time.time()})
-    center = await log_center(make_client, sf, names)
+    center = await log_center(make_client, sf, names, **kw)
     org = f"/api/v1/salesforce/orgs/{center.row_id}"
     await center.api("PATCH", org, {"scrt_base_url": sf.scrt_url})
     keys = await center.api("GET", f"{org}/keys")

@@ -4,15 +4,17 @@ nothing twice, a call's create before its updates."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from devorg.testing import RunningDevorg
+from server.api.context import SERVICES
 from server.store import salesforce as org_store
 from tests.conftest import AppFactory
 
-from .conftest import connect
+from .conftest import connect, salesforce_settings
 from .logging_center import ADMIN, LogCenter, close
 from .scrt2_center import advance, scrt2_center, scrt_requests, sent, voice_calls
 
@@ -97,3 +99,47 @@ async def test_a_transfer_is_a_child_voice_call_of_its_parent(lc: LogCenter) -> 
     assert parent["CallDisposition"] == "completed" and parent["CallEndDateTime"] is not None
     conversation = lc.sf.devorg.store.orgs[lc.org_id].get(str(parent["ConversationId"]))
     assert conversation is not None and conversation[1]["EndTime"] is not None
+
+
+async def test_a_timed_out_create_is_retried_into_the_same_voice_call(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    lc = await scrt2_center(make_client, sf, ("bo",), salesforce_timeout_s=0.5)
+    try:
+        # devorg creates the VoiceCall, but answers after SIVO stopped waiting.
+        fault = {"count": 1, "delayMs": 1500, "host": "scrt", "pathPrefix": CREATE}
+        await lc.sf.control("POST", "faults", fault)
+        call_id = await _answered_call(lc)
+        await sent(lc)
+        await asyncio.sleep(1.2)  # devorg's late answer goes out
+        for _ in range(3):
+            await advance(lc, 12)
+            await sent(lc)
+        (call,) = voice_calls(lc)  # the retried create found it by its vendorCallKey
+        assert call["VendorCallKey"] == call_id and call["CallDisposition"] == "completed"
+        assert [m for m, _, _ in scrt_requests(lc)] == ["POST", "POST", "PATCH", "PATCH"]
+    finally:
+        await close(lc)
+
+
+async def test_a_restart_mid_backlog_loses_nothing(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    lc = await scrt2_center(make_client, sf, ("bo",))
+    await lc.sf.control("POST", "faults", {"status": 500, "count": 1, "host": "scrt"})
+    call_id = await _answered_call(lc, talk_s=2)
+    await sent(lc)
+    assert scrt_requests(lc) == [("POST", CREATE, 500)]
+    await close(lc)
+    await lc.center.client.close()  # the process goes away with the call's requests owed
+    again = await make_client(clock=lc.center.clock, salesforce=salesforce_settings(sf))
+    scrt2 = again.app[SERVICES].salesforce.scrt2
+    await scrt2.idle()
+    await lc.sf.control("POST", "clock", {"advanceSeconds": 12})
+    lc.center.clock.advance(12)
+    await asyncio.sleep(0.05)
+    await scrt2.idle()
+    (call,) = voice_calls(lc)
+    assert call["VendorCallKey"] == call_id and call["CallDisposition"] == "completed"
+    assert [m for m, _, s in scrt_requests(lc)] == ["POST", "POST", "PATCH", "PATCH"]
+    await again.close()
