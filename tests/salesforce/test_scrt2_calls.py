@@ -85,3 +85,21 @@ async def test_an_outbound_call_sends_nothing(lc: LogCenter) -> None:
     assert lc.sf.devorg.store.orgs[lc.org_id].records_of("VoiceCall") == {}
     _, body = await soql(lc, DOCUMENTED_QUERY)
     assert body["records"] == []
+
+
+async def test_a_missed_call_ends_without_an_agent(lc: LogCenter) -> None:
+    caller = await lc.center.web_phone()
+    await caller.ok("phone.register", {"number": CALLER})
+    peer = caller.peer(None)
+    reply = await caller.ok("call.dial", {"to": "+18005550100", "sdp": await peer.offer()})
+    await peer.accept(reply["sdp"])
+    await lc.phones["bo"].wait_for("call.ringing")  # it rang bo, who never answered
+    await lc.center.advance(4)
+    await caller.ok("call.hangup", {"call_id": reply["call_id"]})
+    await sent(lc)
+    _, body = await soql(lc, DOCUMENTED_QUERY)
+    (call,) = body["records"]
+    assert call["VendorCallKey"] == reply["call_id"] and call["CallDisposition"] == "completed"
+    assert call["CallAcceptDateTime"] is None and call["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    org = lc.sf.devorg.store.orgs[lc.org_id]
+    assert org.records_of("VoiceCall")[call["Id"]]["UserId"] is None
