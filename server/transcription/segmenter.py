@@ -18,6 +18,12 @@ voiced frame; it keeps ``tail_ms`` of that silence. One longer than
 Utterances with less than ``min_voiced_ms`` of voiced audio (clicks, a cough)
 are dropped. Media time drives everything: a gap in the times (packet loss,
 mute, hold) counts as silence, so a leg put on hold closes its utterance.
+
+Feeding it from a leg (the shell, not this module): one ``Segmenter`` per leg
+id, created on ``LegOpened``; each payload the leg's feed observes is decoded
+by ``server.media.codec.AudioDecoder`` (48 kHz mono, off the event loop) and
+pushed with its media time in ms since the leg opened (arrival time, as the
+recorder places packets); ``flush`` on ``LegClosed``.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ async def test_pocketsphinx_transcribes_segmented_speech_without_stalling_the_lo
     utterances += segmenter.flush()
     assert len(utterances) == len(chosen)
 
-    transcriber = pocketsphinx_transcriber(workers=2)
+    transcriber = pocketsphinx_transcriber(workers=1)
     try:
         await transcriber.start()
         gaps: list[float] = []
@@ -126,4 +126,5 @@ async def test_pocketsphinx_transcribes_segmented_speech_without_stalling_the_lo
     for sentence, result in zip(chosen, results, strict=True):
         assert word_overlap(sentence, result.text) >= 0.6, (sentence, result.text)
         assert 0.0 <= result.confidence <= 1.0
-    assert max(gaps) < 0.1  # the loop kept ticking every 10 ms while the workers decoded
+    # One decode takes ~0.8 s of CPU: run on the loop, it would stall it that long.
+    assert max(gaps) < 0.25  # the loop kept ticking while the worker decoded
