@@ -13,7 +13,8 @@ its model into the worker, and a ``decode`` that recognizes one utterance. The
 runner only moves bytes to the workers and awaits their answer, so a decode
 never stalls the event loop; workers are spawned (not forked) so they inherit
 no event loop, sockets or threads. Engine failures reach the caller as
-``TranscriptionError``.
+``TranscriptionError``; a dead worker (crash, OOM kill) fails the utterances it
+held and the pool is replaced, so the next utterance is decoded again.
 """
 
 from __future__ import annotations
@@ -98,14 +99,20 @@ class ProcessPoolTranscriber:
             raise ValueError("workers must be positive")
         self.workers = workers
         self._decode = decode
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=initializer,
-            initargs=initargs,
-        )
+        self._initializer = initializer
+        self._initargs = initargs
+        self._pool = self._new_pool()
+        self.restarts = 0
         self._slots = asyncio.Semaphore(max_in_flight or 2 * workers)
         self._closed = False
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self._initializer,
+            initargs=self._initargs,
+        )
 
     async def start(self) -> None:
         """Start every worker and load its model now, not on the first utterance."""
@@ -125,12 +132,23 @@ class ProcessPoolTranscriber:
         data = samples.astype("<i2", copy=False).tobytes()
         async with self._slots:
             loop = asyncio.get_running_loop()
+            pool = self._pool
             try:
-                return await loop.run_in_executor(self._pool, self._decode, data, rate)
+                return await loop.run_in_executor(pool, self._decode, data, rate)
             except BrokenProcessPool as exc:
+                self._replace(pool)
                 raise TranscriptionError("transcription worker died") from exc
             except Exception as exc:
                 raise TranscriptionError(f"engine failed: {exc}") from exc
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A worker died (crash, OOM kill): the pool is unusable; start a new one, once."""
+        if self._closed or broken is not self._pool:
+            return  # already replaced by another utterance that failed with it
+        self.restarts += 1
+        logger.warning("transcription worker died: restarting the pool (%d)", self.restarts)
+        broken.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
 
     async def close(self) -> None:
         """Stop the workers (pending utterances are cancelled)."""

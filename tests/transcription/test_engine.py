@@ -66,6 +66,25 @@ def _dies(data: bytes, rate: int) -> Recognized:
     os._exit(3)
 
 
+def _dies_at_rate_1(data: bytes, rate: int) -> Recognized:
+    if rate == 1:
+        os._exit(3)
+    return Recognized(f"{len(data)} bytes", 1.0)
+
+
+async def test_a_dead_worker_is_replaced() -> None:
+    pool = ProcessPoolTranscriber(decode=_dies_at_rate_1, initializer=_noop)
+    samples = np.zeros(160, np.int16)
+    try:
+        assert (await pool.transcribe(samples, 16000)).text == "320 bytes"
+        with pytest.raises(TranscriptionError, match="worker died"):
+            await pool.transcribe(samples, 1)
+        assert pool.restarts == 1
+        assert (await pool.transcribe(samples, 16000)).text == "320 bytes"
+    finally:
+        await pool.close()
+
+
 async def test_engine_errors_become_transcription_errors() -> None:
     samples = np.zeros(160, np.int16)
     for decode, message in ((_fails, "cannot decode 320 bytes"), (_dies, "worker died")):
