@@ -11,6 +11,7 @@ from . import (
     recordings,
     salesforce,
     screenpop,
+    scrt2,
     telephony,
     webhooks,
 )
@@ -22,6 +23,7 @@ CONTRACTS: tuple[Contract, ...] = (
     recordings.downloads,
     *webhooks.CONTRACTS,
     salesforce.orgs,
+    scrt2.requests,
     salesforce.sign_in,
     screenpop.screen_pops,
     call_logging.call_logging,

@@ -33,6 +33,8 @@ import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
+
 from server.clock import Clock
 from server.delivery import ORDERED, Attempted, DeliveryCore, Job, Verdict
 from server.events.outbox import EventRecord
@@ -128,6 +130,11 @@ class Scrt2Delivery:
 
     async def idle(self, timeout: float = 10.0) -> None:
         await self.core.idle(timeout)
+
+    async def log(self, tenant_id: str, row_id: str) -> Sequence[RowMapping]:
+        """The org's latest 100 requests, newest first."""
+        async with self._db.read() as conn:
+            return await store.requests_of(conn, tenant_id, row_id)
 
     def org_connected(self, row_id: str) -> None:
         """An org was connected again: its parked calls go now, each in its order."""

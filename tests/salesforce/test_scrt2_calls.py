@@ -46,6 +46,14 @@ async def test_an_answered_call_is_a_completed_voice_call(lc: LogCenter) -> None
     assert call["CallAcceptDateTime"] is not None and call["CallEndDateTime"] is not None
     assert call["CallDurationInSeconds"] >= 42
     assert call["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    log = await lc.api("GET", f"/api/v1/salesforce/orgs/{lc.row_id}/scrt2/requests")
+    shown = [(r["kind"], r["method"], r["state"], r["status_code"]) for r in log["data"]]
+    assert shown == [
+        ("recording", "PATCH", "sent", 200),
+        ("end", "PATCH", "sent", 200),
+        ("create", "POST", "sent", 200),
+    ]
+    assert all(r["call_id"] == call_id and r["latency_ms"] >= 0 for r in log["data"])
     # The product page's query as written: StartDateTime is no VoiceCall field (Salesforce
     # answers INVALID_FIELD); CallStatus exists but is "for internal use only".
     status, body = await soql(lc, PRODUCT_PAGE_QUERY)
