@@ -33,11 +33,10 @@ import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
-
 from server.clock import Clock
 from server.delivery import ORDERED, Attempted, DeliveryCore, Job, Verdict
 from server.events.outbox import EventRecord
+from server.failures import Conflict, NotFound
 from server.store import salesforce as org_store
 from server.store import scrt2 as store
 from server.store.db import Database, Tx
@@ -131,10 +130,34 @@ class Scrt2Delivery:
     async def idle(self, timeout: float = 10.0) -> None:
         await self.core.idle(timeout)
 
-    async def log(self, tenant_id: str, row_id: str) -> Sequence[RowMapping]:
+    async def log(self, tenant_id: str, row_id: str) -> list[dict[str, Any]]:
         """The org's latest 100 requests, newest first."""
         async with self._db.read() as conn:
-            return await store.requests_of(conn, tenant_id, row_id)
+            return [dict(r) for r in await store.requests_of(conn, tenant_id, row_id)]
+
+    async def replay(self, tenant_id: str, row_id: str, request_id: int) -> dict[str, Any]:
+        """A dead-lettered request sent again, at the end of its call's lane.
+
+        Raises:
+            NotFound: no such request of this org.
+            Conflict: it is not ``failed`` (still due, or sent).
+        """
+        async with self._db.transaction() as tx:
+            row = await store.replay_request_txn(
+                tx, tenant_id, row_id, request_id, self._clock.now()
+            )
+            if row is None:
+                found = await store.get_request(tx.conn, request_id)
+                if (
+                    found is None
+                    or found["tenant_id"] != tenant_id
+                    or found["org_row_id"] != row_id
+                ):
+                    raise NotFound("SCRT2 request")
+                raise Conflict("not_failed", f"the request is {found['state']}, not failed")
+            self.core.submit_after_commit(tx, [job_of(dict(row))])
+        logger.info("call %s: SCRT2 request %d replayed", row["call_id"], request_id)
+        return dict(row)
 
     def org_connected(self, row_id: str) -> None:
         """An org was connected again: its parked calls go now, each in its order."""

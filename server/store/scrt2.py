@@ -109,6 +109,25 @@ async def requests_of(
     return (await conn.execute(query)).mappings().all()
 
 
+async def replay_request_txn(
+    tx: Tx, tenant_id: str, org_row_id: str, request_id: int, now: float
+) -> RowMapping | None:
+    """A failed request due again, from its first attempt; None: no such failed request."""
+    result = await tx.conn.execute(
+        update(requests)
+        .where(
+            requests.c.id == request_id,
+            requests.c.tenant_id == tenant_id,
+            requests.c.org_row_id == org_row_id,
+            requests.c.state == "failed",
+        )
+        .values(state="due", attempts=0, due_at=now, reason=None)
+    )
+    if not result.rowcount:
+        return None
+    return await get_request(tx.conn, request_id)
+
+
 async def queue_name(conn: AsyncConnection, tenant_id: str, queue_id: str | None) -> str | None:
     if not queue_id:
         return None

@@ -143,3 +143,26 @@ async def test_a_restart_mid_backlog_loses_nothing(
     assert call["VendorCallKey"] == call_id and call["CallDisposition"] == "completed"
     assert [m for m, _, s in scrt_requests(lc)] == ["POST", "POST", "PATCH", "PATCH"]
     await again.close()
+
+
+async def test_a_dead_lettered_request_is_replayed(lc: LogCenter) -> None:
+    await lc.sf.control("POST", "faults", {"status": 400, "count": 1, "host": "scrt"})
+    call_id = await _answered_call(lc)
+    await sent(lc)
+    path = f"/api/v1/salesforce/orgs/{lc.row_id}/scrt2/requests"
+    log = (await lc.api("GET", path))["data"]
+    failed = next(r for r in log if r["kind"] == "create")
+    assert failed["state"] == "failed" and failed["status_code"] == 400
+    # The end PATCH went by the vendorCallKey: SCRT2 made the VoiceCall after the fact.
+    (call,) = voice_calls(lc)
+    assert call["CallDisposition"] == "completed"
+    replayed = await lc.api("POST", f"{path}/{failed['id']}/replay")
+    assert replayed["state"] == "due" and replayed["attempts"] == 0
+    await sent(lc)
+    again = next(r for r in (await lc.api("GET", path))["data"] if r["id"] == failed["id"])
+    assert again["state"] == "sent" and again["status_code"] == 200
+    assert [c["Id"] for c in voice_calls(lc)] == [call["Id"]]  # the create found it by key
+    assert voice_calls(lc)[0]["VendorCallKey"] == call_id
+    await lc.api("POST", f"{path}/{failed['id']}/replay", status=409)
+    await lc.api("POST", f"{path}/999999/replay", status=404)
+    await lc.api("POST", f"{path}/x/replay", status=404)
