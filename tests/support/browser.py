@@ -107,9 +107,14 @@ async def audio_flows(page: Page | Frame, name: str) -> None:
 
     Chromium pairs every one of its host candidates with SIVO's 127.0.0.1, so it also checks
     from its interface address; SIVO ignores checks from outside its allowed networks, so only
-    the loopback pair can succeed.
+    the loopback pair can succeed. A page that is still restoring the call's audio (after a
+    reload) is given up to 10 s to have its one peer connection up first.
     """
-    before = await audio_stats(page)
+    for _ in range(100):
+        before = await audio_stats(page)
+        if len(before) == 1 and before[0]["state"] == "connected":
+            break
+        await asyncio.sleep(0.1)
     await asyncio.sleep(2.0)
     after = await audio_stats(page)
     assert len(before) == len(after) == 1, (name, after)
