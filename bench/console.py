@@ -39,11 +39,9 @@ from yarl import URL
 from devorg.testing import RunningDevorg, running_devorg
 from server.api.context import SERVICES
 from server.app import create_app
-from server.salesforce.config import SalesforceSettings
 from server.schemas.salesforce import AgentsFromUsers
-from server.settings import Settings, load_master_key
 
-from .screenpop import _connect
+from .screenpop import _connect, bench_settings
 
 ADMIN = "ada@bench.test"
 AGENT = "bo@bench.test"
@@ -130,19 +128,7 @@ async def run(reloads: int) -> dict[str, Any]:
             password=PASSWORD,
             callCenter="SIVO_Bench",
         )
-        settings = Settings(
-            data_dir=work,
-            database_url=f"sqlite+aiosqlite:///{work}/sivo.db",
-            public_url=f"http://127.0.0.1:{port}",
-            secret_key=load_master_key(None, work),
-            log_level="WARNING",
-            salesforce=SalesforceSettings(
-                client_id="sivo-bench",
-                login_url=sf.login_url,
-                sandbox_login_url=sf.sandbox_login_url,
-                ca_bundle=sf.ca_file,
-            ),
-        )
+        settings = bench_settings(work, sf, f"http://127.0.0.1:{port}")
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

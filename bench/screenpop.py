@@ -69,6 +69,23 @@ async def _data_requests(sf: RunningDevorg) -> int:
     return sum(1 for r in log["requests"] if r["path"].startswith("/services/data/"))
 
 
+def bench_settings(work: Path, sf: RunningDevorg, public_url: str) -> Settings:
+    """SIVO on SQLite under ``work``, connecting to the in-process devorg."""
+    return Settings(
+        data_dir=work,
+        database_url=f"sqlite+aiosqlite:///{work}/sivo.db",
+        public_url=public_url,
+        secret_key=load_master_key(None, work),
+        log_level="WARNING",
+        salesforce=SalesforceSettings(
+            client_id="sivo-bench",
+            login_url=sf.login_url,
+            sandbox_login_url=sf.sandbox_login_url,
+            ca_bundle=sf.ca_file,
+        ),
+    )
+
+
 async def _connect(svc: Services, sf: RunningDevorg, tenant: str, username: str = USER) -> str:
     """The org connected as an admin would, minus the browser: authorize, approve, redeem."""
     user_id = await svc.identity.create_admin(tenant, "admin@bench.test", "correct horse battery")
@@ -171,19 +188,7 @@ async def run(numbers: int, cached_rounds: int, ring_calls: int) -> dict[str, An
         for i in range(ring_calls * 2):
             phone = f"(415) 556-{i + 1:04d}"
             await sf.create_record(org["orgId"], "Contact", {"LastName": f"R{i}", "Phone": phone})
-        settings = Settings(
-            data_dir=work,
-            database_url=f"sqlite+aiosqlite:///{work}/sivo.db",
-            public_url="http://127.0.0.1:8080",
-            secret_key=load_master_key(None, work),
-            log_level="WARNING",
-            salesforce=SalesforceSettings(
-                client_id="sivo-bench",
-                login_url=sf.login_url,
-                sandbox_login_url=sf.sandbox_login_url,
-                ca_bundle=sf.ca_file,
-            ),
-        )
+        settings = bench_settings(work, sf, "http://127.0.0.1:8080")
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -18,7 +18,7 @@ from .ports import (
     RetrySchedule,
     Verdict,
 )
-from .verdicts import decide
+from .verdicts import decide, parse_retry_after
 
 __all__ = [
     "ORDERED",
@@ -34,4 +34,5 @@ __all__ = [
     "RetrySchedule",
     "Verdict",
     "decide",
+    "parse_retry_after",
 ]

@@ -7,6 +7,7 @@ the destination's ``RetrySchedule`` names the next attempt's time, or None to de
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 
 from .ports import Decision, Outcome, RetrySchedule, Verdict
 
@@ -32,3 +33,20 @@ def decide(
     if at is None:
         return Decision(Verdict.DEAD, now)
     return Decision(Verdict.RETRYING, at)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds from ``now`` named by a ``Retry-After`` header (delta-seconds or HTTP-date);
+    None when there is none or it cannot be read (a date without its zone among them)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -30,7 +30,7 @@ import httpx
 
 from server.clock import Clock
 from server.crypto import SecretBox
-from server.delivery import Job, LaneState, Outcome
+from server.delivery import Job, LaneState, Outcome, parse_retry_after
 from server.failures import NotFound
 from server.store import salesforce as org_store
 from server.store import scrt2 as store
@@ -38,7 +38,6 @@ from server.store.db import Database
 
 from .scrt2 import API_PREFIX
 from .scrt2_jwt import ActiveKeys, ScrtIdentity, request_headers, sign
-from .tasks import parse_retry_after
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from typing import Protocol
 from sqlalchemy.engine import RowMapping
 
 from server.clock import Clock
-from server.delivery import Job, LaneState, Outcome
+from server.delivery import Job, LaneState, Outcome, parse_retry_after
 from server.store import call_logs as store
 from server.store import salesforce as org_store
 from server.store.db import Database
@@ -42,7 +42,6 @@ from .tasks import (
     TaskFields,
     Verdict,
     find_task_soql,
-    parse_retry_after,
     task_fields,
     verdict,
 )

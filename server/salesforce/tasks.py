@@ -32,7 +32,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -52,7 +51,6 @@ __all__ = [
     "kind_of",
     "merge",
     "owner_of",
-    "parse_retry_after",
     "soql_string",
     "task_fields",
     "verdict",
@@ -372,19 +370,3 @@ def verdict(
         if not fields:  # a deleted record, say, without naming the field: drop both records
             return Drop(frozenset({"WhoId", "WhatId"}), error)
     return Fail(error)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds from now: a number of seconds, or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)

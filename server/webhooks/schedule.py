@@ -9,11 +9,14 @@ After the sixth retry fails, the delivery is dead-lettered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+
+from server.delivery.verdicts import parse_retry_after
 
 RETRY_DELAYS_S: tuple[float, ...] = (5, 30, 120, 600, 3600, 21600)
 MAX_JITTER = 0.03
 MAX_RETRY_AFTER_S = 86400.0
+
+__all__ = ["MAX_JITTER", "RETRY_DELAYS_S", "Next", "after_failure", "parse_retry_after", "retry_at"]
 
 
 @dataclass(frozen=True)
@@ -36,22 +39,6 @@ def after_failure(
     if retry_after_s is not None and retry_after_s > delay:
         delay = min(retry_after_s, MAX_RETRY_AFTER_S)
     return Next(at=now + delay)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds from ``now`` named by a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 def retry_at(

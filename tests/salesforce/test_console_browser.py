@@ -14,6 +14,7 @@ import asyncio
 import random
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,11 @@ class Console:
     jo: str  # Contact ids
     sam: str
     phones: list[Phone]
+
+    @property
+    def origins(self) -> set[str]:
+        """Where the browser may go: devorg and SIVO, nothing else."""
+        return {str(URL(self.sf.base_url).origin()), str(self.sivo.client.make_url("/").origin())}
 
     async def api(self, method: str, path: str, body: Any = None) -> Any:
         resp = await self.sivo.client.request(method, path, json=body, headers=self.sivo.api)
@@ -208,10 +214,20 @@ async def _sign_in_with_salesforce(page: Page, frame: Frame) -> None:
         await popup.get_by_role("button", name="Log in and allow").click(no_wait_after=True)
 
 
-async def _context(browser: Any) -> BrowserContext:
-    context: BrowserContext = await browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    return context
+@asynccontextmanager
+async def _signed_in(console: Console) -> AsyncIterator[tuple[BrowserContext, Page, Frame, Watch]]:
+    """Chromium on the agent's console (third-party cookies blocked, fake media), the agent
+    signed in once through the Salesforce popup; its console errors and requests watched."""
+    chromium_path()
+    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = await context.new_page()
+        watch = Watch(page, console.origins, devorg=console.sf.base_url)
+        await page.goto(console.url)
+        frame = await _softphone(page)
+        await _sign_in_with_salesforce(page, frame)
+        yield context, page, frame, watch
 
 
 async def _heard(phone: Phone) -> float:
@@ -223,18 +239,7 @@ async def _heard(phone: Phone) -> float:
 async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_reload(
     console: Console, tmp_path: Path
 ) -> None:
-    chromium_path()
-    origins = {
-        str(URL(console.sf.base_url).origin()),
-        str(console.sivo.client.make_url("/").origin()),
-    }
-    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
-        context = await _context(browser)
-        page = await context.new_page()
-        watch = Watch(page, origins, devorg=console.sf.base_url)
-        await page.goto(console.url)
-        frame = await _softphone(page)
-        await _sign_in_with_salesforce(page, frame)
+    async with _signed_in(console) as (context, page, frame, watch):
         await expect(frame.locator("#conn")).to_have_text("Connected")
         await frame.locator("#presence").select_option("available")
         await expect(frame.locator("#status")).to_have_text("Available")
@@ -308,7 +313,7 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
         # A second console tab: signed in from the partitioned cookie, without a popup; the
         # first tab hands over (one softphone per agent).
         second = await context.new_page()
-        Watch(second, origins, devorg=console.sf.base_url)
+        Watch(second, console.origins, devorg=console.sf.base_url)
         await second.goto(console.url)
         again = await _softphone(second)
         await expect(again.locator("#conn")).to_have_text("Connected")
@@ -321,18 +326,8 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
 async def test_a_phone_field_clicked_in_the_console_dials_out(
     console: Console, tmp_path: Path
 ) -> None:
-    chromium_path()
-    origins = {
-        str(URL(console.sf.base_url).origin()),
-        str(console.sivo.client.make_url("/").origin()),
-    }
     callee = await console.web_phone(CALLEE)
-    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
-        page = await (await _context(browser)).new_page()
-        watch = Watch(page, origins, devorg=console.sf.base_url)
-        await page.goto(console.url)
-        frame = await _softphone(page)
-        await _sign_in_with_salesforce(page, frame)
+    async with _signed_in(console) as (context, page, frame, watch):
         await expect(frame.locator("#conn")).to_have_text("Connected")
 
         # Sam Lee's phone, as it is stored ("415.555.3434"), clicked in the console.
@@ -365,17 +360,7 @@ async def test_the_ringer_the_agent_picked_survives_a_console_reload(
 ) -> None:
     """The frame has no localStorage with third-party cookies blocked: the ringer comes back
     from SIVO (GET /softphone/preferences), matched by its label."""
-    chromium_path()
-    origins = {
-        str(URL(console.sf.base_url).origin()),
-        str(console.sivo.client.make_url("/").origin()),
-    }
-    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
-        page = await (await _context(browser)).new_page()
-        watch = Watch(page, origins, devorg=console.sf.base_url)
-        await page.goto(console.url)
-        frame = await _softphone(page)
-        await _sign_in_with_salesforce(page, frame)
+    async with _signed_in(console) as (context, page, frame, watch):
         await expect(frame.locator("#conn")).to_have_text("Connected")
         no_storage = "() => { try { return localStorage.length < 0; } catch { return true; } }"
         assert await frame.evaluate(no_storage), "the frame has localStorage: nothing to test"
@@ -411,23 +396,13 @@ async def test_several_matches_show_a_chooser_and_no_match_opens_a_new_contact(
 ) -> None:
     """Two Contacts share a number: Salesforce gets a search pop, the agent a chooser whose
     pick opens that record. A number nobody has: the new-Contact modal, once answered."""
-    chromium_path()
-    origins = {
-        str(URL(console.sf.base_url).origin()),
-        str(console.sivo.client.make_url("/").origin()),
-    }
     twins = [
         await console.sf.create_record(
             console.org_id, "Contact", {"LastName": name, "Phone": "(415) 555-7777"}
         )
         for name in ("Twin One", "Twin Two")
     ]
-    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
-        page = await (await _context(browser)).new_page()
-        watch = Watch(page, origins, devorg=console.sf.base_url)
-        await page.goto(console.url)
-        frame = await _softphone(page)
-        await _sign_in_with_salesforce(page, frame)
+    async with _signed_in(console) as (context, page, frame, watch):
         await frame.locator("#presence").select_option("available")
         await expect(frame.locator("#status")).to_have_text("Available")
 
@@ -478,12 +453,7 @@ async def test_the_next_salesforce_user_on_a_shared_computer_never_gets_the_soft
 ) -> None:
     """Bo signed in; the console is then Cy's (same browser): the page asks Salesforce who is
     signed in (runApex of the package's SIVO_SoftphoneUser) and SIVO ends Bo's session."""
-    chromium_path()
-    async with chromium(*_trust_devorg(console.sf), *MEDIA_ARGS, NO_THIRD_PARTY_COOKIES) as browser:
-        page = await (await _context(browser)).new_page()
-        await page.goto(console.url)
-        frame = await _softphone(page)
-        await _sign_in_with_salesforce(page, frame)
+    async with _signed_in(console) as (context, page, frame, watch):
         await expect(frame.locator("#who")).to_contain_text("Bo Agent")
 
         await page.goto(console.url.replace(AGENT, OTHER))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from devorg.soql_parser import Comparison, parse_soql
+from server.delivery import parse_retry_after
 from server.salesforce.task_due import MAX_ATTEMPTS, Ended, WrapUpOver, plan, retry_at
 from server.salesforce.tasks import (
     MAX_NOTES,
@@ -21,7 +22,6 @@ from server.salesforce.tasks import (
     kind_of,
     merge,
     owner_of,
-    parse_retry_after,
     soql_string,
     task_fields,
     verdict,
