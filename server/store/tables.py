@@ -183,6 +183,7 @@ class TelephonySettings(SQLModel, table=True):
     pause_reasons: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
     record_calls: bool = True
     outbound_wrap_up_s: float = 0.0
+    transcribe_calls: bool = False  # migration 0010
     updated_at: float
 
 
@@ -491,3 +492,44 @@ class Scrt2RequestRow(SQLModel, table=True):
 
 scrt2_calls = Scrt2CallRow.__table__  # type: ignore[attr-defined]
 scrt2_requests = Scrt2RequestRow.__table__  # type: ignore[attr-defined]
+
+
+# -- transcription (migration 0010) ----------------------------------------------------------
+
+
+class TranscriptRow(SQLModel, table=True):
+    """A call's transcript: ``live`` while the call is transcribed, then ``completed``."""
+
+    __tablename__ = "transcripts"
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    call_id: str = Field(primary_key=True, max_length=40)
+    transcript_id: str = Field(max_length=40, unique=True)
+    language: str = Field(max_length=20)
+    state: str = Field(max_length=16)  # live | completed
+    started_at: float
+    completed_at: float | None = None
+
+
+class TranscriptSegmentRow(SQLModel, table=True):
+    """One utterance of one party, as ``transcript.segment`` gave it. Times are ms since the
+    call's ``created_at``."""
+
+    __tablename__ = "transcript_segments"
+    __table_args__ = (
+        Index("ix_transcript_segments_call", "tenant_id", "call_id", "start_ms"),
+    )
+    id: int | None = Field(default=None, sa_column=Column(_BIGSERIAL, primary_key=True))
+    tenant_id: str = Field(max_length=40)
+    call_id: str = Field(max_length=40)
+    segment_id: str = Field(max_length=40, unique=True)
+    speaker: str = Field(max_length=16)  # caller | agent
+    agent_id: str | None = Field(default=None, max_length=40)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    confidence: float
+    start_ms: int
+    end_ms: int
+    created_at: float
+
+
+transcripts = TranscriptRow.__table__  # type: ignore[attr-defined]
+transcript_segments = TranscriptSegmentRow.__table__  # type: ignore[attr-defined]
