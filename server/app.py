@@ -43,6 +43,10 @@ from server.telephony.preferences import AgentPreferences
 from server.telephony.recordings import CallRecordings, RecordingUrls
 from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
+from server.transcription.engine import Transcriber
+from server.transcription.live import LiveTranscription
+from server.transcription.pocketsphinx import pocketsphinx_transcriber
+from server.transcription.transcripts import Transcripts
 from server.webhooks.directory import EndpointDirectory
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.sender import AiohttpTransport, WebhookTransport
@@ -115,7 +119,10 @@ def create_app(
     clock: Clock | None = None,
     transport: WebhookTransport | None = None,
     rng: random.Random | None = None,
+    transcriber: Transcriber | None = None,
 ) -> web.Application:
+    """The whole server. ``clock``, ``transport``, ``rng`` and ``transcriber`` replace the
+    real ones in tests (the default transcriber is PocketSphinx in worker processes)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     box = SecretBox(settings.secret_key)
@@ -201,6 +208,14 @@ def create_app(
     calls.add_observer(salesforce.ring_pops)
     calls.add_observer(salesforce.call_logs)
     calls.wrap_up_gate = salesforce.call_logs  # a disposition may be required first
+    transcripts = Transcripts(db=db, outbox=outbox, clock=clock)
+    engine_pool = None
+    if transcriber is None:
+        transcriber = engine_pool = pocketsphinx_transcriber(workers=settings.transcription_workers)
+    live_transcription = LiveTranscription(
+        transcripts=transcripts, taps=media, transcriber=transcriber, clock=clock
+    )
+    calls.add_observer(live_transcription)  # both parties, when the tenant turned it on
     outbox.add_sink(salesforce.tasks)  # every call as one Salesforce Task
     outbox.add_sink(salesforce.scrt2)  # every inbound call as a VoiceCall (SCRT2)
     signaling = SignalingServer(
@@ -246,6 +261,8 @@ def create_app(
             clock=clock,
         ),
         salesforce=salesforce,
+        transcripts=transcripts,
+        live_transcription=live_transcription,
     )
     app[SIGNALING] = signaling
     app[agent_preferences.PREFERENCES] = AgentPreferences(db=db, clock=clock)
@@ -273,11 +290,15 @@ def create_app(
         await salesforce.tasks.start()
         await salesforce.scrt2.start()
         signaling.start()
+        await transcripts.complete_left_over()
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
         yield
         # calls.close() ran at on_shutdown; what is left here no longer needs the sockets.
         await signaling.close()
+        await live_transcription.close()  # the calls that ended finish their transcripts
+        if engine_pool is not None:
+            await engine_pool.close()
         await media.close()
         await engine.stop()
         await salesforce.tasks.stop()

@@ -29,6 +29,8 @@ Telephony (see docs/signaling.md and docs/media.md):
 - ``caller_rate_per_s`` / ``caller_burst``: 5 / 20; messages per second per ``/caller``
   connection (token bucket).
 - ``caller_max_connections_per_address``: 20; simultaneous ``/caller`` connections per IP.
+- ``transcription_workers``: 1; processes running the speech engine (PocketSphinx), started
+  on the first transcribed utterance. One sustains about three legs at real time.
 
 Salesforce: ``salesforce_client_id``, ``salesforce_client_secret``, ``salesforce_login_url``,
 ``salesforce_sandbox_login_url``, ``salesforce_ca_bundle``, ``salesforce_api_version``,
@@ -91,6 +93,7 @@ class Settings:
     caller_rate_per_s: float = 5.0
     caller_burst: int = 20
     caller_max_connections_per_address: int = 20
+    transcription_workers: int = 1
     salesforce: SalesforceSettings = field(default_factory=SalesforceSettings)
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -298,4 +301,5 @@ def _telephony(values: Mapping[str, Any]) -> dict[str, Any]:
         "caller_rate_per_s": num("caller_rate_per_s", 5),
         "caller_burst": int(num("caller_burst", 20)),
         "caller_max_connections_per_address": int(num("caller_max_connections_per_address", 20)),
+        "transcription_workers": int(num("transcription_workers", 1)),
     }

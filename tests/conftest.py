@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from server.app import create_app
 from server.clock import Clock
 from server.settings import Settings, load_master_key
+from server.transcription.engine import Transcriber
 from server.webhooks.sender import WebhookTransport
 from tests.support.receiver import Receiver
 from tests.support.tls import LocalPKI, make_pki
@@ -123,10 +124,20 @@ async def make_client(
     clients: list[TestClient[Any, Any]] = []
 
     async def factory(
-        *, clock: Clock | None = None, transport: WebhookTransport | None = None, **overrides: Any
+        *,
+        clock: Clock | None = None,
+        transport: WebhookTransport | None = None,
+        transcriber: Transcriber | None = None,
+        **overrides: Any,
     ) -> TestClient[Any, Any]:
         settings = make_settings(tmp_path, database_url, pki, **overrides)
-        app = create_app(settings, clock=clock, transport=transport, rng=random.Random(7))
+        app = create_app(
+            settings,
+            clock=clock,
+            transport=transport,
+            rng=random.Random(7),
+            transcriber=transcriber,
+        )
         client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()
         clients.append(client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.schemas.calls import Call, CallList, CallListQuery, Recording
+from server.schemas.transcripts import Transcript
 
 from .context import services, tenant_id
 from .contract import Contract
@@ -22,6 +23,15 @@ async def list_calls(request: web.Request, query: CallListQuery) -> CallList:
 @calls.get("/api/v1/calls/{id}", response=Call, summary="Get a call (its CDR once ended)")
 async def get_call(request: web.Request) -> Call:
     return await services(request).history.get_call(tenant_id(request), request.match_info["id"])
+
+
+@calls.get("/api/v1/calls/{id}/transcript", response=Transcript, summary="Get a call's transcript")
+async def get_transcript(request: web.Request) -> Transcript:
+    """Both parties, turn by turn, while the call goes on (`live`) and once it ended
+    (`completed`, the same segments as `transcript.completed`). `state` is `none` when the
+    call was not transcribed (`transcribe_calls` in the telephony settings was off)."""
+    transcripts = services(request).transcripts
+    return await transcripts.transcript(tenant_id(request), request.match_info["id"])
 
 
 @calls.get(

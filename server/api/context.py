@@ -18,6 +18,8 @@ from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
 from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
+from server.transcription.live import LiveTranscription
+from server.transcription.transcripts import Transcripts
 from server.webhooks.engine import DeliveryEngine
 from server.webhooks.service import WebhookService
 
@@ -39,6 +41,8 @@ class Services:
     metrics: Metrics
     figures: Figures
     salesforce: SalesforceServices
+    transcripts: Transcripts
+    live_transcription: LiveTranscription
 
 
 SERVICES = web.AppKey("services", Services)

@@ -177,7 +177,13 @@ CATALOG: dict[str, dict[str, Any]] = {
                 "end_seconds": _SECONDS,
                 "is_final": {"type": "boolean"},
             },
-            {"language": {"type": "string"}},
+            {
+                "language": {"type": "string"},
+                "agent_id": _ID,
+                "started_at": _TS,
+                "ended_at": _TS,
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
         ),
         "example": {
             "call_id": "call_01JD2X8K3Q",
@@ -188,6 +194,9 @@ CATALOG: dict[str, dict[str, Any]] = {
             "end_seconds": 17.9,
             "is_final": True,
             "language": "en-US",
+            "started_at": "2026-11-21T09:00:35.350Z",
+            "ended_at": "2026-11-21T09:00:39.050Z",
+            "confidence": 0.82,
         },
     },
     "transcript.completed": {

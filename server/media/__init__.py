@@ -14,11 +14,12 @@ from .errors import (
     MediaError,
     PrivateApiError,
 )
-from .leg import LegState
+from .leg import AudioTap, LegState
 from .recorder import Recording, RecordingHandle
 
 __all__ = [
     "LOOPBACK_NETWORKS",
+    "AudioTap",
     "IceServer",
     "InvalidSdpError",
     "LegNotFoundError",

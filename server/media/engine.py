@@ -4,6 +4,7 @@
 
     browser/softphone ==SRTP==> leg A pc --tap--> route --> leg B FeedTrack ==SRTP==> leg B
                                                \\--> Recorder (left channel)
+                                               \\--> AudioTap (transcription, per leg)
     route = partner (same codec: packets forwarded unchanged)
           | MixSession (conference, or transcoding when codecs differ)
 
@@ -46,7 +47,7 @@ from .conference import MixSession
 from .config import MediaConfig
 from .errors import InvalidSdpError, LegNotFoundError, MediaError
 from .feed import FeedTrack
-from .leg import Leg, LegState
+from .leg import AudioTap, Leg, LegState
 from .netfilter import CandidateFilter, strip_candidate_prefix
 from .recorder import Recorder, Recording, RecordingHandle
 from .tones import dtmf_frames, hold_frames, normalize_digits
@@ -338,6 +339,17 @@ class MediaEngine:
                 leg.feed.observer = None
         return await recorder.stop()
 
+    # -- taps ----------------------------------------------------------------
+
+    def tap_audio(self, leg_id: str, tap: AudioTap | None) -> None:
+        """Hand ``tap`` every payload the leg's party is heard saying (not while muted or
+        held), or stop with ``None``. Encoded: whoever taps decodes, off the event loop.
+        One tap per leg; it ends with the leg."""
+        leg = self._leg(leg_id)
+        if tap is not None and leg.audio_tap is not None:
+            raise MediaError(f"leg {leg_id} is already tapped")
+        leg.audio_tap = tap
+
     # -- internals -----------------------------------------------------------
 
     def _leg(self, leg_id: str) -> Leg:
@@ -463,6 +475,8 @@ class MediaEngine:
             return
         if leg.recorder is not None:
             leg.recorder.add(0, leg.codec, payload)
+        if leg.audio_tap is not None:
+            leg.audio_tap(leg.codec, payload, self._clock())
         if leg.partner is not None:
             leg.partner.feed.push((leg.id, packet.ssrc), packet.timestamp, payload)
         elif leg.mix is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from .recorder import Recorder
 
 logger = logging.getLogger(__name__)
+
+# What a leg's party says, as it arrives: (its codec, one encoded payload, arrival time in the
+# engine's monotonic seconds). Called on the event loop's hot path: it must only queue.
+AudioTap = Callable[[CodecInfo, bytes, float], None]
 
 
 class LegState(enum.Enum):
@@ -44,6 +49,7 @@ class Leg:
     partner: Leg | None = None
     mix: MixSession | None = None
     recorder: Recorder | None = None
+    audio_tap: AudioTap | None = None
     closing: bool = False
     # Peer connections replaced by an ICE restart, closed once the new one connects.
     retired: list[RTCPeerConnection] = field(default_factory=list)

@@ -192,6 +192,11 @@ class SettingsUpdate(Patch):
     pause_reasons: PauseReasons | None = None
     record_calls: bool | None = None
     outbound_wrap_up_s: WrapUp | None = None
+    transcribe_calls: bool | None = Field(
+        default=None,
+        description="Transcribe both parties of every call live (default false): "
+        "`transcript.segment` per utterance, `transcript.completed` at the end.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -204,6 +209,7 @@ class TelephonySettings(View):
     pause_reasons: list[str]
     record_calls: bool
     outbound_wrap_up_s: float
+    transcribe_calls: bool
 
 
 class TokenRequest(Body):

@@ -46,6 +46,7 @@ def tenant_settings(row: RowMapping | None) -> TenantSettings:
         pause_reasons=tuple(json.loads(row["pause_reasons"])),
         record_calls=bool(row["record_calls"]),
         outbound_wrap_up_s=float(row["outbound_wrap_up_s"]),
+        transcribe_calls=bool(row["transcribe_calls"]),
     )
 
 

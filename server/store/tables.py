@@ -515,9 +515,7 @@ class TranscriptSegmentRow(SQLModel, table=True):
     call's ``created_at``."""
 
     __tablename__ = "transcript_segments"
-    __table_args__ = (
-        Index("ix_transcript_segments_call", "tenant_id", "call_id", "start_ms"),
-    )
+    __table_args__ = (Index("ix_transcript_segments_call", "tenant_id", "call_id", "start_ms"),)
     id: int | None = Field(default=None, sa_column=Column(_BIGSERIAL, primary_key=True))
     tenant_id: str = Field(max_length=40)
     call_id: str = Field(max_length=40)

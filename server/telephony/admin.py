@@ -54,6 +54,7 @@ def settings_view(row: RowMapping | None) -> TelephonySettings:
         pause_reasons=list(settings.pause_reasons),
         record_calls=settings.record_calls,
         outbound_wrap_up_s=settings.outbound_wrap_up_s,
+        transcribe_calls=settings.transcribe_calls,
     )
 
 
@@ -305,6 +306,7 @@ class TelephonyAdmin:
                     "pause_reasons": json.dumps(updated.pause_reasons),
                     "record_calls": updated.record_calls,
                     "outbound_wrap_up_s": updated.outbound_wrap_up_s,
+                    "transcribe_calls": updated.transcribe_calls,
                     "updated_at": self._clock.now(),
                 },
             )

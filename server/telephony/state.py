@@ -32,6 +32,7 @@ class TenantSettings:
     pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS
     record_calls: bool = True
     outbound_wrap_up_s: float = 0.0
+    transcribe_calls: bool = False  # the book ignores it; live transcription reads it
 
 
 @dataclass(frozen=True, slots=True)

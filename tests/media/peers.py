@@ -67,17 +67,20 @@ class ToneTrack(MediaStreamTrack):
             wait = self._start + self._samples / RATE - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-        t = (self._samples + np.arange(FRAME)) / RATE
-        if self.frequency is None:
-            pcm = np.zeros(FRAME, dtype=np.int16)
-        else:
-            pcm = (np.sin(2 * np.pi * self.frequency * t) * self.amplitude).astype(np.int16)
+        pcm = self.next_pcm()
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._samples
         frame.time_base = fractions.Fraction(1, RATE)
         self._samples += FRAME
         return frame
+
+    def next_pcm(self) -> Pcm:
+        """The next 20 ms to send (subclasses send other signals)."""
+        if self.frequency is None:
+            return np.zeros(FRAME, dtype=np.int16)
+        t = (self._samples + np.arange(FRAME)) / RATE
+        return (np.sin(2 * np.pi * self.frequency * t) * self.amplitude).astype(np.int16)
 
 
 def _frame_to_pcm(frame: av.AudioFrame) -> Pcm:

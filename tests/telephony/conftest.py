@@ -9,6 +9,7 @@ neither on the server nor among the test peers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -212,8 +213,17 @@ class Center:
 
 @pytest.fixture
 async def center(make_client: AppFactory) -> AsyncIterator[Center]:
+    async with open_center(make_client) as c:
+        yield c
+
+
+@contextlib.asynccontextmanager
+async def open_center(make_client: AppFactory, **overrides: Any) -> AsyncIterator[Center]:
+    """The ``center`` fixture's app, with ``make_client`` overrides (e.g. a transcriber)."""
     clock = FakeClock()
-    client = await make_client(clock=clock, agent_grace_s=10.0, outbound_ring_timeout_s=15.0)
+    client = await make_client(
+        clock=clock, agent_grace_s=10.0, outbound_ring_timeout_s=15.0, **overrides
+    )
     tenant = await new_tenant(client)
     c = Center(client, clock, tenant, "")
     queue = await c.api(
