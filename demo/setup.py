@@ -81,6 +81,8 @@ class DemoSetup:
                     )
                 )
             agents = (await _json(await rest.get("/api/v1/agents")))["data"]
+            transcribe = {"transcribe_calls": True}
+            await _json(await rest.put("/api/v1/telephony/settings", json=transcribe))
             await self._console(rest, org)
         console = f"{self._devorg}/lightning/page/console?user={SF_AGENT}"
         return "\n".join(
@@ -95,6 +97,8 @@ class DemoSetup:
                 " Salesforce signs Alan Agent in, no password typed)",
                 f"  Web caller      {self._sivo}/caller/   register {CALLER} (Jo Smith),"
                 f" dial {NUMBER}: Jo pops in the console",
+                f"  Voice calls     {self._devorg}/__devorg/orgs/{org['org_id']}/voice-calls"
+                "   (each demo call as a VoiceCall through SCRT2, with its transcript)",
                 f"  API reference   {self._sivo}/docs/api/   (API key in {self._state_file})",
                 f"  devorg          {self._devorg}/__devorg/   (its users' password: devorg)",
                 "",
@@ -110,9 +114,17 @@ class DemoSetup:
         if resp.status >= 400:
             raise SystemExit(f"the call center definition: {resp.status} {await resp.text()}")
         xml = await resp.text()
+        keys = await _json(await rest.get(f"/api/v1/salesforce/orgs/{org['id']}/keys"))
+        active = next(k for k in keys["data"] if k["status"] == "active")
         async with aiohttp.ClientSession(base_url=self._devorg) as devorg:
             path = f"/__devorg/orgs/{org['org_id']}/callcenters/import"
-            await _json(await devorg.post(path, json={"xml": xml}))
+            imported = await _json(await devorg.post(path, json={"xml": xml}))
+            # The admin pastes SIVO's certificate into the call center (SCRT2's JWTs).
+            certificate = f"/__devorg/orgs/{org['org_id']}/callcenters/"
+            certificate += f"{imported['internalName']}/certificate"
+            await _json(
+                await devorg.put(certificate, json={"certificate": active["certificate_pem"]})
+            )
             await _json(await devorg.put("/__devorg/auto-approve", json={"username": SF_AGENT}))
 
     async def _queue(self, rest: aiohttp.ClientSession) -> str:

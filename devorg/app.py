@@ -24,6 +24,7 @@ from .http_oauth import add_oauth_routes
 from .http_opencti import add_opencti_routes
 from .http_rest import add_rest_routes
 from .http_scrt import create_scrt_routes
+from .http_voicecalls import add_voice_call_pages
 from .settings import DevorgSettings
 from .state import Devorg
 from .tls import server_ssl_context
@@ -89,6 +90,7 @@ def create_app(devorg: Devorg) -> web.Application:
     add_rest_routes(app)
     add_opencti_routes(app)
     add_control_routes(app)
+    add_voice_call_pages(app)
     return app
 
 

@@ -108,10 +108,15 @@ class LoopbackPeer:
     all_peers: list[LoopbackPeer] = []
 
     def __init__(
-        self, name: str, *, frequency: float | None, codecs: Sequence[str] | None = None
+        self,
+        name: str,
+        *,
+        frequency: float | None,
+        codecs: Sequence[str] | None = None,
+        track: ToneTrack | None = None,
     ) -> None:
         self.name = name
-        self.track = ToneTrack(frequency)
+        self.track = track or ToneTrack(frequency)
         self.codecs = codecs
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._filter = CandidateFilter.from_cidrs(LOOPBACK_NETWORKS)

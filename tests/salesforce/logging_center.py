@@ -10,7 +10,7 @@ from typing import Any
 from devorg.testing import RunningDevorg
 from server.clock import FakeClock
 from tests.conftest import AppFactory
-from tests.media.peers import LoopbackPeer
+from tests.media.peers import LoopbackPeer, ToneTrack
 from tests.telephony.conftest import NUMBER, Center, Phone, answer, dial
 
 from .conftest import Sivo, connect, salesforce_settings, sivo_admin
@@ -43,7 +43,13 @@ class LogCenter:
         rows = list(org.records_of("Task").values())
         return [r for r in rows if call_id is None or r.get("CallObject") == call_id]
 
-    async def call_in(self, agent: str) -> tuple[str, Phone, LoopbackPeer, LoopbackPeer]:
+    async def call_in(
+        self,
+        agent: str,
+        *,
+        caller_track: ToneTrack | None = None,
+        agent_track: ToneTrack | None = None,
+    ) -> tuple[str, Phone, LoopbackPeer, LoopbackPeer]:
         """A web caller dials the number; ``agent`` answers (the other agents are put on a
         break first, so that it rings ``agent``). Returns the call id, the caller and both
         peers, connected."""
@@ -53,10 +59,10 @@ class LogCenter:
                 await other.ok("presence.set", {"status": "on_break", "reason": "lunch"})
         caller = await self.center.web_phone()
         await caller.ok("phone.register", {"number": CALLER})
-        call_id, caller_peer = await dial(self.center, caller, None)
+        call_id, caller_peer = await dial(self.center, caller, None, track=caller_track)
         phone = self.phones[agent]
         await phone.wait_for("call.ringing", lambda r: r["call_id"] == call_id)
-        agent_peer = await answer(phone, call_id, None)
+        agent_peer = await answer(phone, call_id, None, agent_track)
         return call_id, caller, caller_peer, agent_peer
 
     async def log_in(self, name: str) -> Phone:

@@ -26,7 +26,7 @@ from server.clock import FakeClock
 from server.events.catalog import CATALOG
 from server.store.tables import events
 from tests.conftest import AppFactory
-from tests.media.peers import LoopbackPeer
+from tests.media.peers import LoopbackPeer, ToneTrack
 from tests.support.api import Tenant, new_tenant
 
 NUMBER = "+18005550100"
@@ -84,8 +84,8 @@ class Phone:
     def events(self, event: str) -> list[dict[str, Any]]:
         return [data for name, data in self.received if name == event]
 
-    def peer(self, frequency: float | None) -> LoopbackPeer:
-        peer = LoopbackPeer(self.name, frequency=frequency)
+    def peer(self, frequency: float | None, track: ToneTrack | None = None) -> LoopbackPeer:
+        peer = LoopbackPeer(self.name, frequency=frequency, track=track)
         self.peers.append(peer)
         return peer
 
@@ -253,18 +253,24 @@ async def open_center(make_client: AppFactory, **overrides: Any) -> AsyncIterato
 
 
 async def dial(
-    center: Center, caller: Phone, frequency: float | None, number: str = NUMBER
+    center: Center,
+    caller: Phone,
+    frequency: float | None,
+    number: str = NUMBER,
+    track: ToneTrack | None = None,
 ) -> tuple[str, LoopbackPeer]:
     """A web phone calls ``number``; returns the call id and its connected peer."""
-    peer = caller.peer(frequency)
+    peer = caller.peer(frequency, track)
     reply = await caller.ok("call.dial", {"to": number, "sdp": await peer.offer()})
     await peer.accept(reply["sdp"])
     return reply["call_id"], peer
 
 
-async def answer(agent: Phone, call_id: str, frequency: float | None) -> LoopbackPeer:
+async def answer(
+    agent: Phone, call_id: str, frequency: float | None, track: ToneTrack | None = None
+) -> LoopbackPeer:
     """The agent answers a ringing call with a new aiortc peer; returns it once connected."""
-    peer = agent.peer(frequency)
+    peer = agent.peer(frequency, track)
     reply = await agent.ok("call.answer", {"call_id": call_id, "sdp": await peer.offer()})
     await peer.accept(reply["sdp"])
     await peer.wait_connected()

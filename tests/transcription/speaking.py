@@ -6,7 +6,7 @@ from collections import deque
 
 import numpy as np
 
-from tests.media.peers import FRAME, LoopbackPeer, Pcm, ToneTrack
+from tests.media.peers import FRAME, Pcm, ToneTrack
 
 
 class SpeechTrack(ToneTrack):
@@ -28,10 +28,3 @@ class SpeechTrack(ToneTrack):
 
     def next_pcm(self) -> Pcm:
         return self._frames.popleft() if self._frames else np.zeros(FRAME, dtype=np.int16)
-
-
-def speaking_peer(peer: LoopbackPeer) -> SpeechTrack:
-    """Make ``peer`` (not yet offered) send a SpeechTrack instead of its tone."""
-    track = SpeechTrack()
-    peer.track = track
-    return track
