@@ -9,14 +9,18 @@ with Salesforce in tests/salesforce/test_transcript_e2e.py.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
+from server.store.tables import events
 from server.transcription.engine import Recognized, TranscriptionError
 from server.transcription.segmenter import Pcm
+from server.transcription.transcripts import Said
 from tests.conftest import AppFactory
 from tests.media.audio import dominant_frequency
 from tests.media.peers import LoopbackPeer
@@ -156,3 +160,44 @@ async def test_another_tenants_call_and_unknown_calls_are_404(
     assert body["error"]["code"] == "not_found"
     await center.api("GET", "/api/v1/calls/call_nope/transcript", status=404)
     await agent.ok("call.hangup", {"call_id": call_id})
+
+
+async def test_a_transcript_over_256_kb_goes_out_reduced_with_its_link(
+    transcribing: tuple[Center, ToneNamer],
+) -> None:
+    """A long call's transcript.completed: receivers get the reduced form and its link; the
+    event log and the API keep every segment."""
+    center, _ = transcribing
+    await center.api("PUT", "/api/v1/telephony/settings", {"transcribe_calls": True})
+    call_id, _, agent, _, _ = await _connected_call(center)
+    transcripts = center.services.transcripts
+    await center.until(
+        lambda: (center.tenant.id, call_id) in center.services.live_transcription._calls
+    )
+    started = await transcripts.begin(center.tenant.id, call_id)  # already live: unchanged
+    assert started is not None
+    line = "please confirm the delivery address for the order " * 20  # 1 KB
+    for n in range(300):
+        said = Said("caller", None, line, 0.8, n * 10_000, n * 10_000 + 9_000)
+        await transcripts.add(center.tenant.id, call_id, started, said)
+    await agent.ok("call.hangup", {"call_id": call_id})
+    await center.services.live_transcription.idle()
+
+    async with center.services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(events.c.id, events.c.body, events.c.data).where(
+                    events.c.type == "transcript.completed"
+                )
+            )
+        ).one()
+    sent = json.loads(row.body)
+    assert len(row.body.encode()) < 1024 and sent["data"]["truncated"] is True
+    assert sent["data"]["call_id"] == call_id and sent["data"]["transcript_id"]
+    assert sent["data"]["full_data_url"].endswith(f"/api/v1/events/{row.id}")
+    assert sent["data"]["original_size"] > 256 * 1024
+    assert len(json.loads(row.data)["segments"]) == 300
+    full = await center.api("GET", f"/api/v1/events/{row.id}")
+    assert len(full["data"]["segments"]) == 300
+    view = await center.api("GET", f"/api/v1/calls/{call_id}/transcript")
+    assert len(view["segments"]) == 300 and view["state"] == "completed"
