@@ -1,12 +1,14 @@
 // Entry point: loads the session, then routes /admin/... paths to pages.
 
 import { loadSession } from './api.js';
+import { callDetailPage, callsPage } from './calls.js';
 import { h } from './dom.js';
 import { dlqPage } from './dlq.js';
 import { detailPage, listPage, newPage } from './endpoints.js';
 import { NAVIGATE, interceptLinks } from './router.js';
 import { salesforcePage } from './salesforce.js';
 import { orgPage } from './salesforce-org.js';
+import { settingsPage } from './settings.js';
 
 const ROUTES = [
   [/^\/admin\/?$/, 'endpoints', listPage],
@@ -14,6 +16,9 @@ const ROUTES = [
   [/^\/admin\/endpoints\/new\/?$/, 'endpoints', newPage],
   [/^\/admin\/endpoints\/([^/]+)\/?$/, 'endpoints', detailPage],
   [/^\/admin\/dlq\/?$/, 'dlq', dlqPage],
+  [/^\/admin\/calls\/?$/, 'calls', callsPage],
+  [/^\/admin\/calls\/([^/]+)\/?$/, 'calls', callDetailPage],
+  [/^\/admin\/settings\/?$/, 'settings', settingsPage],
   [/^\/admin\/salesforce\/?$/, 'salesforce', salesforcePage],
   [/^\/admin\/salesforce\/([^/]+)\/?$/, 'salesforce', orgPage],
 ];
