@@ -1,0 +1,219 @@
+"""The dashboard's Calls and Settings pages in a real Chromium.
+
+Calls are seeded as the call store writes them (``calls``), transcripts as live transcription
+writes them (``transcripts`` and ``transcript_segments``, migration 0010). The admin opens
+the list, a call without a transcript, a call whose transcript is live (and grows, then
+completes, while the page is open), and turns transcription on in Settings → Telephony.
+Screenshots go to the test's tmp dir (printed) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import ConsoleMessage, Page, expect
+from sqlalchemy import update
+
+from server.api.context import SERVICES
+from server.store.tables import calls, transcript_segments, transcripts
+from tests.conftest import AppFactory
+from tests.support.api import Tenant, new_tenant
+from tests.support.browser import chromium, chromium_path
+
+EMAIL = "ops@acme.example"
+PASSWORD = "correct horse battery"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+
+
+async def _shot(page: Page, path: Path) -> None:
+    await page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+async def _seed_call(client: Any, tenant: Tenant, call_id: str, **values: Any) -> None:
+    now = time.time()
+    row: dict[str, Any] = {
+        "id": call_id,
+        "tenant_id": tenant.id,
+        "direction": "inbound",
+        "from_number": "+14155550100",
+        "to_number": "+18005550100",
+        "queue_id": None,
+        "agent_id": None,
+        "state": "ended",
+        "created_at": now - 300,
+        "queued_at": now - 299,
+        "answered_at": now - 291,
+        "ended_at": now - 100,
+        "wait_s": 8.0,
+        "talk_s": 191.0,
+        "hold_s": 0.0,
+        "hangup_cause": "normal_clearing",
+        "hangup_side": "caller",
+        "transfers": json.dumps([]),
+        "recording_id": None,
+        **values,
+    }
+    async with client.app[SERVICES].db.transaction() as tx:
+        await tx.conn.execute(calls.insert().values(**row))
+
+
+async def _seed_segment(
+    client: Any, tenant: Tenant, call_id: str, n: int, speaker: str, text: str, start: float
+) -> None:
+    async with client.app[SERVICES].db.transaction() as tx:
+        await tx.conn.execute(
+            transcript_segments.insert().values(
+                tenant_id=tenant.id,
+                call_id=call_id,
+                segment_id=f"seg_{call_id}_{n}",
+                speaker=speaker,
+                agent_id="ag_browser" if speaker == "agent" else None,
+                text=text,
+                confidence=0.87,
+                start_ms=int(start * 1000),
+                end_ms=int(start * 1000) + 1500,
+                created_at=time.time(),
+            )
+        )
+
+
+async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
+    make_client: AppFactory, tmp_path: Path
+) -> None:
+    """The list links each call to its view; the view shows the CDR, "No transcript" for a
+    call not transcribed, and a live transcript turn by turn that refreshes until completed;
+    Settings → Telephony turns transcription on through the API."""
+    chromium_path()
+    client = await make_client()
+    tenant = await new_tenant(client)
+    await client.app[SERVICES].identity.create_admin(tenant.id, EMAIL, PASSWORD)
+    await _seed_call(client, tenant, "call_plain")
+    await _seed_call(
+        client, tenant, "call_live", state="connected", ended_at=None, talk_s=None,
+        hangup_cause=None, hangup_side=None, agent_id="ag_browser", created_at=time.time() - 60,
+        queued_at=time.time() - 59, answered_at=time.time() - 51,
+    )  # fmt: skip
+    async with client.app[SERVICES].db.transaction() as tx:
+        await tx.conn.execute(
+            transcripts.insert().values(
+                tenant_id=tenant.id, call_id="call_live", transcript_id="tr_browser",
+                language="en-US", state="live", started_at=time.time() - 60, completed_at=None,
+            )
+        )  # fmt: skip
+    await _seed_segment(client, tenant, "call_live", 1, "caller", "Hello, <b>my</b> order", 1.2)
+    await _seed_segment(client, tenant, "call_live", 2, "caller", "is late.", 2.8)
+    await _seed_segment(client, tenant, "call_live", 3, "agent", "Let me look.", 65.0)
+
+    base = str(client.make_url("/admin/"))
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type in ("error", "warning"):
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    async with chromium() as browser:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        await page.goto(base + "endpoints")
+        await page.get_by_label("Email").fill(EMAIL)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+        await expect(page).to_have_url(base + "endpoints")
+
+        # Calls, newest first, each linking to its view.
+        nav = page.get_by_role("navigation", name="Main")
+        await nav.get_by_role("link", name="Calls").click()
+        await expect(page).to_have_url(base + "calls")
+        await expect(page.get_by_role("heading", name="Calls", exact=True)).to_be_visible()
+        rows = page.locator(".log tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(rows.nth(0)).to_contain_text("call_live")
+        await expect(rows.nth(0)).to_contain_text("Connected")
+        await expect(rows.nth(1)).to_contain_text("+14155550100")
+        await expect(rows.nth(1)).to_contain_text("3 min 11 s")
+        await expect(page.get_by_role("button", name="Show more")).to_be_hidden()
+        await _shot(page, tmp_path / "1-calls.png")
+
+        # A call that was not transcribed: its CDR, and "No transcript".
+        await page.get_by_role("link", name="call_plain").click()
+        await expect(page).to_have_url(base + "calls/call_plain")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Call call_plain")
+        facts = page.locator(".call-facts")
+        await expect(facts.locator('[data-fact="direction"]')).to_have_text("Inbound")
+        await expect(facts.locator('[data-fact="to_number"]')).to_have_text("+18005550100")
+        await expect(facts.locator('[data-fact="wait"]')).to_have_text("8 s")
+        await expect(facts.locator('[data-fact="hangup"]')).to_have_text("Normal clearing (caller)")
+        await expect(facts.locator('[data-fact="recording"]')).to_have_text("None")
+        await expect(page.get_by_test_id("transcript-note")).to_have_text("No transcript")
+        await expect(page.locator(".turn")).to_have_count(0)
+
+        # A live one: turn by turn (a caller's two segments are one turn), text as text.
+        await page.get_by_role("link", name="← Calls").click()
+        await page.get_by_role("link", name="call_live").click()
+        await expect(page).to_have_url(base + "calls/call_live")
+        card = page.locator("section[data-state]")
+        await expect(card).to_have_attribute("data-state", "live")
+        turns = page.locator(".turn")
+        await expect(turns).to_have_count(2)
+        await expect(turns.nth(0).locator(".turn-who")).to_have_text("Caller")
+        await expect(turns.nth(0).locator(".turn-at")).to_have_text("00:01")
+        await expect(turns.nth(0).locator(".turn-text")).to_have_text(
+            "Hello, <b>my</b> order is late."
+        )
+        await expect(turns.nth(1).locator(".turn-who")).to_have_text("Agent")
+        await expect(turns.nth(1).locator(".turn-at")).to_have_text("01:05")
+        await expect(page.locator(".turn b")).to_have_count(0)
+
+        # ...which grows while the page is open, and stops refreshing once completed.
+        await _seed_segment(client, tenant, "call_live", 4, "caller", "Thank you!", 70.5)
+        await expect(turns).to_have_count(3, timeout=8_000)
+        await expect(turns.nth(2)).to_contain_text("Thank you!")
+        async with client.app[SERVICES].db.transaction() as tx:
+            await tx.conn.execute(
+                update(transcripts)
+                .where(transcripts.c.call_id == "call_live")
+                .values(state="completed", completed_at=time.time())
+            )
+        await expect(card).to_have_attribute("data-state", "completed", timeout=8_000)
+        await expect(page.get_by_text("Completed", exact=True)).to_be_visible()
+        await _shot(page, tmp_path / "2-call.png")
+        seen: list[str] = []
+        page.on("request", lambda r: seen.append(r.url) if "/transcript" in r.url else None)
+        await page.wait_for_timeout(3_500)
+        assert seen == [], "a completed transcript is not asked for again"
+
+        # Settings → Telephony: the transcription switch, saved through the API (alone).
+        resp = await client.get("/api/v1/telephony/settings", headers=tenant.headers)
+        before = await resp.json()
+        await nav.get_by_role("link", name="Settings").click()
+        await expect(page).to_have_url(base + "settings")
+        switch = page.get_by_label("Transcribe calls (live, both parties)")
+        await expect(switch).not_to_be_checked()
+        await switch.check()
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+        resp = await client.get("/api/v1/telephony/settings", headers=tenant.headers)
+        settings = await resp.json()
+        assert settings == {**before, "transcribe_calls": True}
+        await _shot(page, tmp_path / "3-settings.png")
+
+        # A call that is not this tenant's: the API's message, in the page.
+        await page.evaluate("window.history.pushState(null, '', '/admin/calls/call_nope')")
+        await page.evaluate("window.dispatchEvent(new Event('sivo:navigate'))")
+        await expect(page.get_by_role("alert")).to_contain_text(re.compile(r"\S"))
+        problems[:] = [p for p in problems if "status of 404" not in p]
+
+    assert problems == []
