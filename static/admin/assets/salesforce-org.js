@@ -1,11 +1,13 @@
 // One connected org: what discovery found, the call center, the SCRT2 base URL, then the
-// users (salesforce-users.js), the SCRT2 certificates (salesforce-keys.js) and Disconnect.
+// users (salesforce-users.js), the SCRT2 certificates (salesforce-keys.js), Service Cloud
+// Voice's settings and request log (salesforce-scrt2.js) and Disconnect.
 
 import { ApiError, del, get, patch, post } from './api.js';
 import { confirmDialog, h, say, table, timeEl } from './dom.js';
 import { navigate, setFlash } from './router.js';
 import { badge, orgPath, reconnectLink } from './salesforce.js';
 import { keysCard } from './salesforce-keys.js';
+import { loadScrt2Requests, scrt2Section } from './salesforce-scrt2.js';
 import { callCenterLabel, callCenterView, connectedMessage, discoveryValue, environmentLabel, orgStatus, scrtOverride, scrtView } from './salesforce-model.js';
 import { usersCard } from './salesforce-users.js';
 
@@ -311,11 +313,12 @@ function reconnectAlert(org, reason) {
 }
 
 export async function orgPage(root, id) {
-  const [org, users, keys, queues] = await Promise.all([
+  const [org, users, keys, queues, scrt2Requests] = await Promise.all([
     get(orgPath(id)),
     get(`${orgPath(id)}/users`),
     get(`${orgPath(id)}/keys`),
     get('/queues').catch((err) => ({ error: err })),
+    loadScrt2Requests(id),
   ]);
   const top = head(org);
   root.append(...top.nodes);
@@ -346,6 +349,7 @@ export async function orgPage(root, id) {
     ),
     usersCard(org, users.data, queues, needsReconnect),
     keysCard(org, keys.data),
+    scrt2Section(org, scrt2Requests),
     disconnectCard(org),
   );
 }
