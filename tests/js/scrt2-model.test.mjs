@@ -42,6 +42,7 @@ describe('providerNameInput', () => {
   test('trimmed, as typed', () => {
     assert.deepEqual(m.providerNameInput('  Acme Voice '), { value: 'Acme Voice' });
     assert.deepEqual(m.providerNameInput('calltree'), { value: 'calltree' });
+    assert.deepEqual(m.providerNameInput('acme_voice-2.0'), { value: 'acme_voice-2.0' });
   });
   test('empty, too long, or not a header value: a message for the field', () => {
     assert.match(m.providerNameInput('  ').error, /like calltree/);
@@ -49,6 +50,7 @@ describe('providerNameInput', () => {
     assert.match(m.providerNameInput('x'.repeat(81)).error, /80/);
     assert.match(m.providerNameInput('acme\nX-Evil: 1').error, /HTTP header/);
     assert.match(m.providerNameInput('café').error, /HTTP header/);
+    assert.match(m.providerNameInput('acme/voice').error, /letters, digits/);
     assert.deepEqual(m.providerNameInput('x'.repeat(80)), { value: 'x'.repeat(80) });
   });
 });

@@ -41,7 +41,7 @@ function settingsForm(initial) {
       'div',
       { class: 'field' },
       h('label', { class: 'check', for: 'scrt2-push' }, push, h('span', {}, 'Push transcripts')),
-      h('p', { class: 'hint', id: 'scrt2-push-hint' }, 'Send each call’s transcript to its VoiceCall in the org, turn by turn (needs “Transcribe calls” in Settings).'),
+      h('p', { class: 'hint', id: 'scrt2-push-hint' }, 'Send each call’s live transcript, segment by segment, to its VoiceCall’s conversation in the org (needs “Transcribe calls” in Settings).'),
     ),
     h(
       'div',

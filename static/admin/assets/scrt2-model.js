@@ -5,8 +5,9 @@
 /** What SIVO sends as Telephony-Provider-Name when the org sets none (scrt2_jwt.py). */
 export const DEFAULT_PROVIDER_NAME = 'calltree';
 const PROVIDER_MAX = 80;
-// An HTTP header value: visible ASCII, inner spaces allowed (RFC 9110 field-value).
-const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+// What the API takes (SalesforceOrgUpdate.provider_name): letters, digits, spaces, "-", "_"
+// and "."; no space at either end, since a header value's surrounding blanks are not part of it.
+const PROVIDER_NAME = /^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9._-])?$/;
 
 /**
  * The settings as the org view gives them. `reported` is false while the API does not show
@@ -29,7 +30,7 @@ export function providerNameInput(raw) {
   const value = String(raw ?? '').trim();
   if (!value) return { error: `Enter the Telephony-Provider-Name, like ${DEFAULT_PROVIDER_NAME}.` };
   if (value.length > PROVIDER_MAX) return { error: `At most ${PROVIDER_MAX} characters.` };
-  if (!HEADER_VALUE.test(value)) return { error: 'Letters, digits, spaces and ASCII punctuation only: it goes in an HTTP header.' };
+  if (!PROVIDER_NAME.test(value)) return { error: 'Use letters, digits, spaces, “-”, “_” and “.” only: it goes in an HTTP header.' };
   return { value };
 }
 
