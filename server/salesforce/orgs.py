@@ -256,6 +256,10 @@ class SalesforceOrgs:
             else:
                 values["scrt_base_url"] = body.scrt_base_url
                 values["scrt_source"] = "admin"
+        if body.push_transcripts is not None:
+            values["push_transcripts"] = body.push_transcripts
+        if body.provider_name is not None:
+            values["provider_name"] = body.provider_name
         async with self._db.transaction() as tx:
             await store.update_org_txn(tx, tenant_id, row_id, values)
         return await self.get(tenant_id, row_id)

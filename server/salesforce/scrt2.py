@@ -7,6 +7,8 @@
     call.transferred ───────transfer_request─> POST  /telephony/v1/voiceCalls   (Transfer)
     call.ended (the CDR) ────end_request─────> PATCH /telephony/v1/voiceCalls/{voiceCallId}
     call.recorded + the CDR ─recording_request> PATCH /telephony/v1/voiceCalls/{voiceCallId}
+    transcript.segment ──────message_request──> POST  /telephony/v1/voiceCalls/{key}/messages
+    a backlog of messages ───bulk_request─────> POST  /telephony/v1/voiceCalls/messages
 
 Field names follow the Voice guide (``../shared/reference/salesforce.md`` §2.7, §2.8), not
 the product page. Every SIVO inbound call comes from a web phone (WebRTC through the
@@ -33,12 +35,18 @@ them. ``recordingLocation`` is SIVO's pre-signed recording URL as ``call.recorde
 it; it expires (``expires_at``), a limit the docs state.
 
 Not in the CDR, so not sent: ``numberOfHolds`` and ``longestHoldDuration``.
+
+A transcript segment is one message (§2.9): ``messageId`` the segment id, ``startTime`` and
+``endTime`` its wall-clock times in ms since the epoch, ``content`` its text; the caller is
+``END_USER`` (``{vendorCallKey}END_USER``), the agent ``HUMAN_AGENT`` with its Salesforce
+User Id. The path key is SIVO's call id, the vendorCallKey of the call's first leg (§2.5).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -46,22 +54,35 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "API_PREFIX",
+    "BULK_MAX_CALLS",
+    "BULK_MAX_MESSAGES",
+    "BulkEntry",
+    "BulkMessages",
     "DisconnectReason",
     "Participant",
     "ScrtRequest",
+    "TranscriptMessage",
     "VoiceCallCreate",
     "VoiceCallUpdate",
+    "bulk_request",
     "create_request",
     "disconnect_reason",
     "end_request",
+    "epoch_ms",
     "format_time",
     "leg_end_request",
+    "message_id",
+    "message_request",
     "recording_request",
     "transfer_request",
 ]
 
 API_PREFIX = "/telephony/v1"
 END_USER: Literal["END_USER"] = "END_USER"
+BULK_MAX_CALLS = 5  # "at most 5 calls x 5 entries" (voice_rest_voicecalls_transcript_bulk)
+BULK_MAX_MESSAGES = 5
+MESSAGE_ID_MAX = 36  # ConversationEntry.MessageIdentifier holds 36 characters
+CONTENT_MAX = 131_072  # ConversationEntry.Message
 
 # Guess: Salesforce documents only TELECOM_PROBLEM and CALLBACK; the rest are Amazon
 # Connect's disconnect reasons, which SCV writes through unchanged to DisconnectReason.
@@ -123,16 +144,44 @@ class VoiceCallUpdate(_Body):
     disconnectReason: DisconnectReason | None = None
 
 
+class TranscriptMessage(_Body):
+    """One utterance of ``POST /voiceCalls/{vendorCallKey}/messages`` (every field required)."""
+
+    participantId: str
+    messageId: str = Field(max_length=MESSAGE_ID_MAX)
+    startTime: int  # ms since the epoch
+    endTime: int
+    content: str = Field(min_length=1, max_length=CONTENT_MAX)
+    senderType: Literal["END_USER", "HUMAN_AGENT"]
+
+
+class BulkEntry(_Body):
+    vendorCallKey: str
+    messages: tuple[TranscriptMessage, ...] = Field(min_length=1, max_length=BULK_MAX_MESSAGES)
+
+
+class BulkMessages(_Body):
+    """``POST /voiceCalls/messages`` (``voice_rest_voicecalls_transcript_bulk.htm``)."""
+
+    entries: tuple[BulkEntry, ...] = Field(min_length=1, max_length=BULK_MAX_CALLS)
+
+
 class ScrtRequest(BaseModel):
     """One request: ``path`` under :data:`API_PREFIX`; ``call_id`` names the VoiceCall to
-    patch (``None`` for a create, whose answer is the ``voiceCallId`` to keep)."""
+    patch (``None`` for a create, whose answer is the ``voiceCallId`` to keep); a message
+    names its call by ``vendor_call_key``."""
 
     model_config = ConfigDict(frozen=True)
 
     method: Literal["POST", "PATCH"]
-    body: VoiceCallCreate | VoiceCallUpdate
+    body: VoiceCallCreate | VoiceCallUpdate | TranscriptMessage | BulkMessages
+    vendor_call_key: str | None = None
 
     def path(self, voice_call_id: str | None = None) -> str:
+        if isinstance(self.body, TranscriptMessage):
+            return f"{API_PREFIX}/voiceCalls/{self.vendor_call_key}/messages"
+        if isinstance(self.body, BulkMessages):
+            return f"{API_PREFIX}/voiceCalls/messages"
         if self.method == "POST":
             return f"{API_PREFIX}/voiceCalls"
         if not voice_call_id:
@@ -276,5 +325,96 @@ def recording_request(recorded: Mapping[str, Any], cdr: Mapping[str, Any]) -> Sc
             totalHoldDuration=hold,
             agentInteractionDuration=interaction,
             isActiveCall=False,
+        ),
+    )
+
+
+def epoch_ms(value: str) -> int:
+    """An RFC 3339 time as int milliseconds since the epoch (SCRT2's message times)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return round(parsed.timestamp() * 1000)
+
+
+def message_id(segment_id: str) -> str:
+    """The segment id as ``messageId``: as is when it fits MessageIdentifier's 36
+    characters, else a stable 36-character digest (a retry sends the same id)."""
+    if len(segment_id) <= MESSAGE_ID_MAX:
+        return segment_id
+    return "seg_" + hashlib.sha256(segment_id.encode()).hexdigest()[: MESSAGE_ID_MAX - 4]
+
+
+def _segment_times(segment: Mapping[str, Any], call_created_at: str | None) -> tuple[int, int]:
+    started, ended = segment.get("started_at"), segment.get("ended_at")
+    if isinstance(started, str) and isinstance(ended, str):
+        start, end = epoch_ms(started), epoch_ms(ended)
+    elif call_created_at:  # only offsets: from the call's start
+        base = epoch_ms(call_created_at)
+        start = base + round(float(segment["start_seconds"]) * 1000)
+        end = base + round(float(segment["end_seconds"]) * 1000)
+    else:
+        raise ValueError("a transcript segment without its times")
+    return start, max(start, end)
+
+
+def message_request(
+    segment: Mapping[str, Any],
+    *,
+    agent_user_id: str | None = None,
+    call_created_at: str | None = None,
+) -> ScrtRequest:
+    """``transcript.segment`` as one message of its call (§2.9).
+
+    Args:
+        segment: the event's data.
+        agent_user_id: the agent's Salesforce User Id in the org; required when the
+            speaker is the agent.
+        call_created_at: the call's ``created_at``, for a segment that carries only
+            ``start_seconds``/``end_seconds``.
+
+    Raises:
+        ValueError: an agent's segment without ``agent_user_id``, or no times.
+    """
+    key = str(segment["call_id"])
+    start, end = _segment_times(segment, call_created_at)
+    sender: Literal["END_USER", "HUMAN_AGENT"]
+    if segment.get("speaker") == "agent":
+        if not agent_user_id:
+            raise ValueError("an agent's segment needs the agent's Salesforce User Id")
+        participant, sender = agent_user_id, "HUMAN_AGENT"
+    else:
+        participant, sender = f"{key}{END_USER}", END_USER
+    return ScrtRequest(
+        method="POST",
+        vendor_call_key=key,
+        body=TranscriptMessage(
+            participantId=participant,
+            messageId=message_id(str(segment["segment_id"])),
+            startTime=start,
+            endTime=end,
+            content=str(segment["text"])[:CONTENT_MAX],
+            senderType=sender,
+        ),
+    )
+
+
+def bulk_request(entries: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> ScrtRequest:
+    """Messages of several calls in one request: ``(vendorCallKey, [message body, …])`` in
+    the order they are to be stored (at most 5 calls x 5 messages).
+
+    Raises:
+        pydantic.ValidationError: more than the limits, or not message bodies.
+    """
+    return ScrtRequest(
+        method="POST",
+        body=BulkMessages(
+            entries=tuple(
+                BulkEntry(
+                    vendorCallKey=key,
+                    messages=tuple(TranscriptMessage.model_validate(m) for m in messages),
+                )
+                for key, messages in entries
+            )
         ),
     )

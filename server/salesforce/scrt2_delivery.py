@@ -10,6 +10,8 @@
                                       the PATCH ending the leg before it
               call.ended ──────────── the CDR kept on the row + the final PATCH
               call.recorded ───────── the recording PATCH (the CDR's counters repeated)
+              transcript.segment ──── a message, when the org pushes transcripts (its
+                                      agent's segments only if the agent is a user there)
            each request one scrt2_requests row, ``due``
                                                │  after commit
                                                ▼
@@ -21,7 +23,8 @@
     Scrt2Ledger: attempts, status, latency, a retry's time, a dead letter's ``failed``
 
 Outbound calls send nothing (SCRT2's create does not support them; their Task records
-them). A call that began before the org was connected has no row, so its later facts
+them). The sender may carry several calls' due messages in one bulk request
+(``scrt2_sender.py``). A call that began before the org was connected has no row, so its later facts
 send nothing either. Guarantee: at least once, in order per call.
 """
 
@@ -46,6 +49,7 @@ from .scrt2 import (
     create_request,
     end_request,
     leg_end_request,
+    message_request,
     recording_request,
     transfer_request,
 )
@@ -54,7 +58,9 @@ from .task_due import retry_at
 
 logger = logging.getLogger(__name__)
 
-TYPES = frozenset({"call.created", "call.transferred", "call.ended", "call.recorded"})
+TYPES = frozenset(
+    {"call.created", "call.transferred", "call.ended", "call.recorded", "transcript.segment"}
+)
 
 
 def job_of(row: Mapping[str, Any]) -> Scrt2Job:
@@ -219,18 +225,61 @@ class Scrt2Delivery:
                 await self._request_txn(tx, row, "transfer", request),
                 await self._request_txn(tx, row, "leg_end", leg_end_request(transfer)),
             ]
+        if kind == "transcript.segment":
+            return await self._message_txn(tx, org, row, created, data)
         if kind == "call.ended":
             queue = await store.queue_name(tx.conn, call["tenant_id"], data.get("queue_id"))
+            username = await self._username(tx, org, data.get("agent_id"))
             values = {"cdr": json.dumps(dict(data)), "updated_at": self._clock.now()}
             await store.update_call_txn(
                 tx, call["tenant_id"], call["org_row_id"], call["call_id"], values
             )
-            return [await self._request_txn(tx, row, "end", end_request(data, queue=queue))]
+            request = end_request(data, agent_username=username, queue=queue)
+            return [await self._request_txn(tx, row, "end", request)]
         if call["cdr"] is None:
             logger.info("call %s: recorded before it ended; no SCRT2 recording", row["call_id"])
             return []
         request = recording_request(data, json.loads(call["cdr"]))
         return [await self._request_txn(tx, row, "recording", request)]
+
+    async def _username(self, tx: Tx, org: Any, agent_id: object) -> str | None:
+        """The agent's Salesforce username in this org (SCRT2's ``agent``), if it is a user."""
+        if not isinstance(agent_id, str) or not agent_id:
+            return None
+        user = await org_store.org_user_of_agent(tx.conn, org["tenant_id"], org["id"], agent_id)
+        return str(user["username"]) if user is not None and user["username"] else None
+
+    async def _message_txn(
+        self,
+        tx: Tx,
+        org: Any,
+        row: dict[str, Any],
+        created: Mapping[str, Any],
+        segment: Mapping[str, Any],
+    ) -> list[Scrt2Job]:
+        """A final segment as a message, when the org pushes transcripts. An agent's goes
+        as HUMAN_AGENT with its Salesforce User Id; an agent who is no user of this org has
+        no participant there, so its segment is not sent to this org."""
+        if not org["push_transcripts"] or segment.get("is_final") is False:
+            return []
+        user_id = None
+        if segment.get("speaker") == "agent":
+            agent_id = str(segment.get("agent_id") or "")
+            user = await org_store.org_user_of_agent(tx.conn, org["tenant_id"], org["id"], agent_id)
+            if user is None:
+                logger.info(
+                    "call %s: agent %s is no Salesforce user of org %s; segment %s not sent",
+                    row["call_id"],
+                    agent_id or "?",
+                    org["id"],
+                    segment.get("segment_id"),
+                )
+                return []
+            user_id = str(user["user_id"])
+        request = message_request(
+            segment, agent_user_id=user_id, call_created_at=created.get("created_at")
+        )
+        return [await self._request_txn(tx, row, "message", request)]
 
     async def _request_txn(
         self, tx: Tx, row: dict[str, Any], kind: str, request: ScrtRequest

@@ -8,21 +8,34 @@
         ├─ a PATCH goes to the call's latest VoiceCall id (the vendorCallKey if the create
         │  never got one: the update creates a missed call's VoiceCall after the fact);
         │  a leg_end to the leg before the latest transfer's
-        ├─ a fresh JWT (scrt2_jwt.sign) ── POST/PATCH {scrt_base_url}/telephony/v1/…
+        ├─ a message: alone, POST …/voiceCalls/{vendorCallKey}/messages; with a backlog
+        │  (bulk_plan: other calls' due messages at the head of their lanes, and this
+        │  lane's next ones), POST …/voiceCalls/messages, ≤ 5 calls × 5 messages, every
+        │  row it carried marked sent in one transaction on a 2xx
+        ├─ a fresh JWT (scrt2_jwt.sign), the org's provider name as Telephony-Provider-Name
+        │  ── POST/PATCH {scrt_base_url}/telephony/v1/…
         ├─ 2xx: a create's voiceCallId kept on the call's row; done
         └─ 429 (Retry-After honoured), 5xx, 401 (the certificate may not be installed
            yet), a timeout, unreachable: retried · any other 4xx: dead (permanent)
 
 A create is idempotent by vendorCallKey (a retried create returns the same VoiceCall), so
 at least once never makes two. Bodies are fixed when the event commits.
+
+A bulk keeps each call's order: it takes a call's messages only from the head of its lane
+(no earlier due request of another kind, none in flight), consecutive, in id order. The
+rows it carries are claimed while it is in flight; their own jobs, when they come up, wait
+for it and then find nothing owed. This holds within one process (a tenant's calls are
+sent by the process that holds it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +49,18 @@ from server.store import salesforce as org_store
 from server.store import scrt2 as store
 from server.store.db import Database
 
-from .scrt2 import API_PREFIX
+from .scrt2 import API_PREFIX, BULK_MAX_CALLS, BULK_MAX_MESSAGES, bulk_request
 from .scrt2_jwt import ActiveKeys, ScrtIdentity, request_headers, sign
 
 logger = logging.getLogger(__name__)
 
 LANE_STATE_TTL_S = 5.0
 RETRIED = frozenset({401, 408, 409, 425, 429})
+RECENT_S = 30.0  # a delivered row's id is remembered this long (its write is behind it)
+
+
+class _Claimed(Exception):
+    """A bulk claimed the row while its attempt was reading: wait for it, then look again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +83,55 @@ def enabled(org: Any) -> bool:
     return bool(org["scrt_base_url"]) and bool(org["call_center_name"])
 
 
+def bulk_plan(
+    current: Mapping[str, Any],
+    due: Sequence[Mapping[str, Any]],
+    *,
+    claimed: frozenset[int] | set[int] = frozenset(),
+    delivered: frozenset[int] | set[int] = frozenset(),
+    now: float,
+) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """The messages to send with ``current`` (a due message row), by call, in order (pure).
+
+    ``due`` is the org's due requests in id order, so a call's first row there is the head
+    of its lane. ``current``'s call goes first, from ``current`` on; then other calls whose
+    lane starts with a message that is due now, in the order of their heads. Each call
+    gives its consecutive messages, at most 5, stopping at a row of another kind, one
+    ``claimed`` (in flight), or one not due yet; rows ``delivered`` but not yet written
+    are passed over. At most 5 calls.
+    """
+    lanes: dict[str, list[Mapping[str, Any]]] = {}
+    for row in due:
+        if int(row["id"]) not in delivered:
+            lanes.setdefault(str(row["call_id"]), []).append(row)
+    own_call = str(current["call_id"])
+    own = lanes.pop(own_call, [])
+    if not own or int(own[0]["id"]) != int(current["id"]):
+        return [(own_call, [current])]  # not this lane's head as seen here: alone
+    plan = [(own_call, _run(own, claimed, now, first=True))]
+    for call_id, rows in lanes.items():  # dicts keep the order of the heads' ids
+        if len(plan) == BULK_MAX_CALLS:
+            break
+        run = _run(rows, claimed, now, first=False)
+        if run:
+            plan.append((call_id, run))
+    return plan
+
+
+def _run(
+    rows: Sequence[Mapping[str, Any]], claimed: frozenset[int] | set[int], now: float, first: bool
+) -> list[Mapping[str, Any]]:
+    run: list[Mapping[str, Any]] = []
+    for position, row in enumerate(rows):
+        head_of_own = first and position == 0
+        if len(run) == BULK_MAX_MESSAGES or row["kind"] != "message":
+            break
+        if not head_of_own and (int(row["id"]) in claimed or float(row["due_at"]) > now):
+            break
+        run.append(row)
+    return run
+
+
 class Scrt2Sender:
     def __init__(self, *, db: Database, clock: Clock, box: SecretBox, http: httpx.AsyncClient):
         self._db = db
@@ -73,6 +140,8 @@ class Scrt2Sender:
         self._keys = ActiveKeys(db=db, box=box)
         self._states: dict[str, tuple[float, LaneState]] = {}
         self.parked: defaultdict[str, set[str]] = defaultdict(set)  # org row id -> lanes
+        self._claims: dict[int, asyncio.Future[None]] = {}  # message rows being sent
+        self._delivered: dict[int, float] = {}  # row id -> monotonic time it was delivered
 
     async def lane_state(self, lane: str) -> LaneState:
         now = self._clock.now()
@@ -96,6 +165,23 @@ class Scrt2Sender:
         return self.parked.pop(org_row_id, set())
 
     async def attempt(self, job: Scrt2Job) -> Outcome:
+        for _ in range(3):
+            claim = self._claims.get(job.payload.request_id)
+            if claim is not None:  # a bulk carries this row: its outcome first
+                await asyncio.shield(claim)
+                continue
+            try:
+                outcome = await self._attempt(job)
+            except _Claimed:
+                continue
+            break
+        else:
+            return Outcome.failed("the row kept changing under its attempt")
+        if outcome.ok:
+            self._delivered[job.payload.request_id] = time.monotonic()
+        return outcome
+
+    async def _attempt(self, job: Scrt2Job) -> Outcome:
         ref = job.payload
         async with self._db.read() as conn:
             row = await store.get_request(conn, ref.request_id)
@@ -112,6 +198,9 @@ class Scrt2Sender:
         if org["status"] != "connected":
             self.forget(org["id"])
             return Outcome.failed("needs_reconnect")
+        identity = ScrtIdentity.of(org["org_id"], org["call_center_name"], org["provider_name"])
+        if row["kind"] == "message":
+            return await self._message(row, org, identity)
         path = f"{API_PREFIX}/voiceCalls"
         if row["kind"] == "leg_end":
             if call is None or not call["previous_voice_call_id"]:
@@ -121,30 +210,42 @@ class Scrt2Sender:
         elif row["method"] == "PATCH":
             target = (call["voice_call_id"] if call else None) or row["call_id"]
             path = f"{path}/{target}"
+        sent = await self._send(row, org, identity, row["method"], path, row["body"].encode())
+        if isinstance(sent, Outcome):
+            return sent
+        response, latency = sent
+        status = response.status_code
+        if 200 <= status < 300:
+            if row["kind"] in ("create", "transfer"):
+                await self._created(row, call, response)
+            logger.info("call %s: SCRT2 %s %s %d", row["call_id"], row["kind"], path, status)
+            return Outcome.delivered(status, latency)
+        return self._refused(row, response, latency)
+
+    async def _send(
+        self, row: Any, org: Any, identity: ScrtIdentity, method: str, path: str, body: bytes
+    ) -> tuple[httpx.Response, float] | Outcome:
+        """One request with a fresh JWT: the response and its latency (ms), or the failure."""
         try:
-            key = await self._keys.key(ref.tenant_id, org["id"])
+            key = await self._keys.key(row["tenant_id"], org["id"])
         except NotFound:
             return Outcome.failed("the org has no active SCRT2 key")
-        identity = ScrtIdentity.of(org["org_id"], org["call_center_name"])
         token = sign(key, identity, now=self._clock.now())
         started = time.perf_counter()
         try:
             response = await self._http.request(
-                row["method"],
+                method,
                 f"{org['scrt_base_url'].rstrip('/')}{path}",
-                content=row["body"].encode(),
+                content=body,
                 headers=request_headers(token, identity),
             )
         except httpx.HTTPError as exc:
             latency = (time.perf_counter() - started) * 1000
             return Outcome.failed(f"{type(exc).__name__}"[:300], latency_ms=latency)
-        latency = (time.perf_counter() - started) * 1000
+        return response, (time.perf_counter() - started) * 1000
+
+    def _refused(self, row: Any, response: httpx.Response, latency: float) -> Outcome:
         status = response.status_code
-        if 200 <= status < 300:
-            if row["method"] == "POST":
-                await self._created(row, call, response)
-            logger.info("call %s: SCRT2 %s %s %d", row["call_id"], row["kind"], path, status)
-            return Outcome.delivered(status, latency)
         error = f"{status} {response.text[:200]}"
         if status in RETRIED or status >= 500:
             after = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
@@ -153,6 +254,96 @@ class Scrt2Sender:
             )
         logger.info("call %s: x SCRT2 %s refused: %s", row["call_id"], row["kind"], error)
         return Outcome.failed(error, status_code=status, latency_ms=latency, permanent=True)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def _message(self, row: Any, org: Any, identity: ScrtIdentity) -> Outcome:
+        """A message alone, or with the backlog of the org's due messages as one bulk."""
+        async with self._db.read() as conn:
+            due = [
+                dict(r)
+                for r in await store.org_due_requests(conn, row["tenant_id"], row["org_row_id"])
+            ]
+        request_id = int(row["id"])
+        if request_id in self._claims:  # claimed while we read: its bulk goes first
+            raise _Claimed
+        if request_id in self._delivered:  # a bulk carried it while we read
+            return Outcome.delivered()
+        seen = {int(r["id"]) for r in due}
+        if request_id not in seen and (len(due) < store.PAGE or request_id < max(seen)):
+            raise _Claimed  # no longer due: read its row again
+        self._forget_delivered()
+        plan = bulk_plan(
+            row,
+            due,
+            claimed=set(self._claims),
+            delivered=set(self._delivered),
+            now=self._clock.now(),
+        )
+        ids = [int(r["id"]) for _, rows in plan for r in rows]
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for request_id in ids:  # no await since the plan: nothing else claimed them
+            self._claims[request_id] = done
+        try:
+            if len(ids) == 1:
+                path = f"{API_PREFIX}/voiceCalls/{row['call_id']}/messages"
+                return await self._single(row, org, identity, path)
+            return await self._bulk(row, org, identity, plan)
+        finally:
+            for request_id in ids:
+                self._claims.pop(request_id, None)
+            done.set_result(None)
+
+    async def _single(self, row: Any, org: Any, identity: ScrtIdentity, path: str) -> Outcome:
+        sent = await self._send(row, org, identity, "POST", path, row["body"].encode())
+        if isinstance(sent, Outcome):
+            return sent
+        response, latency = sent
+        if 200 <= response.status_code < 300:
+            logger.info("call %s: SCRT2 message %d", row["call_id"], response.status_code)
+            return Outcome.delivered(response.status_code, latency)
+        return self._refused(row, response, latency)
+
+    async def _bulk(
+        self,
+        row: Any,
+        org: Any,
+        identity: ScrtIdentity,
+        plan: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+    ) -> Outcome:
+        request = bulk_request(
+            [(call_id, [json.loads(r["body"]) for r in rows]) for call_id, rows in plan]
+        )
+        sent = await self._send(row, org, identity, "POST", request.path(), request.encoded())
+        if isinstance(sent, Outcome):
+            return sent
+        response, latency = sent
+        status = response.status_code
+        if not 200 <= status < 300:
+            return self._refused(row, response, latency)
+        ids = [int(r["id"]) for _, rows in plan for r in rows]
+        values = {
+            "status_code": status,
+            "latency_ms": round(latency, 1),
+            "sent_at": self._clock.now(),
+        }
+        async with self._db.transaction() as tx:
+            await store.mark_sent_txn(tx, ids, values)
+        now = time.monotonic()
+        self._delivered.update(dict.fromkeys(ids, now))
+        logger.info(
+            "call %s: SCRT2 bulk messages %d: %d calls, %d messages",
+            row["call_id"],
+            status,
+            len(plan),
+            len(ids),
+        )
+        return Outcome.delivered(status, latency)
+
+    def _forget_delivered(self) -> None:
+        horizon = time.monotonic() - RECENT_S
+        for request_id in [k for k, at in self._delivered.items() if at < horizon]:
+            del self._delivered[request_id]
 
     async def _created(self, row: Any, call: Any, response: httpx.Response) -> None:
         try:

@@ -31,7 +31,8 @@ from .orgs import SalesforceOrgs
 logger = logging.getLogger(__name__)
 
 USER_QUERY = (
-    "SELECT Id, Email, Name FROM User WHERE IsActive = true AND UserType = 'Standard' ORDER BY Id"
+    "SELECT Id, Username, Email, Name FROM User "
+    "WHERE IsActive = true AND UserType = 'Standard' ORDER BY Id"
 )
 FIRST_EXTENSION = 100
 
@@ -106,6 +107,7 @@ class SalesforceUsers:
                 "user_id": str(r["Id"]),
                 "email": str(r.get("Email") or "").lower(),
                 "name": str(r.get("Name") or ""),
+                "username": str(r.get("Username") or ""),  # SCRT2's agent
             }
             for r in records
         ]
@@ -116,7 +118,15 @@ class SalesforceUsers:
                 tx,
                 tenant_id,
                 row_id,
-                [{**u, "is_active": True, "agent_id": links[u["user_id"]]} for u in fetched],
+                [
+                    {
+                        **u,
+                        "username": u["username"] or None,
+                        "is_active": True,
+                        "agent_id": links[u["user_id"]],
+                    }
+                    for u in fetched
+                ],
                 self._clock.now(),
             )
         users = await self.users(tenant_id, row_id)

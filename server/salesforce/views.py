@@ -35,5 +35,7 @@ def org_view(row: RowMapping) -> SalesforceOrg:
         call_centers=centers,
         scrt_base_url=row["scrt_base_url"],
         scrt_source=row["scrt_source"],
+        push_transcripts=bool(row["push_transcripts"]),
+        provider_name=row["provider_name"],
         discovery=[Discovered(**item) for item in discovery.get("items", [])],
     )

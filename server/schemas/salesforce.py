@@ -54,6 +54,10 @@ class SalesforceOrg(View):
     call_centers: list[CallCenterChoice] = Field(description="SIVO_ call centers found.")
     scrt_base_url: str | None
     scrt_source: Literal["none", "scrt_config", "derived", "admin"]
+    push_transcripts: bool = Field(
+        description="Live transcript segments go to the VoiceCall's conversation (SCRT2)."
+    )
+    provider_name: str = Field(description="The Telephony-Provider-Name header SCRT2 gets.")
     discovery: list[Discovered]
 
 
@@ -69,6 +73,16 @@ class SalesforceConfig(View):
 
 
 ScrtUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#@]+$", max_length=300)]
+# 1-80 letters, digits, spaces, "-", "_", "."; no space at either end (a header value's
+# surrounding blanks are not part of it).
+ProviderName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,78}[A-Za-z0-9._-])?$",
+        min_length=1,
+        max_length=80,
+    ),
+]
 
 
 class SalesforceOrgUpdate(Patch):
@@ -78,10 +92,21 @@ class SalesforceOrgUpdate(Patch):
     scrt_base_url: ScrtUrl | None = Field(
         default=None, description="Overrides what discovery found; null goes back to it."
     )
+    push_transcripts: bool | None = Field(
+        default=None,
+        description="Send live transcript segments as SCRT2 messages. Default false.",
+    )
+    provider_name: ProviderName | None = Field(
+        default=None,
+        description="SCRT2's Telephony-Provider-Name header on every request. Default calltree.",
+    )
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"scrt_base_url": "https://acme.my.salesforce-scrt.com"}]
+            "examples": [
+                {"scrt_base_url": "https://acme.my.salesforce-scrt.com"},
+                {"push_transcripts": True, "provider_name": "calltree"},
+            ]
         }
     }
 

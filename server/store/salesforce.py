@@ -144,6 +144,23 @@ async def user_of_agent(conn: AsyncConnection, tenant_id: str, agent_id: str) ->
     return (await conn.execute(query)).mappings().first()
 
 
+async def org_user_of_agent(
+    conn: AsyncConnection, tenant_id: str, row_id: str, agent_id: str
+) -> RowMapping | None:
+    """The active Salesforce user of this org an agent maps to, if any."""
+    query = (
+        select(users)
+        .where(
+            users.c.tenant_id == tenant_id,
+            users.c.org_row_id == row_id,
+            users.c.agent_id == agent_id,
+            users.c.is_active,
+        )
+        .order_by(users.c.imported_at.desc())
+    )
+    return (await conn.execute(query)).mappings().first()
+
+
 async def upsert_users_txn(
     tx: Tx, tenant_id: str, row_id: str, rows: Sequence[dict[str, Any]], now: float
 ) -> None:

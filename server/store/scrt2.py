@@ -96,6 +96,34 @@ async def due_requests(
     return (await conn.execute(query.order_by(requests.c.id).limit(PAGE))).mappings().all()
 
 
+async def org_due_requests(
+    conn: AsyncConnection, tenant_id: str, org_row_id: str, limit: int = PAGE
+) -> Sequence[RowMapping]:
+    """The org's oldest due requests, every call's, in ``id`` order: each call's first row
+    here is the head of its lane."""
+    query = (
+        select(requests)
+        .where(
+            requests.c.state == "due",
+            requests.c.org_row_id == org_row_id,
+            requests.c.tenant_id == tenant_id,
+        )
+        .order_by(requests.c.id)
+        .limit(limit)
+    )
+    return (await conn.execute(query)).mappings().all()
+
+
+async def mark_sent_txn(tx: Tx, request_ids: Sequence[int], values: dict[str, Any]) -> int:
+    """Due requests sent together (a bulk): ``sent``, each one more attempt."""
+    result = await tx.conn.execute(
+        update(requests)
+        .where(requests.c.id.in_(list(request_ids)), requests.c.state == "due")
+        .values(state="sent", attempts=requests.c.attempts + 1, reason=None, **values)
+    )
+    return int(result.rowcount or 0)
+
+
 async def requests_of(
     conn: AsyncConnection, tenant_id: str, org_row_id: str, limit: int = 100
 ) -> Sequence[RowMapping]:

@@ -275,6 +275,10 @@ class SalesforceOrg(SQLModel, table=True):
     discovery: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON: how
     connected_at: float
     updated_at: float
+    push_transcripts: bool = False  # migration 0011: transcript.segment as SCRT2 messages
+    provider_name: str = Field(  # the Telephony-Provider-Name header
+        default="calltree", max_length=80, sa_column_kwargs={"server_default": "calltree"}
+    )
 
 
 class SalesforceOrgKey(SQLModel, table=True):
@@ -305,6 +309,7 @@ class SalesforceUser(SQLModel, table=True):
     is_active: bool = True
     agent_id: str | None = Field(default=None, max_length=40)
     imported_at: float
+    username: str | None = Field(default=None, max_length=80)  # SCRT2's agent (migration 0011)
 
 
 tenants = Tenant.__table__  # type: ignore[attr-defined]
