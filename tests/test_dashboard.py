@@ -147,12 +147,13 @@ async def test_login_redirects_only_inside_the_dashboard(
 async def test_pages_need_a_session_and_are_served_with_one(make_client: AppFactory) -> None:
     client = await make_client()
     await _admin(client)
-    for path in ("/admin/endpoints", "/admin/dlq", "/admin/"):
+    for path in ("/admin/endpoints", "/admin/dlq", "/admin/calls", "/admin/settings", "/admin/"):
         resp = await client.get(path, allow_redirects=False)
         assert resp.status == 303, path
         assert resp.headers["Location"] == f"/admin/login?next={path}"
     assert (await _login(client)).status == 303
-    for path in ("/admin/", "/admin/endpoints", "/admin/endpoints/new", "/admin/dlq"):
+    pages = ("/admin/", "/admin/endpoints", "/admin/endpoints/new", "/admin/dlq")
+    for path in (*pages, "/admin/calls", "/admin/calls/call_1", "/admin/settings"):
         resp = await client.get(path, allow_redirects=False)
         assert resp.status == 200, path
         page = await resp.text()

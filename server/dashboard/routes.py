@@ -141,7 +141,7 @@ async def session_info(request: web.Request) -> web.Response:
 
 @routes.get("/admin")
 @routes.get("/admin/")
-@routes.get("/admin/{page:(endpoints|dlq|salesforce)[^.]*}")
+@routes.get("/admin/{page:(endpoints|dlq|salesforce|calls|settings)[^.]*}")
 async def page(request: web.Request) -> web.StreamResponse:
     if await current_session(request) is None:
         raise web.HTTPSeeOther("/admin/login?next=" + quote(_safe_next(request.path_qs), safe="/"))
