@@ -83,6 +83,8 @@ class DemoSetup:
             agents = (await _json(await rest.get("/api/v1/agents")))["data"]
             transcribe = {"transcribe_calls": True}
             await _json(await rest.put("/api/v1/telephony/settings", json=transcribe))
+            push = {"push_transcripts": True}  # Settings → Salesforce → Push transcripts
+            await _json(await rest.patch(f"/api/v1/salesforce/orgs/{org['id']}", json=push))
             await self._console(rest, org)
         console = f"{self._devorg}/lightning/page/console?user={SF_AGENT}"
         return "\n".join(
