@@ -54,6 +54,8 @@ def _middlewares(host: str) -> list[Middleware]:
             "url": _redacted(request.rel_url),
             "status": 0,
         }
+        if host == "scrt":  # which partner it was (not marked required; §2.2)
+            entry["provider"] = request.headers.get("Telephony-Provider-Name")
         devorg.request_log.append(entry)
         fault = devorg.take_fault(host, request.path)
         try:

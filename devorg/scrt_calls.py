@@ -399,8 +399,11 @@ def update_call(
         # The conversation closes when the call ends and no later leg exists.
         conversation = org.get(str(call["ConversationId"]))
         if conversation is not None:
-            end = times["endTime"] or now
-            conversation[1]["EndTime"] = format_datetime(end)
+            # A later PATCH without endTime (the recording's) keeps the time it closed at.
+            if times["endTime"] is not None:
+                conversation[1]["EndTime"] = format_datetime(times["endTime"])
+            elif not conversation[1].get("EndTime"):
+                conversation[1]["EndTime"] = format_datetime(now)
     logger.info("scrt %s: VoiceCall %s updated (%s)", key, call["Id"], changes["CallDisposition"])
     if errors:
         logger.info("scrt %s: ignored callAttributes: %s", key, "; ".join(errors))

@@ -12,7 +12,7 @@ from .base import Timestamp, View
 class Scrt2Request(View):
     id: int
     call_id: str
-    kind: Literal["create", "transfer", "leg_end", "end", "recording"]
+    kind: Literal["create", "transfer", "leg_end", "end", "recording", "message"]
     method: Literal["POST", "PATCH"]
     state: Literal["due", "sent", "failed"]
     attempts: int

@@ -8,19 +8,23 @@ from typing import Any
 
 import pytest
 
-from devorg.scrt_calls import create_call, update_call
+from devorg.scrt_calls import add_bulk_messages, add_messages, create_call, update_call
 from devorg.settings import Clock
 from devorg.store import OrgData, Store
 from server.salesforce.scrt2 import (
     ScrtRequest,
+    bulk_request,
     create_request,
     disconnect_reason,
     end_request,
     format_time,
     leg_end_request,
+    message_id,
+    message_request,
     recording_request,
     transfer_request,
 )
+from server.salesforce.scrt2_sender import bulk_plan
 
 CENTER = "SIVO_Acme"
 CALL = "call_01jd2x8k3q"
@@ -211,3 +215,133 @@ def test_devorg_links_the_transfer_leg_to_its_parent() -> None:
     child_row = org.first("VoiceCall", Id=child)
     assert child_row is not None and child_row["PreviousCallId"] == parent
     assert child_row["CallType"] == "Transfer"
+
+
+def segment(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "call_id": CALL,
+        "segment_id": "seg_0004",
+        "speaker": "caller",
+        "text": "I'd like to change the delivery address.",
+        "start_seconds": 1.24,
+        "end_seconds": 3.5,
+        "started_at": "2026-11-21T09:00:01.240Z",
+        "ended_at": "2026-11-21T09:00:03.500Z",
+        "confidence": 0.8,
+        "is_final": True,
+        "language": "en-US",
+    }
+    base.update(over)
+    return base
+
+
+def test_a_callers_segment_is_an_end_user_message() -> None:
+    request = message_request(segment())
+    assert request.method == "POST"
+    assert request.path() == f"/telephony/v1/voiceCalls/{CALL}/messages"
+    assert request.body.body() == {
+        "participantId": f"{CALL}END_USER",
+        "messageId": "seg_0004",
+        "startTime": 1795251601240,
+        "endTime": 1795251603500,
+        "content": "I'd like to change the delivery address.",
+        "senderType": "END_USER",
+    }
+
+
+def test_an_agents_segment_is_a_human_agent_message_by_user_id() -> None:
+    request = message_request(
+        segment(speaker="agent", agent_id="agt_1"), agent_user_id="005AAAAAAAAAAAAAAA"
+    )
+    body = request.body.body()
+    assert body["participantId"] == "005AAAAAAAAAAAAAAA" and body["senderType"] == "HUMAN_AGENT"
+    with pytest.raises(ValueError):
+        message_request(segment(speaker="agent", agent_id="agt_1"))
+
+
+def test_segment_times_from_offsets_and_long_ids() -> None:
+    bare = segment(started_at=None, ended_at=None)
+    body = message_request(bare, call_created_at="2026-11-21T09:00:00.000Z").body.body()
+    assert (body["startTime"], body["endTime"]) == (1795251601240, 1795251603500)
+    with pytest.raises(ValueError):
+        message_request(bare)
+    long = "seg_" + "x" * 36  # 40 characters: MessageIdentifier holds 36
+    assert len(message_id(long)) == 36 and message_id(long) == message_id(long)
+    assert message_id("seg_0004") == "seg_0004"
+
+
+def test_bulk_request_holds_at_most_five_calls_of_five() -> None:
+    one = message_request(segment()).body.body()
+    request = bulk_request([("call_a", [one, one]), ("call_b", [one])])
+    assert request.path() == "/telephony/v1/voiceCalls/messages"
+    body = request.body.body()
+    assert [e["vendorCallKey"] for e in body["entries"]] == ["call_a", "call_b"]
+    assert body["entries"][0]["messages"] == [one, one]
+    with pytest.raises(ValueError):
+        bulk_request([("call_a", [one] * 6)])
+    with pytest.raises(ValueError):
+        bulk_request([(f"call_{i}", [one]) for i in range(6)])
+
+
+def _row(request_id: int, call_id: str, kind: str = "message", due_at: float = 0.0) -> Any:
+    return {"id": request_id, "call_id": call_id, "kind": kind, "due_at": due_at}
+
+
+def _ids(plan: list[tuple[str, list[Any]]]) -> list[tuple[str, list[int]]]:
+    return [(call, [r["id"] for r in rows]) for call, rows in plan]
+
+
+def test_bulk_plan_takes_the_heads_of_other_lanes_in_order() -> None:
+    due = [
+        _row(1, "a"),
+        _row(2, "b"),
+        _row(3, "a"),
+        _row(4, "c", "end"),  # c's head is no message: c waits
+        _row(5, "c"),
+        _row(6, "b"),
+        _row(7, "a", "end"),  # a's run stops here
+        _row(8, "a"),
+        _row(9, "d", due_at=50.0),  # d's head backs off until 50
+    ]
+    plan = bulk_plan(due[0], due, now=10.0)
+    assert _ids(plan) == [("a", [1, 3]), ("b", [2, 6])]
+    assert _ids(bulk_plan(due[0], due, claimed={2}, now=10.0)) == [("a", [1, 3])]
+    # b's head was delivered, its write not yet made: b's next message heads it
+    assert _ids(bulk_plan(due[0], due, delivered={2}, now=10.0)) == [("a", [1, 3]), ("b", [6])]
+    assert _ids(bulk_plan(due[0], due, now=60.0))[-1] == ("d", [9])
+
+
+def test_bulk_plan_caps_and_a_row_not_at_its_head_goes_alone() -> None:
+    due = [_row(i, f"call_{i % 7}") for i in range(1, 71)]
+    plan = bulk_plan(due[0], due, now=0.0)
+    assert len(plan) == 5 and all(len(rows) == 5 for _, rows in plan)
+    assert _ids(plan)[0] == ("call_1", [1, 8, 15, 22, 29])
+    assert _ids(bulk_plan(due[7], due, now=0.0)) == [("call_1", [8])]
+
+
+def test_devorg_stores_messages_single_and_bulk_in_order() -> None:
+    store, org = _org()
+    create = create_request(created(), call_center=CENTER)
+    assert create is not None
+    voice_call_id = _send(store, org, create)["voiceCallId"]
+    now = datetime(2026, 11, 21, 9, 0, 5, tzinfo=UTC)
+    first = message_request(segment())
+    assert add_messages(store, org, CALL, first.body.body(), now) == {"result": "Accepted"}
+    later = [
+        message_request(segment(segment_id=f"seg_{i}", text=f"t{i}")).body.body() for i in (5, 6)
+    ]
+    assert add_bulk_messages(store, org, bulk_request([(CALL, later)]).body.body(), now) == {
+        "result": "Accepted"
+    }
+    call = org.first("VoiceCall", Id=voice_call_id)
+    assert call is not None
+    entries = sorted(
+        org.find("ConversationEntry", ConversationId=call["ConversationId"]),
+        key=lambda e: e["Seq"],
+    )
+    assert [e["Message"] for e in entries] == [
+        "I'd like to change the delivery address.",
+        "t5",
+        "t6",
+    ]
+    assert {e["ActorType"] for e in entries} == {"EndUser"}
