@@ -293,3 +293,29 @@ async def test_other_org_cannot_use_this_call_center(
     assert await other.soql("SELECT Id FROM VoiceCall") == []
     status, _ = await other.send("POST", "voiceCalls/call-1/messages", message(1))
     assert status == 404
+
+
+async def test_request_log_names_the_provider(scrt: Scrt) -> None:
+    await scrt.send("POST", "voiceCalls", create_body())
+    logged = [e for e in scrt.sf.devorg.request_log if e["host"] == "scrt"]
+    assert logged and logged[-1]["provider"] == "sivo"
+
+
+async def test_a_later_patch_without_end_time_keeps_the_conversations_end(scrt: Scrt) -> None:
+    _, created = await scrt.send("POST", "voiceCalls", create_body())
+    end = {"startTime": START, "endTime": "2026-05-20T10:25:45Z", "isActiveCall": False}
+    await scrt.send("PATCH", "voiceCalls/call-1", end)
+    recording = {"recordingLocation": "https://sivo.example/rec/1.wav", "isActiveCall": False}
+    await scrt.send("PATCH", "voiceCalls/call-1", recording)
+    (conversation,) = await scrt.soql(
+        f"SELECT EndTime FROM Conversation WHERE RelatedRecordId = '{created['voiceCallId']}'"
+    )
+    assert conversation["EndTime"] == "2026-05-20T10:25:45.000+0000"
+    # So a message spoken before the end is still inside the conversation's window.
+    status, _ = await scrt.send("POST", "voiceCalls/call-1/messages", message(3))
+    assert status == 200
+    rows = await scrt.soql(
+        "SELECT Message FROM ConversationEntry "
+        f"WHERE Conversation.RelatedRecordId = '{created['voiceCallId']}' ORDER BY Seq"
+    )
+    assert [r["Message"] for r in rows] == ["utterance 3"]
