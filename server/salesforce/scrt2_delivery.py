@@ -276,9 +276,14 @@ class Scrt2Delivery:
                 )
                 return []
             user_id = str(user["user_id"])
-        request = message_request(
-            segment, agent_user_id=user_id, call_created_at=created.get("created_at")
-        )
+        try:
+            request = message_request(
+                segment, agent_user_id=user_id, call_created_at=created.get("created_at")
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # pydantic's errors are ValueErrors
+            # Hostile or broken input must not undo the transaction that emitted it.
+            logger.info("call %s: x segment not sent to SCRT2: %s", row["call_id"], exc)
+            return []
         return [await self._request_txn(tx, row, "message", request)]
 
     async def _request_txn(

@@ -56,7 +56,8 @@ logger = logging.getLogger(__name__)
 
 LANE_STATE_TTL_S = 5.0
 RETRIED = frozenset({401, 408, 409, 425, 429})
-RECENT_S = 30.0  # a delivered row's id is remembered this long (its write is behind it)
+RECENT_S = 30.0  # a delivered or failed row's id is remembered this long (its write lags)
+NO_BULK_S = 60.0  # after a bulk was refused for good, the org's messages go one by one
 
 
 class _Claimed(Exception):
@@ -142,6 +143,8 @@ class Scrt2Sender:
         self.parked: defaultdict[str, set[str]] = defaultdict(set)  # org row id -> lanes
         self._claims: dict[int, asyncio.Future[None]] = {}  # message rows being sent
         self._delivered: dict[int, float] = {}  # row id -> monotonic time it was delivered
+        self._failed: dict[int, float] = {}  # row id -> when it last failed (it backs off)
+        self._no_bulk_until: dict[str, float] = {}  # org row id -> monotonic time
 
     async def lane_state(self, lane: str) -> LaneState:
         now = self._clock.now()
@@ -179,6 +182,9 @@ class Scrt2Sender:
             return Outcome.failed("the row kept changing under its attempt")
         if outcome.ok:
             self._delivered[job.payload.request_id] = time.monotonic()
+            self._failed.pop(job.payload.request_id, None)
+        else:
+            self._failed[job.payload.request_id] = time.monotonic()
         return outcome
 
     async def _attempt(self, job: Scrt2Job) -> Outcome:
@@ -272,23 +278,35 @@ class Scrt2Sender:
         seen = {int(r["id"]) for r in due}
         if request_id not in seen and (len(due) < store.PAGE or request_id < max(seen)):
             raise _Claimed  # no longer due: read its row again
-        self._forget_delivered()
-        plan = bulk_plan(
-            row,
-            due,
-            claimed=set(self._claims),
-            delivered=set(self._delivered),
-            now=self._clock.now(),
-        )
+        self._forget_old()
+        if self._no_bulk_until.get(org["id"], 0.0) > time.monotonic():
+            plan: list[tuple[str, list[Mapping[str, Any]]]] = [(str(row["call_id"]), [row])]
+        else:
+            plan = bulk_plan(
+                row,
+                due,
+                # a row that just failed backs off: its lane waits for its own retry
+                claimed=set(self._claims) | set(self._failed),
+                delivered=set(self._delivered),
+                now=self._clock.now(),
+            )
         ids = [int(r["id"]) for _, rows in plan for r in rows]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         for request_id in ids:  # no await since the plan: nothing else claimed them
             self._claims[request_id] = done
         try:
+            path = f"{API_PREFIX}/voiceCalls/{row['call_id']}/messages"
             if len(ids) == 1:
-                path = f"{API_PREFIX}/voiceCalls/{row['call_id']}/messages"
                 return await self._single(row, org, identity, path)
-            return await self._bulk(row, org, identity, plan)
+            outcome = await self._bulk(row, org, identity, plan)
+            if outcome.ok or not outcome.permanent:
+                return outcome
+            # Salesforce checks a bulk all or nothing: one call's bad entry (its VoiceCall
+            # never made, say) must not dead-letter another call's message. This one goes
+            # alone, and so do the org's next ones for a while.
+            self._no_bulk_until[org["id"]] = time.monotonic() + NO_BULK_S
+            logger.info("call %s: x SCRT2 bulk refused; messages go one by one", row["call_id"])
+            return await self._single(row, org, identity, path)
         finally:
             for request_id in ids:
                 self._claims.pop(request_id, None)
@@ -340,10 +358,11 @@ class Scrt2Sender:
         )
         return Outcome.delivered(status, latency)
 
-    def _forget_delivered(self) -> None:
+    def _forget_old(self) -> None:
         horizon = time.monotonic() - RECENT_S
-        for request_id in [k for k, at in self._delivered.items() if at < horizon]:
-            del self._delivered[request_id]
+        for kept in (self._delivered, self._failed):
+            for request_id in [k for k, at in kept.items() if at < horizon]:
+                del kept[request_id]
 
     async def _created(self, row: Any, call: Any, response: httpx.Response) -> None:
         try:

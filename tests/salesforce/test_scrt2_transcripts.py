@@ -138,11 +138,13 @@ async def test_nothing_is_pushed_when_off_nor_an_unmapped_agents_segment(lc: Log
         {"name": "Dee", "email": "dee@elsewhere.test", "extension": "150"},
         status=201,
     )  # an agent who is no user of the org
+    broken = {**segment(lc, call_id, 4, t0 + 3), "text": ""}  # dropped, the rest commits
     await emit(
         lc,
         [
             segment(lc, call_id, 2, t0 + 1, agent=agent["id"]),
             segment(lc, call_id, 3, t0 + 2),
+            broken,
         ],
     )
     await sent(lc)
@@ -247,3 +249,25 @@ async def test_a_429_and_a_500_on_messages_are_retried_without_duplicates(
     await sent(lc)
     rows = await entries(lc, voice_call_of(lc, call_id)["Id"])
     assert [r["Message"] for r in rows] == [first["text"], second["text"]]
+
+
+async def test_a_refused_bulk_falls_back_to_one_by_one(lc: LogCenter) -> None:
+    await settings(lc, push_transcripts=True)
+    call_id, caller, _, _ = await lc.call_in("bo")
+    await sent(lc)
+    t0 = lc.center.clock.now()
+    await lc.sf.control(
+        "POST", "faults", {"status": 400, "count": 1, "host": "scrt", "pathPrefix": BULK}
+    )
+    said = [segment(lc, call_id, n, t0 + n) for n in range(3)]
+    await emit(lc, said)  # committed together: the first finds the other two behind it
+    await sent(lc)
+    single = f"/telephony/v1/voiceCalls/{call_id}/messages"
+    messages = [(p, s) for _, p, s in scrt_requests(lc) if "messages" in p]
+    assert messages == [(BULK, 400)] + [(single, 200)] * 3, messages
+    await caller.ok("call.hangup", {"call_id": call_id})
+    await sent(lc)
+    rows = await entries(lc, voice_call_of(lc, call_id)["Id"])
+    assert [r["Message"] for r in rows] == [d["text"] for d in said]
+    log = await lc.api("GET", f"/api/v1/salesforce/orgs/{lc.row_id}/scrt2/requests")
+    assert {r["state"] for r in log["data"] if r["kind"] == "message"} == {"sent"}
