@@ -142,9 +142,9 @@ class Scrt2Sender:
         self._states: dict[str, tuple[float, LaneState]] = {}
         self.parked: defaultdict[str, set[str]] = defaultdict(set)  # org row id -> lanes
         self._claims: dict[int, asyncio.Future[None]] = {}  # message rows being sent
-        self._delivered: dict[int, float] = {}  # row id -> monotonic time it was delivered
+        self._delivered: dict[int, float] = {}  # row id -> when it was delivered
         self._failed: dict[int, float] = {}  # row id -> when it last failed (it backs off)
-        self._no_bulk_until: dict[str, float] = {}  # org row id -> monotonic time
+        self._no_bulk_until: dict[str, float] = {}  # org row id -> until when
 
     async def lane_state(self, lane: str) -> LaneState:
         now = self._clock.now()
@@ -181,10 +181,10 @@ class Scrt2Sender:
         else:
             return Outcome.failed("the row kept changing under its attempt")
         if outcome.ok:
-            self._delivered[job.payload.request_id] = time.monotonic()
+            self._delivered[job.payload.request_id] = self._clock.now()
             self._failed.pop(job.payload.request_id, None)
         else:
-            self._failed[job.payload.request_id] = time.monotonic()
+            self._failed[job.payload.request_id] = self._clock.now()
         return outcome
 
     async def _attempt(self, job: Scrt2Job) -> Outcome:
@@ -279,7 +279,7 @@ class Scrt2Sender:
         if request_id not in seen and (len(due) < store.PAGE or request_id < max(seen)):
             raise _Claimed  # no longer due: read its row again
         self._forget_old()
-        if self._no_bulk_until.get(org["id"], 0.0) > time.monotonic():
+        if self._no_bulk_until.get(org["id"], 0.0) > self._clock.now():
             plan: list[tuple[str, list[Mapping[str, Any]]]] = [(str(row["call_id"]), [row])]
         else:
             plan = bulk_plan(
@@ -292,8 +292,8 @@ class Scrt2Sender:
             )
         ids = [int(r["id"]) for _, rows in plan for r in rows]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        for request_id in ids:  # no await since the plan: nothing else claimed them
-            self._claims[request_id] = done
+        for claimed_id in ids:  # no await since the plan: nothing else claimed them
+            self._claims[claimed_id] = done
         try:
             path = f"{API_PREFIX}/voiceCalls/{row['call_id']}/messages"
             if len(ids) == 1:
@@ -304,12 +304,12 @@ class Scrt2Sender:
             # Salesforce checks a bulk all or nothing: one call's bad entry (its VoiceCall
             # never made, say) must not dead-letter another call's message. This one goes
             # alone, and so do the org's next ones for a while.
-            self._no_bulk_until[org["id"]] = time.monotonic() + NO_BULK_S
+            self._no_bulk_until[org["id"]] = self._clock.now() + NO_BULK_S
             logger.info("call %s: x SCRT2 bulk refused; messages go one by one", row["call_id"])
             return await self._single(row, org, identity, path)
         finally:
-            for request_id in ids:
-                self._claims.pop(request_id, None)
+            for claimed_id in ids:
+                self._claims.pop(claimed_id, None)
             done.set_result(None)
 
     async def _single(self, row: Any, org: Any, identity: ScrtIdentity, path: str) -> Outcome:
@@ -347,7 +347,7 @@ class Scrt2Sender:
         }
         async with self._db.transaction() as tx:
             await store.mark_sent_txn(tx, ids, values)
-        now = time.monotonic()
+        now = self._clock.now()
         self._delivered.update(dict.fromkeys(ids, now))
         logger.info(
             "call %s: SCRT2 bulk messages %d: %d calls, %d messages",
@@ -359,7 +359,7 @@ class Scrt2Sender:
         return Outcome.delivered(status, latency)
 
     def _forget_old(self) -> None:
-        horizon = time.monotonic() - RECENT_S
+        horizon = self._clock.now() - RECENT_S
         for kept in (self._delivered, self._failed):
             for request_id in [k for k, at in kept.items() if at < horizon]:
                 del kept[request_id]
