@@ -15,28 +15,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import ConsoleMessage, Page, expect
+from playwright.async_api import expect
 from sqlalchemy import update
 
 from server.api.context import SERVICES
 from server.store.tables import calls, transcript_segments, transcripts
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
-from tests.support.browser import chromium, chromium_path
+from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
+from tests.support.dashboard import log_in_page
 
 EMAIL = "ops@acme.example"
 PASSWORD = "correct horse battery"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-
-
-async def _shot(page: Page, path: Path) -> None:
-    await page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
+pytestmark = BROWSER_MARKS
 
 
 async def _seed_call(client: Any, tenant: Tenant, call_id: str, **values: Any) -> None:
@@ -115,23 +107,10 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
     await _seed_segment(client, tenant, "call_live", 3, "agent", "Let me look.", 65.0)
 
     base = str(client.make_url("/admin/"))
-    problems: list[str] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type in ("error", "warning"):
-            problems.append(f"console {msg.type}: {msg.text}")
 
     async with chromium() as browser:
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("console", on_console)
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        await page.goto(base + "endpoints")
-        await page.get_by_label("Email").fill(EMAIL)
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Log in").click()
-        await expect(page).to_have_url(base + "endpoints")
+        page, problems = await new_page(browser)
+        await log_in_page(page, base + "endpoints", EMAIL, PASSWORD)
 
         # Calls, newest first, each linking to its view.
         nav = page.get_by_role("navigation", name="Main")
@@ -145,7 +124,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         await expect(rows.nth(1)).to_contain_text("+14155550100")
         await expect(rows.nth(1)).to_contain_text("3 min 11 s")
         await expect(page.get_by_role("button", name="Show more")).to_be_hidden()
-        await _shot(page, tmp_path / "1-calls.png")
+        await screenshot(page, tmp_path / "1-calls.png")
 
         # A call that was not transcribed: its CDR, and "No transcript".
         await page.get_by_role("link", name="call_plain").click()
@@ -189,7 +168,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
             )
         await expect(card).to_have_attribute("data-state", "completed", timeout=8_000)
         await expect(page.get_by_text("Completed", exact=True)).to_be_visible()
-        await _shot(page, tmp_path / "2-call.png")
+        await screenshot(page, tmp_path / "2-call.png")
         seen: list[str] = []
         page.on("request", lambda r: seen.append(r.url) if "/transcript" in r.url else None)
         await page.wait_for_timeout(3_500)
@@ -208,7 +187,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         resp = await client.get("/api/v1/telephony/settings", headers=tenant.headers)
         settings = await resp.json()
         assert settings == {**before, "transcribe_calls": True}
-        await _shot(page, tmp_path / "3-settings.png")
+        await screenshot(page, tmp_path / "3-settings.png")
 
         # A call that is not this tenant's: the API's message, in the page.
         await page.evaluate("window.history.pushState(null, '', '/admin/calls/call_nope')")

@@ -15,20 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page, expect
+from playwright.async_api import Page, expect
 
 from devorg.testing import RunningDevorg
 from server.api.context import SERVICES
 from server.store.tables import scrt2_requests
 from tests.conftest import AppFactory
-from tests.support.browser import chromium, chromium_path
+from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
+from tests.support.dashboard import log_in_page
 
 from .conftest import PASSWORD, ConnectedOrg, connected_org
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
+pytestmark = BROWSER_MARKS
 
 
 async def _seed_request(org: ConnectedOrg, call_id: str, **values: Any) -> int:
@@ -56,25 +54,9 @@ async def _seed_request(org: ConnectedOrg, call_id: str, **values: Any) -> int:
 
 
 async def _open_org_page(page: Page, org: ConnectedOrg) -> None:
-    base = str(org.sivo.client.make_url("/admin/")).rstrip("/")
-    await page.goto(f"{base}/salesforce/{org.row_id}")
-    await page.get_by_label("Email").fill(org.sivo.email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page).to_have_url(f"{base}/salesforce/{org.row_id}")
+    url = str(org.sivo.client.make_url(f"/admin/salesforce/{org.row_id}"))
+    await log_in_page(page, url, org.sivo.email, PASSWORD)
     await expect(page.get_by_role("heading", name="Service Cloud Voice (SCRT2)")).to_be_visible()
-
-
-def _watch(page: Page) -> list[str]:
-    problems: list[str] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type in ("error", "warning"):
-            problems.append(f"console {msg.type}: {msg.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    return problems
 
 
 async def test_the_scrt2_log_and_replaying_a_failed_request_in_chromium(
@@ -92,10 +74,7 @@ async def test_the_scrt2_log_and_replaying_a_failed_request_in_chromium(
     )  # fmt: skip
 
     async with chromium() as browser:
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        problems = _watch(page)
+        page, problems = await new_page(browser)
         await _open_org_page(page, org)
         section = page.get_by_test_id("scrt2-section")
         rows = section.locator("tbody tr")
@@ -115,7 +94,7 @@ async def test_the_scrt2_log_and_replaying_a_failed_request_in_chromium(
         await expect(bad.get_by_role("link", name="call_bad")).to_have_attribute(
             "href", "/admin/calls/call_bad"
         )
-        await page.screenshot(path=str(tmp_path / "1-scrt2-log.png"), full_page=True)
+        await screenshot(page, tmp_path / "1-scrt2-log.png")
 
         await bad.get_by_role("button", name=f"Replay request {failed_id}").click()
         await expect(section.get_by_role("status").last).to_contain_text(
@@ -123,7 +102,7 @@ async def test_the_scrt2_log_and_replaying_a_failed_request_in_chromium(
         )
         await expect(bad.locator("[data-state]")).not_to_have_text("Failed")
         await expect(bad.get_by_role("button", name=re.compile("^Replay"))).to_have_count(0)
-        await page.screenshot(path=str(tmp_path / "2-replayed.png"), full_page=True)
+        await screenshot(page, tmp_path / "2-replayed.png")
     assert problems == []
 
 
@@ -141,10 +120,7 @@ async def test_the_scrt2_settings_are_saved_in_chromium(
         pytest.skip("the org view does not show push_transcripts and provider_name yet")
 
     async with chromium() as browser:
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        page.set_default_timeout(10_000)
-        problems = _watch(page)
+        page, problems = await new_page(browser)
         await _open_org_page(page, org)
         section = page.get_by_test_id("scrt2-section")
         push = section.get_by_label("Push transcripts")
@@ -169,5 +145,5 @@ async def test_the_scrt2_settings_are_saved_in_chromium(
         await page.reload()
         await expect(section.get_by_label("Push transcripts")).to_be_checked()
         await expect(section.get_by_label("Telephony-Provider-Name")).to_have_value("acme-voice")
-        await page.screenshot(path=str(tmp_path / "3-scrt2-settings.png"), full_page=True)
+        await screenshot(page, tmp_path / "3-scrt2-settings.png")
     assert problems == []

@@ -3,6 +3,9 @@
 ``async with chromium() as browser:`` gives a ``playwright.async_api.Browser``. Pass extra
 command-line switches (e.g. ``--use-fake-device-for-media-stream`` for telephony tests) as
 arguments. A missing Chromium skips the test, or fails it when ``SIVO_TEST_REQUIRE_ALL=1``.
+``pytestmark = BROWSER_MARKS`` marks a module's tests ``browser``, on SQLite only.
+``new_page(browser)`` opens a page that collects its console errors and uncaught errors;
+``screenshot(page, path)`` saves a full page for a human to look at.
 ``audio_flows(page, name)`` checks that a page's (or frame's) one call carries audio over
 loopback (``window.sivo.peerConnections()`` of the softphone and caller pages).
 """
@@ -18,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Frame, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Frame, Page, async_playwright
+
+# A module's ``pytestmark``: what a browser test checks is the pages, so SQLite is enough.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS: tuple[str, ...] = (
@@ -67,6 +76,33 @@ async def chromium(*extra_args: str, **launch_options: Any) -> AsyncIterator[Bro
             yield browser
         finally:
             await browser.close()
+
+
+def watch(page: Page) -> list[str]:
+    """The page's console errors and warnings and its uncaught errors, as they come."""
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type in ("error", "warning"):
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    return problems
+
+
+async def new_page(browser: Browser, *, timeout_ms: int = 10_000) -> tuple[Page, list[str]]:
+    """A 1280x900 page in a context of its own, and what ``watch`` collects of it."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    return page, watch(page)
+
+
+async def screenshot(page: Page, path: Path) -> None:
+    """The whole page as a PNG at ``path`` (printed), for a human to look at."""
+    await page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
 
 
 LOOPBACK = ("127.0.0.1", "::1")
