@@ -2,7 +2,7 @@
 
 The org is connected through devorg; its SCRT2 request log is seeded as the SCRT2 lane
 writes it (``scrt2_requests``). The admin reads the log, replays a failed request, and saves
-the org's SCRT2 settings (``push_transcripts``, ``provider_name``) once the API shows them.
+the org's SCRT2 settings (``push_transcripts``, ``provider_name``).
 Screenshots go to the test's tmp dir (printed) for a human to look at.
 """
 
@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Page, expect
 
 from devorg.testing import RunningDevorg
@@ -116,8 +115,7 @@ async def test_the_scrt2_settings_are_saved_in_chromium(
     client = org.sivo.client
     path = f"/api/v1/salesforce/orgs/{org.row_id}"
     view = await (await client.get(path, headers=org.sivo.api)).json()
-    if "push_transcripts" not in view or "provider_name" not in view:
-        pytest.skip("the org view does not show push_transcripts and provider_name yet")
+    assert view["push_transcripts"] is False and view["provider_name"] == "calltree"
 
     async with chromium() as browser:
         page, problems = await new_page(browser)
