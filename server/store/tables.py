@@ -482,7 +482,9 @@ class Scrt2RequestRow(SQLModel, table=True):
     tenant_id: str = Field(max_length=40)
     org_row_id: str = Field(max_length=40)
     call_id: str = Field(max_length=40)
-    kind: str = Field(max_length=16)  # create | transfer | leg_end | end | recording
+    # create | transfer | leg_end | end | recording | message (a bulk sends message rows,
+    # each keeping its kind: there is no bulk row)
+    kind: str = Field(max_length=16)
     method: str = Field(max_length=8)
     body: str = Field(sa_column=Column(Text, nullable=False))  # JSON, as sent
     state: str = Field(max_length=16)  # due | sent | failed
