@@ -291,6 +291,7 @@ def create_app(
         await salesforce.scrt2.start()
         signaling.start()
         await transcripts.complete_left_over()
+        await live_transcription.start()
         await media_self_test()  # refuses to start if the aiortc internals changed
         logger.info("SIVO ready at %s", settings.public_url)
         yield

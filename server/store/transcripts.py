@@ -27,6 +27,11 @@ async def transcribes(conn: AsyncConnection, tenant_id: str) -> bool:
     return bool((await conn.execute(query)).scalar())
 
 
+async def any_tenant_transcribes(conn: AsyncConnection) -> bool:
+    query = select(telephony_settings.c.tenant_id).where(telephony_settings.c.transcribe_calls)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def call_started_at(conn: AsyncConnection, tenant_id: str, call_id: str) -> float | None:
     query = select(calls.c.created_at).where(calls.c.tenant_id == tenant_id, calls.c.id == call_id)
     value = (await conn.execute(query)).scalar()

@@ -53,6 +53,9 @@ class TranscriptionError(Exception):
 class Transcriber(Protocol):
     """Turns one utterance (16-bit mono PCM at ``rate``) into text."""
 
+    async def start(self) -> None:
+        """Load the engine now (idempotent), so the first utterance does not wait for it."""
+
     async def transcribe(self, samples: Pcm, rate: int) -> Recognized: ...
 
 
@@ -105,6 +108,7 @@ class ProcessPoolTranscriber:
         self.restarts = 0
         self._slots = asyncio.Semaphore(max_in_flight or 2 * workers)
         self._closed = False
+        self._started: asyncio.Future[None] | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -115,7 +119,13 @@ class ProcessPoolTranscriber:
         )
 
     async def start(self) -> None:
-        """Start every worker and load its model now, not on the first utterance."""
+        """Start every worker and load its model now, not on the first utterance. Callers
+        after the first wait for the same start."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._started)
+
+    async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         pids: set[int] = set()
         # Each call occupies a worker until its model is loaded; keep asking until all answered.
@@ -146,6 +156,7 @@ class ProcessPoolTranscriber:
         if self._closed or broken is not self._pool:
             return  # already replaced by another utterance that failed with it
         self.restarts += 1
+        self._started = None  # the new pool's workers load their model on first use
         logger.warning("transcription worker died: restarting the pool (%d)", self.restarts)
         broken.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()

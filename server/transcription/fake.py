@@ -43,6 +43,10 @@ class FakeTranscriber:
         self._confidence = confidence
         self._delay_s = delay_s
         self.heard: list[Heard] = []
+        self.started = False
+
+    async def start(self) -> None:
+        self.started = True
 
     async def transcribe(self, samples: Pcm, rate: int) -> Recognized:
         self.heard.append(Heard(samples=int(samples.size), rate=rate))

@@ -138,6 +138,7 @@ class LiveTranscription:
         self._setting: dict[str, tuple[float, bool]] = {}
         self._calls: dict[tuple[str, str], asyncio.Task[CallTranscript | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._warmed = False
         self.dropped = 0
 
     # -- the CallObserver ----------------------------------------------------------------
@@ -156,6 +157,23 @@ class LiveTranscription:
             self._spawn(self._held(tenant_id, notice))
         elif isinstance(notice, CallEnded):
             self._spawn(self._ended(tenant_id, notice.call_id))
+
+    async def start(self) -> None:
+        """When a tenant transcribes, load the engine now, in the background: its model
+        takes seconds to load, and the first utterance after a restart should not wait."""
+        if await self._transcripts.used():
+            self._warm_engine()
+
+    def _warm_engine(self) -> None:
+        if not self._warmed:
+            self._warmed = True
+            self._spawn(self._load_engine())
+
+    async def _load_engine(self) -> None:
+        try:
+            await self._transcriber.start()
+        except Exception:  # the first utterance will try again, and log what fails
+            logger.exception("transcription engine did not start")
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until every ended call's transcript is completed (tests, shutdown)."""
@@ -189,6 +207,7 @@ class LiveTranscription:
     async def _begin(self, tenant_id: str, call_id: str) -> CallTranscript | None:
         if not await self._transcribes(tenant_id):
             return None
+        self._warm_engine()  # loading while the call rings, not when the first words end
         started = await self._transcripts.begin(tenant_id, call_id)
         if started is None:
             return None

@@ -71,6 +71,11 @@ class Transcripts:
         async with self._db.read() as conn:
             return await store.transcribes(conn, tenant_id)
 
+    async def used(self) -> bool:
+        """Whether any tenant transcribes its calls."""
+        async with self._db.read() as conn:
+            return await store.any_tenant_transcribes(conn)
+
     async def begin(self, tenant_id: str, call_id: str) -> float | None:
         """The call's transcript is live; returns the call's ``created_at`` (None: no call)."""
         async with self._db.transaction() as tx:

@@ -36,6 +36,10 @@ class ToneNamer:
 
     def __init__(self) -> None:
         self.heard: list[float] = []
+        self.starts = 0
+
+    async def start(self) -> None:
+        self.starts += 1
 
     async def transcribe(self, samples: Pcm, rate: int) -> Recognized:
         tone = dominant_frequency(samples.astype(np.int16), rate=rate)
@@ -70,6 +74,26 @@ async def _say(peer: LoopbackPeer, frequency: float, seconds: float = 0.6) -> No
     await asyncio.sleep(seconds)
     peer.set_frequency(None)
     await asyncio.sleep(0.9)
+
+
+async def test_the_engine_loads_while_the_first_call_rings_and_at_start_once_in_use(
+    make_client: AppFactory, transcribing: tuple[Center, ToneNamer]
+) -> None:
+    center, engine = transcribing
+    assert engine.starts == 0  # no tenant transcribes: no model loaded for nothing
+    await center.api("PUT", "/api/v1/telephony/settings", {"transcribe_calls": True})
+    agent, _ = await center.agent("ann")
+    caller = await center.web_phone()
+    call_id, _ = await dial(center, caller, None)
+    await agent.wait_for("call.ringing")
+    await center.until(lambda: engine.starts == 1)  # before anyone has said a word
+    await caller.ok("call.hangup", {"call_id": call_id})
+    await center.services.live_transcription.idle()
+    assert engine.starts == 1  # once per process, not per call
+
+    restarted = ToneNamer()
+    await make_client(transcriber=restarted)  # the same database: a tenant transcribes
+    await center.until(lambda: restarted.starts == 1)
 
 
 async def test_both_parties_turn_by_turn_and_nothing_on_hold(
