@@ -22,6 +22,7 @@ from server.failures import Failure, NotFound
 from server.identity import IdentityService
 from server.salesforce.certificates import OrgCertificates
 from server.salesforce.orgs import SalesforceOrgs
+from server.salesforce.scrt2_jwt import ActiveKeys
 from server.settings import ConfigError, Settings, load_settings
 from server.store import salesforce as salesforce_store
 from server.store.db import Database
@@ -59,7 +60,9 @@ async def _call_center(settings: Settings, db: Database, reference: str) -> str:
             http=http,
             settings=settings.salesforce,
             public_url=settings.public_url,
-            certificates=OrgCertificates(db=db, box=box, clock=clock),
+            certificates=OrgCertificates(
+                db=db, box=box, clock=clock, keys=ActiveKeys(db=db, box=box)
+            ),
         )
         return await orgs.call_center_xml(row["tenant_id"], row["id"])
 

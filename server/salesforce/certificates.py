@@ -8,6 +8,7 @@ active key keeps signing. Activating retires the previous key.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from server.clock import Clock
 from server.crypto import SecretBox
@@ -20,6 +21,9 @@ from server.times import rfc3339
 
 from .keys import new_org_key
 
+if TYPE_CHECKING:
+    from .scrt2_jwt import ActiveKeys  # which imports key_context from here
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,10 +32,11 @@ def key_context(kid: str) -> str:
 
 
 class OrgCertificates:
-    def __init__(self, *, db: Database, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, *, db: Database, box: SecretBox, clock: Clock, keys: ActiveKeys) -> None:
         self._db = db
         self._box = box
         self._clock = clock
+        self._keys = keys
 
     async def add_txn(self, tx: Tx, tenant_id: str, row_id: str, org_id15: str, status: str) -> str:
         now = self._clock.now()
@@ -87,8 +92,13 @@ class OrgCertificates:
                 if other["status"] == "active":
                     await store.set_key_status_txn(tx, tenant_id, other["kid"], "retired")
             await store.set_key_status_txn(tx, tenant_id, kid, "active", self._clock.now())
+        self._keys.forget(tenant_id, row_id)
         logger.info("%s ~ SCRT2 key %s active", row_id, kid)
         return next(k for k in await self.list(tenant_id, row_id) if k.kid == kid)
+
+    def forget(self, tenant_id: str, row_id: str) -> None:
+        """The org was disconnected (its keys deleted): nothing of them stays in memory."""
+        self._keys.forget(tenant_id, row_id)
 
     async def active_certificate(self, tenant_id: str, row_id: str) -> str:
         for key in await self.list(tenant_id, row_id):

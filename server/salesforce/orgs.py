@@ -327,6 +327,7 @@ class SalesforceOrgs:
         async with self._db.transaction() as tx:
             if not await store.delete_org_txn(tx, tenant_id, row_id):
                 raise NotFound("Salesforce org")  # disconnected meanwhile
+        self._certificates.forget(tenant_id, row_id)
         self._refresh_locks.pop(row_id, None)
         logger.info("%s - salesforce org disconnected", row_id)
 

@@ -3,6 +3,8 @@
 ::
 
     the org's active key (salesforce_org_keys, sealed) ──ActiveKeys.key──> RSA private key
+        (read and unsealed once, kept until ActiveKeys.forget: a key activated, or the org
+        disconnected; OrgCertificates and SalesforceOrgs call it)
     (org id, call center InternalName, now) ──sign──> RS256 JWT, a fresh jti, no kid
     token, provider name ──request_headers──> Authorization, Telephony-Provider-Name
 
@@ -95,26 +97,37 @@ def request_headers(token: str, identity: ScrtIdentity) -> dict[str, str]:
 
 
 class ActiveKeys:
-    """The org's active private key, unsealed once per key id and kept in memory."""
+    """Each org's active private key, read and unsealed once, then kept in memory until
+    ``forget`` (a pending key activated, or the org disconnected)."""
 
     def __init__(self, *, db: Database, box: SecretBox) -> None:
         self._db = db
         self._box = box
-        self._loaded: dict[str, rsa.RSAPrivateKey] = {}
+        self._loaded: dict[tuple[str, str], rsa.RSAPrivateKey] = {}
+        self._forgets = 0  # a load that a forget() overlapped is used once, not kept
 
     async def key(self, tenant_id: str, row_id: str) -> rsa.RSAPrivateKey:
         """Raises NotFound when the org has no active key (it is not connected)."""
+        loaded = self._loaded.get((tenant_id, row_id))
+        if loaded is not None:
+            return loaded
+        forgets = self._forgets
         async with self._db.read() as conn:
             rows = await store.org_keys_of(conn, tenant_id, row_id)
         active = next((r for r in rows if r["status"] == "active"), None)
         if active is None:
             raise NotFound("active key")
         kid = str(active["kid"])
-        loaded = self._loaded.get(kid)
-        if loaded is None:
-            pem = self._box.decrypt(active["private_key_enc"], key_context(kid))
-            private = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-            if not isinstance(private, rsa.RSAPrivateKey):
-                raise NotFound("active RSA key")
-            loaded = self._loaded[kid] = private
-        return loaded
+        pem = self._box.decrypt(active["private_key_enc"], key_context(kid))
+        private = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise NotFound("active RSA key")
+        if forgets == self._forgets:  # the rows read may predate a rotation committed since
+            self._loaded[(tenant_id, row_id)] = private
+        return private
+
+    def forget(self, tenant_id: str, row_id: str) -> None:
+        """The org's active key changed or is gone: read it again when it next signs. Call
+        it once the change has committed."""
+        self._loaded.pop((tenant_id, row_id), None)
+        self._forgets += 1

@@ -42,7 +42,6 @@ from typing import Any
 import httpx
 
 from server.clock import Clock
-from server.crypto import SecretBox
 from server.delivery import Job, LaneState, Outcome, parse_retry_after
 from server.failures import NotFound
 from server.store import salesforce as org_store
@@ -134,11 +133,11 @@ def _run(
 
 
 class Scrt2Sender:
-    def __init__(self, *, db: Database, clock: Clock, box: SecretBox, http: httpx.AsyncClient):
+    def __init__(self, *, db: Database, clock: Clock, keys: ActiveKeys, http: httpx.AsyncClient):
         self._db = db
         self._clock = clock
         self._http = http
-        self._keys = ActiveKeys(db=db, box=box)
+        self._keys = keys
         self._states: dict[str, tuple[float, LaneState]] = {}
         self.parked: defaultdict[str, set[str]] = defaultdict(set)  # org row id -> lanes
         self._claims: dict[int, asyncio.Future[None]] = {}  # message rows being sent

@@ -22,6 +22,7 @@ from .orgs import SalesforceOrgs
 from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
 from .scrt2_delivery import Scrt2Delivery
+from .scrt2_jwt import ActiveKeys
 from .scrt2_sender import Scrt2Sender
 from .signin import SalesforceSignIn
 from .softphone_sessions import SoftphoneSessions
@@ -44,6 +45,7 @@ class SalesforceServices:
     call_logs: CallLogs  # also a CallObserver (who a call rang) and the wrap-up gate
     tasks: TaskDelivery  # an OutboxSink, and the core sending the Tasks (started by the app)
     scrt2: Scrt2Delivery  # an OutboxSink: inbound calls as VoiceCalls (started by the app)
+    keys: ActiveKeys  # the orgs' active SCRT2 keys, as their JWTs are signed
     http: httpx.AsyncClient  # closed by the app at shutdown
 
 
@@ -70,7 +72,8 @@ def build_salesforce(
     http: httpx.AsyncClient | None = None,
 ) -> SalesforceServices:
     http = http or http_client(settings)
-    certificates = OrgCertificates(db=db, box=box, clock=clock)
+    keys = ActiveKeys(db=db, box=box)
+    certificates = OrgCertificates(db=db, box=box, clock=clock, keys=keys)
     orgs = SalesforceOrgs(
         db=db,
         box=box,
@@ -100,7 +103,7 @@ def build_salesforce(
     )
     orgs.on_connected.append(tasks.org_connected)
     scrt2 = Scrt2Delivery(
-        db=db, clock=clock, sender=Scrt2Sender(db=db, clock=clock, box=box, http=http)
+        db=db, clock=clock, sender=Scrt2Sender(db=db, clock=clock, keys=keys, http=http)
     )
     orgs.on_connected.append(scrt2.org_connected)
     sessions = SoftphoneSessions(
@@ -136,5 +139,6 @@ def build_salesforce(
         call_logs=call_logs,
         tasks=tasks,
         scrt2=scrt2,
+        keys=keys,
         http=http,
     )

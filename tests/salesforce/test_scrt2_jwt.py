@@ -1,5 +1,6 @@
-"""The SCRT2 JWT as devorg checks it: each claim, the header, a replayed jti refused; and the
-connected org's active key signing a request devorg's SCRT2 host accepts over HTTPS."""
+"""The SCRT2 JWT as devorg checks it: each claim, the header, a replayed jti refused; the
+connected org's active key signing a request devorg's SCRT2 host accepts over HTTPS; and,
+after a rotation, the new key signing in its place."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from server.salesforce.scrt2_jwt import (
 )
 from tests.conftest import AppFactory
 
-from .conftest import connected_org
+from .conftest import ConnectedOrg, connected_org
 
 ORG18, ORG15 = "00D000000000001AAA", "00D000000000001"
 NOW = 1_795_000_000.0
@@ -106,10 +107,49 @@ async def test_the_connected_orgs_active_key_signs_for_devorg(
     keys = ActiveKeys(db=services.db, box=SecretBox(services.settings.secret_key))
     key = await keys.key(org.sivo.tenant.id, org.row_id)
     assert await keys.key(org.sivo.tenant.id, org.row_id) is key  # unsealed once
+    token = sign(key, ScrtIdentity.of(org.org_id, "SIVO_Acme"), now=time.time())
+    assert await _create(sf, org, "call_jwt", token) == 200
+    assert await _create(sf, org, "call_jwt", token) == 401  # the same token again: a replay
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_after_a_rotation_the_new_key_signs_for_devorg(
+    make_client: AppFactory, sf: RunningDevorg, database_url: str
+) -> None:
+    """The app's active key is kept between requests, a staged key does not sign, and once
+    it is activated it signs at once: devorg, given its certificate, accepts what it signs
+    and refuses the retired key's."""
+    org = await connected_org(make_client, sf, "ada@acme.test")
+    client, tenant_id = org.sivo.client, org.sivo.tenant.id
+    keys = client.app[SERVICES].salesforce.keys
     identity = ScrtIdentity.of(org.org_id, "SIVO_Acme")
+    old = await keys.key(tenant_id, org.row_id)
+    assert await keys.key(tenant_id, org.row_id) is old  # kept, not read again
+
+    path = f"/api/v1/salesforce/orgs/{org.row_id}/keys"
+    staged = await client.post(path, headers=org.sivo.api)
+    assert staged.status == 201, await staged.text()
+    pending = await staged.json()
+    assert await keys.key(tenant_id, org.row_id) is old  # pending: the active key still signs
+    await sf.control(
+        "PUT",
+        f"orgs/{org.org_id}/callcenters/SIVO_Acme/certificate",
+        {"certificate": pending["certificate_pem"]},
+    )
+    activated = await client.post(f"{path}/{pending['kid']}/activate", headers=org.sivo.api)
+    assert activated.status == 200, await activated.text()
+
+    new = await keys.key(tenant_id, org.row_id)
+    assert new is not old
+    assert await _create(sf, org, "call_new", sign(new, identity, now=time.time())) == 200
+    assert await _create(sf, org, "call_old", sign(old, identity, now=time.time())) == 401
+
+
+async def _create(sf: RunningDevorg, org: ConnectedOrg, call_id: str, token: str) -> int:
+    """Devorg's status for an inbound create of ``call_id`` carrying ``token``."""
     request = create_request(
         {
-            "call_id": "call_jwt",
+            "call_id": call_id,
             "direction": "inbound",
             "from": "+14155551212",
             "to": "+18005550100",
@@ -118,11 +158,11 @@ async def test_the_connected_orgs_active_key_signs_for_devorg(
         call_center="SIVO_Acme",
     )
     assert request is not None
-    token = sign(key, identity, now=time.time())
-    for expected in (200, 401):  # the same token again is a replay
-        async with sf.session.post(
-            f"{sf.scrt_url}{request.path()}",
-            data=request.encoded(),
-            headers=request_headers(token, identity),
-        ) as response:
-            assert response.status == expected, await response.text()
+    identity = ScrtIdentity.of(org.org_id, "SIVO_Acme")
+    async with sf.session.post(
+        f"{sf.scrt_url}{request.path()}",
+        data=request.encoded(),
+        headers=request_headers(token, identity),
+    ) as response:
+        print(f"{call_id}: {response.status} {await response.text()}")
+        return response.status
