@@ -34,7 +34,8 @@ PATCH ("Don't run this API call more than one time"), so repeating the same valu
 them. ``recordingLocation`` is SIVO's pre-signed recording URL as ``call.recorded`` gives
 it; it expires (``expires_at``), a limit the docs state.
 
-Not in the CDR, so not sent: ``numberOfHolds`` and ``longestHoldDuration``.
+``numberOfHolds`` and ``longestHoldDuration`` come from the CDR's ``holds`` and
+``longest_hold_seconds`` (a CDR written before they existed sends neither).
 
 A transcript segment is one message (§2.9): ``messageId`` the segment id, ``startTime`` and
 ``endTime`` its wall-clock times in ms since the epoch, ``content`` its text; the caller is
@@ -48,7 +49,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,6 +138,8 @@ class VoiceCallUpdate(_Body):
     queue: str | None = None
     agent: str | None = None
     totalHoldDuration: int | None = None
+    longestHoldDuration: int | None = None
+    numberOfHolds: int | None = None
     agentInteractionDuration: int | None = None
     recordingLocation: str | None = None
     totalRecordingDuration: int | None = None
@@ -279,11 +282,24 @@ def disconnect_reason(cdr: Mapping[str, Any]) -> DisconnectReason:
     return DisconnectReason(value=_BY_SIDE.get(side, "OTHER"), isError=False)
 
 
-def _counters(cdr: Mapping[str, Any]) -> tuple[int, int]:
-    """(totalHoldDuration, agentInteractionDuration) in whole seconds."""
+class _Counters(TypedDict):
+    totalHoldDuration: int
+    longestHoldDuration: int | None
+    numberOfHolds: int | None
+    agentInteractionDuration: int
+
+
+def _counters(cdr: Mapping[str, Any]) -> _Counters:
+    """The hold and interaction counters, in whole seconds (holds: a count)."""
     hold = float(cdr.get("hold_seconds") or 0.0)
     talk = float(cdr.get("talk_seconds") or 0.0)  # from the answer to the end, hold included
-    return round(hold), round(max(0.0, talk - hold))
+    holds, longest = cdr.get("holds"), cdr.get("longest_hold_seconds")
+    return {
+        "totalHoldDuration": round(hold),
+        "longestHoldDuration": None if longest is None else round(float(longest)),
+        "numberOfHolds": None if holds is None else int(holds),
+        "agentInteractionDuration": round(max(0.0, talk - hold)),
+    }
 
 
 def end_request(
@@ -296,7 +312,6 @@ def end_request(
     name.
     """
     answered = cdr.get("answered_at") is not None
-    hold, interaction = _counters(cdr)
     return ScrtRequest(
         method="PATCH",
         body=VoiceCallUpdate(
@@ -306,8 +321,7 @@ def end_request(
             acceptTime=format_time(cdr.get("answered_at")),
             queue=queue,
             agent=agent_username if answered else None,
-            totalHoldDuration=hold,
-            agentInteractionDuration=interaction,
+            **_counters(cdr),
             isActiveCall=False,
             disconnectReason=disconnect_reason(cdr),
         ),
@@ -316,14 +330,12 @@ def end_request(
 
 def recording_request(recorded: Mapping[str, Any], cdr: Mapping[str, Any]) -> ScrtRequest:
     """The recording PATCH from ``call.recorded``, repeating the end's counters (above)."""
-    hold, interaction = _counters(cdr)
     return ScrtRequest(
         method="PATCH",
         body=VoiceCallUpdate(
             recordingLocation=str(recorded["url"]),
             totalRecordingDuration=round(float(recorded.get("duration_seconds") or 0.0)),
-            totalHoldDuration=hold,
-            agentInteractionDuration=interaction,
+            **_counters(cdr),
             isActiveCall=False,
         ),
     )

@@ -71,6 +71,8 @@ class Call:
     held: bool = False
     hold_started: float | None = None
     hold_total: float = 0.0
+    holds: int = 0
+    longest_hold: float = 0.0
     transfers: list[Transfer] = field(default_factory=list)
     hangup_cause: str | None = None
     hangup_side: str | None = None
@@ -133,10 +135,17 @@ class Call:
         self.held = on
         if on:
             self.hold_started = now
-        elif self.hold_started is not None:
-            self.hold_total += now - self.hold_started
-            self.hold_started = None
+            self.holds += 1
+        else:
+            self._hold_ended(now)
         return True
+
+    def _hold_ended(self, now: float) -> None:
+        if self.hold_started is not None:
+            held = now - self.hold_started
+            self.hold_total += held
+            self.longest_hold = max(self.longest_hold, held)
+            self.hold_started = None
 
     def transferred(self, transfer: Transfer) -> None:
         self.transfers.append(transfer)
@@ -144,9 +153,7 @@ class Call:
     def end(self, cause: str, side: str, now: float) -> None:
         if self.ended:
             raise InvalidTransition(f"call {self.id} has already ended")
-        if self.hold_started is not None:
-            self.hold_total += now - self.hold_started
-            self.hold_started = None
+        self._hold_ended(now)
         self.held = False
         self.ended_at, self.hangup_cause, self.hangup_side = now, cause, side
         self._set_state(CallState.ENDED)
@@ -172,6 +179,8 @@ class Call:
             "wait_seconds": _seconds(wait_to - wait_from),
             "talk_seconds": _seconds(talk),
             "hold_seconds": _seconds(self.hold_total),
+            "holds": self.holds,
+            "longest_hold_seconds": _seconds(self.longest_hold),
             "hangup_cause": self.hangup_cause,
             "hangup_side": self.hangup_side,
             "transfers": [t.as_event() for t in self.transfers],

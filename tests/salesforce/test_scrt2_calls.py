@@ -21,7 +21,8 @@ PRODUCT_PAGE_QUERY = (
 DOCUMENTED_QUERY = (
     "SELECT Id, CallDisposition, FromPhoneNumber, CallStartDateTime, CallEndDateTime, "
     "CallAcceptDateTime, CallDurationInSeconds, CallType, CallSubtype, QueueName, "
-    "DisconnectReason, VendorCallKey FROM VoiceCall ORDER BY CreatedDate DESC LIMIT 1"
+    "DisconnectReason, CustomerHoldDuration, NumberOfHolds, LongestHoldDuration, VendorCallKey "
+    "FROM VoiceCall ORDER BY CreatedDate DESC LIMIT 1"
 )
 
 
@@ -34,7 +35,11 @@ async def lc(make_client: AppFactory, sf: RunningDevorg) -> AsyncIterator[LogCen
 
 async def test_an_answered_call_is_a_completed_voice_call(lc: LogCenter) -> None:
     call_id, caller, _, _ = await lc.call_in("bo")
-    await lc.center.advance(42)
+    for held in (10, 3):  # two holds of 10 s and 3 s
+        await lc.phones["bo"].ok("call.hold", {"call_id": call_id, "on": True})
+        await lc.center.advance(held)
+        await lc.phones["bo"].ok("call.hold", {"call_id": call_id, "on": False})
+    await lc.center.advance(29)
     await caller.ok("call.hangup", {"call_id": call_id})
     await sent(lc)
     status, body = await soql(lc, DOCUMENTED_QUERY)
@@ -46,6 +51,11 @@ async def test_an_answered_call_is_a_completed_voice_call(lc: LogCenter) -> None
     assert call["CallAcceptDateTime"] is not None and call["CallEndDateTime"] is not None
     assert call["CallDurationInSeconds"] >= 42
     assert call["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert (call["CustomerHoldDuration"], call["NumberOfHolds"], call["LongestHoldDuration"]) == (
+        13,
+        2,
+        10,
+    )
     log = await lc.api("GET", f"/api/v1/salesforce/orgs/{lc.row_id}/scrt2/requests")
     shown = [(r["kind"], r["method"], r["state"], r["status_code"]) for r in log["data"]]
     assert shown == [

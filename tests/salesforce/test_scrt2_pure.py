@@ -53,6 +53,8 @@ def cdr(**over: Any) -> dict[str, Any]:
         "wait_seconds": 21.35,
         "talk_seconds": 290.0,
         "hold_seconds": 12.5,
+        "holds": 2,
+        "longest_hold_seconds": 9.6,
         "hangup_cause": "normal_clearing",
         "hangup_side": "caller",
         "transfers": [],
@@ -63,7 +65,8 @@ def cdr(**over: Any) -> dict[str, Any]:
 
 
 ABANDONED: dict[str, Any] = {"answered_at": None, "agent_id": None, "talk_seconds": 0.0}
-ABANDONED |= {"hold_seconds": 0.0, "hangup_cause": "abandoned", "hangup_side": "caller"}
+ABANDONED |= {"hold_seconds": 0.0, "holds": 0, "longest_hold_seconds": 0.0}
+ABANDONED |= {"hangup_cause": "abandoned", "hangup_side": "caller"}
 
 
 def test_inbound_create_uses_the_guides_field_names() -> None:
@@ -121,6 +124,8 @@ def test_answered_end_is_the_final_patch() -> None:
         "queue": "Support",
         "agent": "ada@acme.test",
         "totalHoldDuration": 12,
+        "longestHoldDuration": 10,
+        "numberOfHolds": 2,
         "agentInteractionDuration": 278,
         "isActiveCall": False,
         "disconnectReason": {"value": "CUSTOMER_DISCONNECT", "isError": False},
@@ -158,9 +163,19 @@ def test_recording_patch_repeats_the_counters() -> None:
         "recordingLocation": "https://h/r.wav?sig=1",
         "totalRecordingDuration": 290,
         "totalHoldDuration": 12,
+        "longestHoldDuration": 10,
+        "numberOfHolds": 2,
         "agentInteractionDuration": 278,
         "isActiveCall": False,
     }
+
+
+def test_a_cdr_from_before_hold_counts_sends_no_hold_counts() -> None:
+    older = cdr()
+    del older["holds"], older["longest_hold_seconds"]
+    body = end_request(older).body.body()
+    assert "numberOfHolds" not in body and "longestHoldDuration" not in body
+    assert body["totalHoldDuration"] == 12
 
 
 def test_the_leg_a_transfer_left_ends_at_the_transfer() -> None:

@@ -43,6 +43,7 @@ async def test_hold_plays_hold_tone_to_caller_and_silences_agent(center: Center)
     await caller.wait_for("call.ended")
     cdr = dict(await center.events("call.ended"))["call.ended"]
     assert cdr["hold_seconds"] == 7.0 and cdr["hangup_side"] == "agent"
+    assert (cdr["holds"], cdr["longest_hold_seconds"]) == (1, 7.0)
 
 
 async def test_mute_stops_agent_audio_and_dtmf_is_played_in_band(center: Center) -> None:

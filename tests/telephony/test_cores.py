@@ -74,6 +74,7 @@ def test_call_cdr_durations_agree_with_timestamps() -> None:
     call.end("normal_clearing", "caller", T0 + 60)
     cdr = call.cdr()
     assert (cdr["wait_seconds"], cdr["talk_seconds"], cdr["hold_seconds"]) == (20.0, 40.0, 15.0)
+    assert (cdr["holds"], cdr["longest_hold_seconds"]) == (2, 10.0)  # the one still on at the end
     assert cdr["transfers"][0]["to_id"] == "q_2" and cdr["hangup_side"] == "caller"
     with pytest.raises(InvalidTransition):
         call.end("again", "agent", T0 + 61)
