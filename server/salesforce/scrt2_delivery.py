@@ -64,14 +64,17 @@ TYPES = frozenset(
 
 
 def job_of(row: Mapping[str, Any]) -> Scrt2Job:
-    ref = Scrt2Ref(int(row["id"]), row["tenant_id"])
+    ref = Scrt2Ref(int(row["id"]), row["tenant_id"], message=row["kind"] == "message")
     lane = lane_of(row["org_row_id"], row["call_id"])
     return Job(str(row["id"]), lane, ref, row["due_at"], row["attempts"])
 
 
 class Scrt2Ledger:
-    def __init__(self, *, db: Database) -> None:
+    """The requests' rows; the sender is told which messages come due and which settle."""
+
+    def __init__(self, *, db: Database, sender: Scrt2Sender) -> None:
         self._db = db
+        self._sender = sender
 
     async def write(self, batch: Sequence[Attempted[Scrt2Ref]]) -> None:
         async with self._db.transaction() as tx:
@@ -91,6 +94,7 @@ class Scrt2Ledger:
                     values.update(due_at=decision.at)
                 else:
                     values.update(state="failed")
+                    self._sender.settled(record.job)
                 await store.update_request_txn(tx, record.job.payload.request_id, values)
 
     async def pending(self, lane: str | None) -> AsyncIterator[Scrt2Job]:
@@ -105,7 +109,9 @@ class Scrt2Ledger:
                 return
             after = int(rows[-1]["id"])
             for row in rows:
-                yield job_of(dict(row))
+                job = job_of(dict(row))
+                self._sender.owe([job])
+                yield job
 
 
 class Scrt2Delivery:
@@ -120,7 +126,7 @@ class Scrt2Delivery:
         self.core: DeliveryCore[Scrt2Ref] = DeliveryCore(
             name="scrt2",
             destination=sender,
-            ledger=Scrt2Ledger(db=db),
+            ledger=Scrt2Ledger(db=db, sender=sender),
             schedule=retry_at,
             lanes=ORDERED,
             clock=clock,
@@ -161,7 +167,7 @@ class Scrt2Delivery:
                 ):
                     raise NotFound("SCRT2 request")
                 raise Conflict("not_failed", f"the request is {found['state']}, not failed")
-            self.core.submit_after_commit(tx, [job_of(dict(row))])
+            self._submit_after_commit(tx, [job_of(dict(row))])
         logger.info("call %s: SCRT2 request %d replayed", row["call_id"], request_id)
         return dict(row)
 
@@ -184,7 +190,12 @@ class Scrt2Delivery:
                 continue
             for call in await store.calls_of(tx.conn, event.tenant_id, str(data["call_id"])):
                 jobs.extend(await self._later_txn(tx, event.type, dict(call), data))
+        self._submit_after_commit(tx, jobs)
+
+    def _submit_after_commit(self, tx: Tx, jobs: list[Scrt2Job]) -> None:
+        """The jobs go to the core once ``tx`` commits, and the sender knows them due."""
         if jobs:
+            tx.after_commit(lambda: self._sender.owe(jobs))
             self.core.submit_after_commit(tx, jobs)
 
     async def _created_txn(self, tx: Tx, tenant_id: str, data: Mapping[str, Any]) -> list[Scrt2Job]:

@@ -11,7 +11,8 @@
         ├─ a message: alone, POST …/voiceCalls/{vendorCallKey}/messages; with a backlog
         │  (bulk_plan: other calls' due messages at the head of their lanes, and this
         │  lane's next ones), POST …/voiceCalls/messages, ≤ 5 calls × 5 messages, every
-        │  row it carried marked sent in one transaction on a 2xx
+        │  row it carried marked sent in one transaction on a 2xx. The org's due requests
+        │  are read to plan it only when another of its messages is due (``owe``)
         ├─ a fresh JWT (scrt2_jwt.sign), the org's provider name as Telephony-Provider-Name
         │  ── POST/PATCH {scrt_base_url}/telephony/v1/…
         ├─ 2xx: a create's voiceCallId kept on the call's row; done
@@ -20,6 +21,11 @@
 
 A create is idempotent by vendorCallKey (a retried create returns the same VoiceCall), so
 at least once never makes two. Bodies are fixed when the event commits.
+
+The sender knows which of an org's messages are due without reading them: the delivery
+(``scrt2_delivery.py``) tells it each message job it hands the core (``owe``), and it
+forgets one when it is delivered or dead (``settled``). It may count one too many (a
+dropped lane's, a retry not due yet): then it reads, as it would have.
 
 A bulk keeps each call's order: it takes a call's messages only from the head of its lane
 (no earlier due request of another kind, none in flight), consecutive, in id order. The
@@ -69,6 +75,7 @@ class Scrt2Ref:
 
     request_id: int
     tenant_id: str
+    message: bool = False  # a transcript message (one a bulk may carry)
 
 
 Scrt2Job = Job[Scrt2Ref]
@@ -76,6 +83,10 @@ Scrt2Job = Job[Scrt2Ref]
 
 def lane_of(org_row_id: str, call_id: str) -> str:
     return f"{org_row_id}/{call_id}"
+
+
+def org_of(lane: str) -> str:
+    return lane.partition("/")[0]
 
 
 def enabled(org: Any) -> bool:
@@ -144,14 +155,31 @@ class Scrt2Sender:
         self._delivered: dict[int, float] = {}  # row id -> when it was delivered
         self._failed: dict[int, float] = {}  # row id -> when it last failed (it backs off)
         self._no_bulk_until: dict[str, float] = {}  # org row id -> until when
+        self._owed: defaultdict[str, set[int]] = defaultdict(set)  # org row id -> messages due
+
+    def owe(self, jobs: Sequence[Scrt2Job]) -> None:
+        """Jobs handed to the delivery core (committed rows): their messages are due."""
+        for job in jobs:
+            if job.payload.message:
+                self._owed[org_of(job.lane)].add(job.payload.request_id)
+
+    def settled(self, job: Scrt2Job) -> None:
+        """The job's row is owed no more (delivered, or dead)."""
+        owed = self._owed.get(org_of(job.lane))
+        if owed is not None:
+            owed.discard(job.payload.request_id)
+            if not owed:
+                del self._owed[org_of(job.lane)]
 
     async def lane_state(self, lane: str) -> LaneState:
         now = self._clock.now()
-        org_row_id = lane.partition("/")[0]
+        org_row_id = org_of(lane)
         kept = self._states.get(org_row_id)
         if kept is None or kept[0] <= now:
             async with self._db.read() as conn:
                 org = await org_store.org_by_any_id(conn, org_row_id)
+            if org is None:  # disconnected: its row id never comes back
+                self._owed.pop(org_row_id, None)
             if org is None or not enabled(org):
                 state = LaneState.GONE
             else:
@@ -184,6 +212,8 @@ class Scrt2Sender:
             self._failed.pop(job.payload.request_id, None)
         else:
             self._failed[job.payload.request_id] = self._clock.now()
+        if outcome.ok or outcome.permanent:
+            self.settled(job)
         return outcome
 
     async def _attempt(self, job: Scrt2Job) -> Outcome:
@@ -264,21 +294,22 @@ class Scrt2Sender:
 
     async def _message(self, row: Any, org: Any, identity: ScrtIdentity) -> Outcome:
         """A message alone, or with the backlog of the org's due messages as one bulk."""
-        async with self._db.read() as conn:
-            due = [
-                dict(r)
-                for r in await store.org_due_requests(conn, row["tenant_id"], row["org_row_id"])
-            ]
         request_id = int(row["id"])
+        self._forget_old()
+        due: list[dict[str, Any]] | None = None
+        if self._backlog(org["id"], request_id):
+            async with self._db.read() as conn:
+                rows = await store.org_due_requests(conn, row["tenant_id"], row["org_row_id"])
+            due = [dict(r) for r in rows]
         if request_id in self._claims:  # claimed while we read: its bulk goes first
             raise _Claimed
         if request_id in self._delivered:  # a bulk carried it while we read
             return Outcome.delivered()
-        seen = {int(r["id"]) for r in due}
-        if request_id not in seen and (len(due) < store.PAGE or request_id < max(seen)):
-            raise _Claimed  # no longer due: read its row again
-        self._forget_old()
-        if self._no_bulk_until.get(org["id"], 0.0) > self._clock.now():
+        if due is not None:
+            seen = {int(r["id"]) for r in due}
+            if request_id not in seen and (len(due) < store.PAGE or request_id < max(seen)):
+                raise _Claimed  # no longer due: read its row again
+        if due is None:
             plan: list[tuple[str, list[Mapping[str, Any]]]] = [(str(row["call_id"]), [row])]
         else:
             plan = bulk_plan(
@@ -356,6 +387,20 @@ class Scrt2Sender:
             len(ids),
         )
         return Outcome.delivered(status, latency)
+
+    def _backlog(self, org_row_id: str, request_id: int) -> bool:
+        """Whether a bulk could carry more than ``request_id``: bulks are allowed for the
+        org, and another of its messages is due that bulk_plan would not pass over (in
+        flight, backing off, or delivered)."""
+        if self._no_bulk_until.get(org_row_id, 0.0) > self._clock.now():
+            return False
+        return any(
+            other != request_id
+            and other not in self._claims
+            and other not in self._failed
+            and other not in self._delivered
+            for other in self._owed.get(org_row_id, ())
+        )
 
     def _forget_old(self) -> None:
         horizon = self._clock.now() - RECENT_S

@@ -14,6 +14,7 @@ import pytest
 from devorg.testing import RunningDevorg
 from server.app import OUTBOX
 from server.store import salesforce as org_store
+from server.store import scrt2 as scrt2_store
 from tests.conftest import AppFactory
 
 from .conftest import connect
@@ -271,3 +272,35 @@ async def test_a_refused_bulk_falls_back_to_one_by_one(lc: LogCenter) -> None:
     assert [r["Message"] for r in rows] == [d["text"] for d in said]
     log = await lc.api("GET", f"/api/v1/salesforce/orgs/{lc.row_id}/scrt2/requests")
     assert {r["state"] for r in log["data"] if r["kind"] == "message"} == {"sent"}
+
+
+async def test_a_message_due_alone_reads_no_backlog(
+    lc: LogCenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The org's due requests are read to plan a bulk only when another message is due."""
+    reads: list[str] = []
+    real = scrt2_store.org_due_requests
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(str(args[2]))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(scrt2_store, "org_due_requests", counted)
+    await settings(lc, push_transcripts=True)
+    call_id, caller, _, _ = await lc.call_in("bo")
+    await sent(lc)
+    t0 = lc.center.clock.now()
+    for n in (1, 2):  # one at a time: each due alone
+        await emit(lc, [segment(lc, call_id, n, t0 + n)])
+        await sent(lc)
+    assert reads == []
+    await emit(lc, [segment(lc, call_id, n, t0 + n) for n in (3, 4)])  # due together
+    await sent(lc)
+    assert reads == [lc.row_id]
+    single = f"/telephony/v1/voiceCalls/{call_id}/messages"
+    messages = [(p, s) for _, p, s in scrt_requests(lc) if "messages" in p]
+    assert messages == [(single, 200), (single, 200), (BULK, 200)]
+    await caller.ok("call.hangup", {"call_id": call_id})
+    await sent(lc)
+    rows = await entries(lc, voice_call_of(lc, call_id)["Id"])
+    assert len(rows) == 4
