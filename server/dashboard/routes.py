@@ -141,7 +141,9 @@ async def session_info(request: web.Request) -> web.Response:
 
 @routes.get("/admin")
 @routes.get("/admin/")
-@routes.get("/admin/{page:(endpoints|dlq|salesforce|calls|settings)[^.]*}")
+@routes.get(
+    "/admin/{page:(endpoints|dlq|salesforce|calls|settings|wallboard|queues|agents|numbers|reports)[^.]*}"
+)
 async def page(request: web.Request) -> web.StreamResponse:
     if await current_session(request) is None:
         raise web.HTTPSeeOther("/admin/login?next=" + quote(_safe_next(request.path_qs), safe="/"))

@@ -3,12 +3,17 @@
 import { loadSession } from './api.js';
 import { callDetailPage, callsPage } from './calls.js';
 import { h } from './dom.js';
+import { agentsPage } from './agents.js';
 import { dlqPage } from './dlq.js';
 import { detailPage, listPage, newPage } from './endpoints.js';
+import { numbersPage } from './numbers.js';
+import { queuesPage } from './queues.js';
+import { reportsPage } from './reports.js';
 import { NAVIGATE, interceptLinks } from './router.js';
 import { salesforcePage } from './salesforce.js';
 import { orgPage } from './salesforce-org.js';
 import { settingsPage } from './settings.js';
+import { wallboardPage } from './wallboard.js';
 
 const ROUTES = [
   [/^\/admin\/?$/, 'endpoints', listPage],
@@ -19,6 +24,11 @@ const ROUTES = [
   [/^\/admin\/calls\/?$/, 'calls', callsPage],
   [/^\/admin\/calls\/([^/]+)\/?$/, 'calls', callDetailPage],
   [/^\/admin\/settings\/?$/, 'settings', settingsPage],
+  [/^\/admin\/wallboard\/?$/, 'wallboard', wallboardPage],
+  [/^\/admin\/queues(?:\/([^/]+))?\/?$/, 'queues', queuesPage],
+  [/^\/admin\/agents(?:\/([^/]+))?\/?$/, 'agents', agentsPage],
+  [/^\/admin\/numbers(?:\/([^/]+))?\/?$/, 'numbers', numbersPage],
+  [/^\/admin\/reports\/?$/, 'reports', reportsPage],
   [/^\/admin\/salesforce\/?$/, 'salesforce', salesforcePage],
   [/^\/admin\/salesforce\/([^/]+)\/?$/, 'salesforce', orgPage],
 ];

@@ -1,0 +1,7 @@
+// Wallboard: placeholder while the page is built (issue 13); replaced by its module.
+
+import { h } from './dom.js';
+
+export async function wallboardPage(root) {
+  root.append(h('h1', {}, 'Wallboard'), h('p', { class: 'muted' }, 'This page is being built.'));
+}
