@@ -91,6 +91,7 @@ Overflow = Annotated[OverflowToQueue | OverflowEnd, Field(discriminator="action"
 RingTimeout = Annotated[float, Field(ge=0.1, le=600)]
 MaxWait = Annotated[float, Field(ge=0.1, le=86400)]
 WrapUp = Annotated[float, Field(ge=0, le=3600)]
+ServiceLevelThreshold = Annotated[float, Field(ge=1, le=3600)]
 
 
 class QueueCreate(Body):
@@ -197,6 +198,11 @@ class SettingsUpdate(Patch):
         description="Transcribe both parties of every call live (default false): "
         "`transcript.segment` per utterance, `transcript.completed` at the end.",
     )
+    service_level_threshold_s: ServiceLevelThreshold | None = Field(
+        default=None,
+        description="Seconds within which a queued call must be answered to count as in "
+        "service on the wallboard (default 20).",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -210,6 +216,7 @@ class TelephonySettings(View):
     record_calls: bool
     outbound_wrap_up_s: float
     transcribe_calls: bool
+    service_level_threshold_s: float
 
 
 class TokenRequest(Body):

@@ -47,6 +47,7 @@ def tenant_settings(row: RowMapping | None) -> TenantSettings:
         record_calls=bool(row["record_calls"]),
         outbound_wrap_up_s=float(row["outbound_wrap_up_s"]),
         transcribe_calls=bool(row["transcribe_calls"]),
+        service_level_threshold_s=float(row["service_level_threshold_s"]),
     )
 
 

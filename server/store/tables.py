@@ -184,6 +184,7 @@ class TelephonySettings(SQLModel, table=True):
     record_calls: bool = True
     outbound_wrap_up_s: float = 0.0
     transcribe_calls: bool = False  # migration 0010
+    service_level_threshold_s: float = 20.0  # migration 0012
     updated_at: float
 
 

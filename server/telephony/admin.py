@@ -55,6 +55,7 @@ def settings_view(row: RowMapping | None) -> TelephonySettings:
         record_calls=settings.record_calls,
         outbound_wrap_up_s=settings.outbound_wrap_up_s,
         transcribe_calls=settings.transcribe_calls,
+        service_level_threshold_s=settings.service_level_threshold_s,
     )
 
 
@@ -307,6 +308,7 @@ class TelephonyAdmin:
                     "record_calls": updated.record_calls,
                     "outbound_wrap_up_s": updated.outbound_wrap_up_s,
                     "transcribe_calls": updated.transcribe_calls,
+                    "service_level_threshold_s": updated.service_level_threshold_s,
                     "updated_at": self._clock.now(),
                 },
             )

@@ -33,6 +33,7 @@ class TenantSettings:
     record_calls: bool = True
     outbound_wrap_up_s: float = 0.0
     transcribe_calls: bool = False  # the book ignores it; live transcription reads it
+    service_level_threshold_s: float = 20.0  # the book ignores it; the wallboard reads it
 
 
 @dataclass(frozen=True, slots=True)
