@@ -31,6 +31,7 @@ AGENT_MESSAGES: dict[str, Schema] = {
         "reason": text(64, required=False, nullable=True),
     },
     "wrapup.end": {},
+    "directory.list": {},
     "session.refresh": {"token": text(8192, hint="a fresh agent token")},
     "call.answer": _OFFER,
     "call.decline": _CALL,

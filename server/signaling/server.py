@@ -29,7 +29,7 @@ from server.telephony.switchboard import Switchboard
 from server.times import rfc3339
 from server.tokens import InvalidToken, TokenService
 
-from . import call_logging
+from . import call_logging, directory
 from .call_logging import CALL_LOGGING_OFF, CallLogging
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
 from .ratelimit import AddressLimits, TokenBucket
@@ -221,6 +221,7 @@ class SignalingServer:
                 i.agent_id, p["status"], p["reason"]
             ),
             "wrapup.end": lambda i, p: sb.shell(i.tenant_id).end_wrap_up(i.agent_id),
+            "directory.list": lambda i, p: directory.list_directory(sb, i.tenant_id, i.agent_id),
             "call.answer": lambda i, p: sb.shell(i.tenant_id).answer(
                 i.agent_id, p["call_id"], p["sdp"]
             ),
