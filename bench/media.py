@@ -10,6 +10,13 @@ Three processes, so the server's CPU can be measured alone:
   pair is connected *directly*, client to client, as the latency baseline.
 * the orchestrator (default role) runs both for each N and prints ONE JSON line.
 
+Two series: ``--calls`` with server and clients sharing the machine's cores, which gives the
+server's CPU per call (``calls_per_core_by_cpu``: N / the cores the server process used) and
+per forwarded packet; and ``--pinned-calls`` (default: the same counts) with the server
+pinned to core 0 and the clients to core 1 (``os.sched_setaffinity``), which gives the
+largest N on time that one server core carries (``pinned_max_calls_on_time``) without the
+clients' own cost taking the server's core.
+
 A packet is *on time* when it reaches the other client within ``--deadline-ms``
 (default 50 ms) of being sent; lost packets are late. The latency the server
 adds is estimated as (percentile through the server) - (same percentile on the
@@ -17,8 +24,9 @@ direct path), which removes the clients' own send/receive cost.
 
 Usage::
 
-    .venv/bin/python bench/media.py --calls 10,20,40 --seconds 20
+    .venv/bin/python bench/media.py --calls 30,50 --pinned-calls 50,75,100 --seconds 15
     .venv/bin/python bench/media.py --quick
+    .venv/bin/python bench/media.py --calls 50 --pinned-calls none --profile /tmp/media.raw
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import fractions
 import gc
 import json
 import os
+import signal
 import statistics
 import struct
 import subprocess
@@ -106,8 +115,60 @@ def _queue_delays() -> dict[str, float]:
     }
 
 
-async def run_server(freeze_gc: bool) -> None:
+class _WindowProfiler:
+    """Bench-only: profile the server over the measurement window only.
+
+    ``*.raw`` / ``*.svg`` / ``*.txt``: py-spy (sampling, needs ``py-spy`` next to the
+    interpreter: ``pip install py-spy``, not a project dependency); anything else: cProfile
+    (deterministic, slower, its figures inflate cheap calls).
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._spy: subprocess.Popen[bytes] | None = None
+        self._cprofile: Any = None
+
+    def start(self) -> None:
+        if not self._path:
+            return
+        if self._path.endswith((".raw", ".svg", ".txt")):
+            fmt = {"raw": "raw", "svg": "flamegraph", "txt": "raw"}[self._path.rsplit(".")[-1]]
+            spy = str(Path(sys.executable).with_name("py-spy"))
+            self._spy = subprocess.Popen(
+                [spy, "record", "-p", str(os.getpid()), "-r", "100", "-f", fmt,
+                 "-o", self._path],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        else:
+            import cProfile
+
+            self._cprofile = cProfile.Profile()
+            self._cprofile.enable()
+
+    def stop(self) -> None:
+        if self._cprofile is not None:
+            self._cprofile.disable()
+            self._cprofile.dump_stats(self._path)
+            self._cprofile = None
+        if self._spy is not None:
+            self._spy.send_signal(signal.SIGINT)
+            self._spy.wait(timeout=30)
+            self._spy = None
+
+
+def _pin(core: int | None) -> None:
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+
+
+def _forwarded(engine: MediaEngine) -> int:
+    """Packets the engine's legs have sent (bench-only: reads the engine's legs)."""
+    return sum(leg.feed.sent for leg in engine._legs.values())
+
+
+async def run_server(freeze_gc: bool, profile: str | None = None) -> None:
     _instrument_feed()
+    profiler = _WindowProfiler(profile)
     engine = MediaEngine(
         config=MediaConfig.loopback(setup_timeout_s=60.0),
         recordings_dir=Path(tempfile.mkdtemp(prefix="sivo-bench-")),
@@ -129,12 +190,15 @@ async def run_server(freeze_gc: bool) -> None:
                 if freeze_gc:
                     gc.collect()
                     gc.freeze()
-                sample.update(cpu=_cpu_s(), wall=time.perf_counter())
+                sample.update(cpu=_cpu_s(), wall=time.perf_counter(), sent=_forwarded(engine))
                 _queue_delays_s.clear()
                 _pushed.clear()
+                profiler.start()
             elif op == "stop":
+                profiler.stop()
                 reply = {
                     "cpu_s": _cpu_s() - sample["cpu"],
+                    "forwarded": _forwarded(engine) - sample["sent"],
                     "wall_s": time.perf_counter() - sample["wall"],
                     "rss_kb": _rss_kb(),
                     "base_rss_kb": base_rss,
@@ -322,20 +386,47 @@ async def run_clients(port: int, calls: int, seconds: float, deadline_ms: float)
 # -- orchestrator ---------------------------------------------------------------
 
 
-def run_one(calls: int, seconds: float, deadline_ms: float, freeze_gc: bool) -> dict[str, Any]:
+def _cores(pin: bool) -> tuple[int | None, int | None]:
+    """(server core, clients core): core 0 and core 1 when pinning, else unpinned."""
+    if not pin:
+        return None, None
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        raise SystemExit("pinning needs two cores: the server on one, the clients on another")
+    return available[0], available[1]
+
+
+def run_one(
+    calls: int,
+    seconds: float,
+    deadline_ms: float,
+    freeze_gc: bool,
+    *,
+    pin: bool = False,
+    profile: str | None = None,
+) -> dict[str, Any]:
     script = str(Path(__file__).resolve())
+    server_core, clients_core = _cores(pin)
     server_args = [sys.executable, script, "--role", "server"]
     if freeze_gc:
         server_args.append("--freeze-gc")
+    if server_core is not None:
+        server_args += ["--core", str(server_core)]
+    if profile:
+        server_args += ["--profile", profile]
     server = subprocess.Popen(server_args, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         port = server.stdout.readline().strip()
+        clients_args = [
+            sys.executable, script, "--role", "clients", "--port", port, "--calls", str(calls),
+            "--seconds", str(seconds), "--deadline-ms", str(deadline_ms),
+        ]  # fmt: skip
+        if clients_core is not None:
+            clients_args += ["--core", str(clients_core)]
         clients = subprocess.run(
-            [sys.executable, script, "--role", "clients", "--port", port, "--calls", str(calls),
-             "--seconds", str(seconds), "--deadline-ms", str(deadline_ms)],
-            capture_output=True, text=True, timeout=seconds + 120 + calls,
-        )  # fmt: skip
+            clients_args, capture_output=True, text=True, timeout=seconds + 120 + calls
+        )
         if clients.returncode != 0:
             raise RuntimeError(f"clients failed:\n{clients.stderr[-3000:]}")
         raw: dict[str, Any] = json.loads(clients.stdout.strip().splitlines()[-1])
@@ -347,10 +438,13 @@ def run_one(calls: int, seconds: float, deadline_ms: float, freeze_gc: bool) -> 
     cores = s["cpu_s"] / s["wall_s"]
     return {
         "calls": calls,
+        "pinned": pin,
         "on_time": round(bridged["on_time"], 4),
         "loss": round(1 - bridged["received"] / max(1, bridged["sent"]), 4),
         "server_cpu_cores": round(cores, 3),
         "cpu_pct_per_call": round(100 * cores / calls, 3),
+        # server CPU per packet it forwarded: steadier than per call when the machine is busy
+        "cpu_us_per_packet": round(1e6 * s["cpu_s"] / max(1, s["forwarded"]), 1),
         "rss_mb": round(s["rss_kb"] / 1024, 1),
         "rss_mb_per_call": round((s["rss_kb"] - s["base_rss_kb"]) / 1024 / calls, 2),
         "threads": s["threads"],
@@ -366,20 +460,43 @@ def run_one(calls: int, seconds: float, deadline_ms: float, freeze_gc: bool) -> 
     }
 
 
-def orchestrate(args: argparse.Namespace) -> None:
-    counts = [int(x) for x in args.calls.split(",")]
+def _series(args: argparse.Namespace, counts: list[int], *, pin: bool) -> list[dict[str, Any]]:
     rows = []
     for calls in counts:
         runs = [
-            run_one(calls, args.seconds, args.deadline_ms, args.freeze_gc)
-            for _ in range(args.repeat)
-        ]
-        row = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        row["calls"] = calls
+            run_one(calls, args.seconds, args.deadline_ms, args.freeze_gc, pin=pin,
+                    profile=_profile_path(args.profile, calls, pin, run))
+            for run in range(args.repeat)
+        ]  # fmt: skip
+        row: dict[str, Any] = {
+            k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "pinned"
+        }
+        row.update(calls=calls, pinned=pin, on_time_runs=[r["on_time"] for r in runs])
         rows.append(row)
         print(f"# {json.dumps(row)}", file=sys.stderr, flush=True)
-    passing = [r for r in rows if r["on_time"] >= 0.98]
+    return rows
+
+
+def _profile_path(path: str | None, calls: int, pin: bool, run: int) -> str | None:
+    if not path:
+        return None
+    stem, dot, suffix = path.rpartition(".")
+    tag = f"-{calls}{'-pinned' if pin else ''}-{run}"
+    return f"{stem}{tag}.{suffix}" if dot else path + tag
+
+
+def _counts(text: str) -> list[int]:
+    return [int(x) for x in text.split(",")] if text and text != "none" else []
+
+
+def orchestrate(args: argparse.Namespace) -> None:
+    shared = _series(args, _counts(args.calls), pin=False)
+    pinned_counts = _counts(args.calls if args.pinned_calls is None else args.pinned_calls)
+    pinned = _series(args, pinned_counts, pin=True)
+    passing = [r for r in shared if r["on_time"] >= 0.98]
     best = max(passing, key=lambda r: r["calls"]) if passing else None
+    pinned_passing = [r for r in pinned if r["on_time"] >= 0.98]
+    pinned_best = max(pinned_passing, key=lambda r: r["calls"]) if pinned_passing else None
     print(
         json.dumps(
             {
@@ -389,15 +506,23 @@ def orchestrate(args: argparse.Namespace) -> None:
                 "repeat": args.repeat,
                 "deadline_ms": args.deadline_ms,
                 "cpus": os.cpu_count(),
+                # Server and clients sharing the cores; the largest N on time, and its server
+                # CPU: calls per core by CPU = N / the cores the server process used.
                 "max_calls_on_time": best["calls"] if best else 0,
-                # one server process runs on one core at most
-                "calls_per_core": best["calls"] if best else 0,
+                "cpu_pct_per_call": best["cpu_pct_per_call"] if best else None,
                 "calls_per_core_by_cpu": (
                     round(best["calls"] / best["server_cpu_cores"], 1) if best else 0
                 ),
                 "added_p50_ms": best["added_p50_ms"] if best else None,
                 "added_p99_ms": best["added_p99_ms"] if best else None,
-                "results": rows,
+                # Server alone on core 0, clients on core 1: the largest N on time that one
+                # server core carries (the clients' own cost no longer takes the server's core).
+                "pinned_max_calls_on_time": pinned_best["calls"] if pinned_best else 0,
+                "pinned_cpu_pct_per_call": pinned_best["cpu_pct_per_call"] if pinned_best else None,
+                "pinned_added_p50_ms": pinned_best["added_p50_ms"] if pinned_best else None,
+                "pinned_added_p99_ms": pinned_best["added_p99_ms"] if pinned_best else None,
+                "results": shared,
+                "pinned_results": pinned,
             }
         )
     )
@@ -411,24 +536,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per count (median)")
     parser.add_argument("--deadline-ms", type=float, default=50.0)
+    parser.add_argument("--pinned-calls", default=None,
+                        help="call counts run with the server on core 0 and the clients on "
+                        "core 1 (default: as --calls; 'none' skips)")  # fmt: skip
     parser.add_argument("--freeze-gc", action="store_true", help="gc.freeze() in the server")
+    parser.add_argument("--profile", default=None,
+                        help="profile the server over each measurement window to this file: "
+                        "*.raw/*.svg/*.txt with py-spy, anything else with cProfile")  # fmt: skip
+    parser.add_argument("--core", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="--calls 5,10 --seconds 5")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     if args.quick:
         args.calls, args.seconds = "5,10", 5.0
-    if args.role == "server" and os.environ.get("SIVO_BENCH_PROFILE"):
-        import cProfile
-
-        cProfile.runctx(
-            "asyncio.run(run_server(freeze))",
-            globals(),
-            {"freeze": args.freeze_gc},
-            os.environ["SIVO_BENCH_PROFILE"],
-        )
-    elif args.role == "server":
-        asyncio.run(run_server(args.freeze_gc))
+    if args.role == "server":
+        _pin(args.core)
+        asyncio.run(run_server(args.freeze_gc, args.profile))
     elif args.role == "clients":
+        _pin(args.core)
         calls = int(args.calls)
         asyncio.run(run_clients(args.port, calls, args.seconds, args.deadline_ms))
     else:
