@@ -192,7 +192,11 @@ class CallRow(SQLModel, table=True):
     """One call and, once ended, its CDR (the same fields as ``call.ended``)."""
 
     __tablename__ = "calls"
-    __table_args__ = (Index("ix_calls_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_calls_tenant_created", "tenant_id", "created_at"),
+        Index("ix_calls_tenant_queue_created", "tenant_id", "queue_id", "created_at"),  # 0013
+        Index("ix_calls_tenant_agent_created", "tenant_id", "agent_id", "created_at"),  # 0013
+    )
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=40)
     direction: str = Field(max_length=16)
