@@ -54,7 +54,10 @@ class Event(SQLModel, table=True):
     """The transactional outbox: written in the same transaction as the change it reports."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_undispatched", "dispatched", "seq"),)
+    __table_args__ = (
+        Index("ix_events_undispatched", "dispatched", "seq"),
+        Index("ix_events_tenant_created", "tenant_id", "created_at"),  # 0014: a call's events
+    )
     seq: int | None = Field(default=None, sa_column=Column(_BIGSERIAL, primary_key=True))
     id: str = Field(unique=True, max_length=40)
     tenant_id: str = Field(index=True, max_length=40)
