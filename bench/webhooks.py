@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from server.api.context import SERVICES
 from server.app import create_app
+from server.schemas.webhooks import EndpointCreate
 from server.settings import load_settings
 from tests.support.tls import make_pki
 
@@ -138,15 +140,16 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
         "SIVO_LOG_LEVEL": "WARNING",
     }
     settings = load_settings(env)
-    setup = create_app(settings)
-    for startup in setup.on_startup:
-        await startup(setup)
-    svc = setup[SERVICES]
-    await svc.db.upgrade()
+    # The whole lifecycle, so that every engine it starts is stopped and every connection
+    # returned before the database closes (starting it without its cleanup left connections
+    # for the garbage collector: SQLAlchemy's SAWarnings).
+    setup = web.AppRunner(create_app(settings), access_log=None)
+    await setup.setup()
+    svc = setup.app[SERVICES]
     tenant, _key = await svc.identity.create_tenant("bench")
     for url in urls:
-        await svc.webhooks.create_endpoint(tenant, {"url": url, "events": ["*"]})
-    await svc.db.close()
+        await svc.webhooks.create_endpoint(tenant, EndpointCreate(url=url, events=["*"]))
+    await setup.cleanup()
 
     connector = aiohttp.TCPConnector(limit=0, ssl=pki.client_context())
     async with aiohttp.ClientSession(connector=connector) as session:
