@@ -1,5 +1,5 @@
-"""The public web phone at ``/caller/``, the agent softphone at ``/softphone/`` and the API
-reference at ``/docs/api/``.
+"""The landing page at ``/``, the public web phone at ``/caller/``, the agent softphone at
+``/softphone/`` and the API reference at ``/docs/api/``.
 
 All are static pages (plain ES modules, no build step) served by SIVO from its own origin,
 with the browser libraries (the Socket.IO client, Swagger UI) vendored from ``node_modules/``
@@ -10,6 +10,8 @@ pages use no inline script or style. The API reference has its own, slightly wid
 
 Routes (an explicit list, see ``routes``):
 
+- ``/``: the landing page, which links the dashboard (``/admin/``), the softphone, the web
+  phone and the API reference and says what each is for; ``/landing/<file>``: its stylesheet;
 - ``/caller/``, ``/softphone/``: the pages; ``/caller/<file>``, ``/softphone/<file>`` and
   ``/shared/<file>``: their scripts and stylesheets (flat directories, fixed file types);
 - ``/softphone/?org=<org>``: the softphone framed by that org's console (its own policy);
@@ -103,9 +105,9 @@ def _asset(directory: str, name: str) -> web.FileResponse:
 
 
 @routes.get("/")
-async def root(request: web.Request) -> web.StreamResponse:
-    """The address SIVO prints on start: lead to the dashboard (which asks for a login)."""
-    raise web.HTTPSeeOther("/admin/")
+async def root(request: web.Request) -> web.FileResponse:
+    """The address SIVO prints on start: where each of its pages is, and who it is for."""
+    return _serve(STATIC_DIR / "landing" / "index.html")
 
 
 @routes.get("/caller")
@@ -192,6 +194,11 @@ async def caller_asset(request: web.Request) -> web.FileResponse:
 @routes.get("/softphone/{name}")
 async def softphone_asset(request: web.Request) -> web.FileResponse:
     return _asset("softphone", request.match_info["name"])
+
+
+@routes.get("/landing/{name}")
+async def landing_asset(request: web.Request) -> web.FileResponse:
+    return _asset("landing", request.match_info["name"])
 
 
 @routes.get("/shared/{name}")

@@ -100,6 +100,34 @@ def test_no_static_file_refers_to_anything_outside_this_origin() -> None:
 
 
 @sqlite_only
+async def test_the_landing_page_links_each_page_and_says_what_it_is_for(
+    make_client: AppFactory,
+) -> None:
+    """/ is a page of its own (the usual CSP, no script) linking the dashboard, the softphone,
+    the web phone and the API reference, each with a line saying who it is for; each link
+    and each file the page loads is served."""
+    client = await make_client()
+    resp, html = await _get(client, "/")
+    assert resp.status == 200 and resp.content_type == "text/html"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    _assert_csp(resp)
+    assert "<script" not in html
+    refs = HTML_REFS.findall(html)
+    assert {"/admin/", "/softphone/", "/caller/", "/docs/api/"} <= set(refs)
+    assert {"/shared/base.css", "/landing/landing.css"} <= set(refs)
+    for door in ("admin", "softphone", "caller", "api"):
+        assert re.search(rf'<p id="door-{door}">For [a-z]+', html), door
+    for path in refs:
+        assert path.startswith("/"), f"relative or external reference {path!r}"
+        resp, _ = await _get(client, path)
+        assert resp.status in (200, 303), path  # /admin/ sends a visitor to its login
+        if path.endswith((".css", ".svg")):
+            _assert_csp(resp)  # the pages linked have their own (tested above and below)
+    resp, _ = await _get(client, "/landing/nothing.css")
+    assert resp.status == 404
+
+
+@sqlite_only
 async def test_api_reference_page_and_its_assets_are_served_from_this_origin(
     make_client: AppFactory,
 ) -> None:
@@ -259,12 +287,10 @@ async def test_ice_servers_for_browsers_follow_the_server_setting(
 
 
 async def test_every_response_is_hardened_raised_ones_included(make_client: AppFactory) -> None:
-    """404s, redirects, API errors and JSON all carry the security headers; / leads on."""
+    """404s, redirects, API errors and JSON all carry the security headers."""
     client = await make_client()
-    root = await client.get("/", allow_redirects=False)
-    assert root.status == 303 and root.headers["Location"] == "/admin/"
     for path, status in (
-        ("/", 303),
+        ("/", 200),
         ("/nowhere", 404),
         ("/api/v1/calls", 401),
         ("/healthz", 200),
