@@ -41,6 +41,7 @@ from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
 from server.telephony.preferences import AgentPreferences
 from server.telephony.recordings import CallRecordings, RecordingUrls
+from server.telephony.reports import CallReports
 from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
 from server.transcription.engine import Transcriber
@@ -251,6 +252,7 @@ def create_app(
         calls=calls,
         media=media,
         history=CallHistory(db=db, urls=recording_urls, recordings_dir=recordings_dir),
+        reports=CallReports(db=db),
         events=EventLog(db=db),
         metrics=metrics,
         figures=Figures(

@@ -16,6 +16,7 @@ from server.settings import Settings
 from server.store.db import Database
 from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
+from server.telephony.reports import CallReports
 from server.telephony.switchboard import Switchboard
 from server.tokens import TokenService
 from server.transcription.live import LiveTranscription
@@ -37,6 +38,7 @@ class Services:
     calls: Switchboard
     media: MediaEngine
     history: CallHistory
+    reports: CallReports
     events: EventLog
     metrics: Metrics
     figures: Figures

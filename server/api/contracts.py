@@ -9,6 +9,7 @@ from . import (
     keys,
     metrics,
     recordings,
+    reports,
     salesforce,
     screenpop,
     scrt2,
@@ -20,6 +21,7 @@ from .contract import Contract
 CONTRACTS: tuple[Contract, ...] = (
     *telephony.CONTRACTS,
     calls.calls,
+    reports.reports,
     recordings.downloads,
     *webhooks.CONTRACTS,
     salesforce.orgs,
