@@ -1,0 +1,224 @@
+"""Call reports: a tenant's call figures over a period, per hour or day, queue and agent.
+
+::
+
+    CallReportQuery ──> CallReports.report ── range rules (Invalid: 422)
+                              │ one read: the threshold, the names, three GROUP BYs
+                              ▼ server/store/reports.py (sums per hour, queue, agent)
+                        sums ──> Sums.add (hours into local days, buckets into totals)
+                              ▼
+                        CallReport (rates and averages)
+
+SQL groups by the hour, counted from ``origin``: the start of the local hour (in the asked
+time zone) in which the period begins. Hourly buckets are those hours; daily buckets add up
+the hours whose start falls on each local date, so a day in a time zone is exact whenever its
+offset changes by whole hours (every zone but Lord Howe Island's half-hour summer time).
+Every figure is a sum, so adding hours up loses nothing; rates and averages are computed last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.failures import Invalid
+from server.schemas.reports import (
+    DEFAULT_SERVICE_LEVEL_THRESHOLD_S,
+    MAX_DAYS,
+    AgentFigures,
+    CallFigures,
+    CallReport,
+    CallReportQuery,
+    QueueFigures,
+    ReportBucket,
+)
+from server.store import reports as store
+from server.store.calls import tenant_settings
+from server.store.db import Database
+from server.store.telephony import get_settings
+from server.times import rfc3339
+
+HOUR_S = 3600
+# Beyond these years a bucket's local date cannot always be computed; nobody reports there.
+EARLIEST = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+LATEST = datetime(2100, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+@dataclass(slots=True)
+class Sums:
+    """The counts and sums of one group, as the store returns them; they add up exactly."""
+
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    missed: int = 0
+    within: int = 0
+    wait_sum: float = 0.0
+    handled: int = 0
+    handle_sum: float = 0.0
+    hold_sum: float = 0.0
+    outbound: int = 0
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> Sums:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+    def add(self, other: Sums) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def figures(self) -> dict[str, Any]:
+        """The :class:`CallFigures` fields: rates and averages, null where nothing counts."""
+        finished = self.answered + self.abandoned + self.missed
+        return {
+            "offered": self.offered,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "missed": self.missed,
+            "answered_within_threshold": self.within,
+            "service_level": round(self.within / finished, 4) if finished else None,
+            "avg_wait_s": _avg(self.wait_sum, self.answered),
+            "avg_handle_s": _avg(self.handle_sum, self.handled),
+            "avg_hold_s": _avg(self.hold_sum, self.handled),
+            "outbound": self.outbound,
+        }
+
+
+def _avg(total: float, count: int) -> float | None:
+    return round(total / count, 3) if count else None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The asked period, checked, with the hour grid SQL groups by."""
+
+    since: float
+    until: float
+    zone: ZoneInfo
+    origin: float  # the start of the local hour containing ``since``
+
+    @classmethod
+    def of(cls, query: CallReportQuery) -> Period:
+        if query.until <= query.since:
+            raise Invalid("until", "until must be after since")
+        if query.since < EARLIEST or query.until > LATEST:
+            raise Invalid("since", "the period must lie between the years 2000 and 2100")
+        longest = MAX_DAYS[query.bucket]
+        if query.until - query.since > timedelta(days=longest):
+            days = (query.until - query.since) / timedelta(days=1)
+            longer = "; choose daily buckets for a longer period" if query.bucket == "hour" else ""
+            raise Invalid(
+                "until",
+                f"the period is {days:.4g} days long: at most {longest} days "
+                f"with {query.bucket}ly buckets{longer}",
+                code="period_too_long",
+            )
+        zone = ZoneInfo(query.tz)
+        since = query.since.timestamp()
+        offset = query.since.astimezone(zone).utcoffset() or timedelta()
+        into_hour = (since + offset.total_seconds()) % HOUR_S
+        return cls(since, query.until.timestamp(), zone, since - into_hour)
+
+    def hours(self) -> list[float]:
+        """The start of every hour of the grid that overlaps the period."""
+        count = int((self.until - self.origin + HOUR_S - 1) // HOUR_S)
+        return [self.origin + i * HOUR_S for i in range(count)]
+
+    def day_of(self, hour_start: float) -> float:
+        """The start of the local day an hour of the grid belongs to."""
+        day = datetime.fromtimestamp(hour_start, self.zone).date()
+        return self._midnight(day)
+
+    def days(self) -> list[float]:
+        first = datetime.fromtimestamp(self.since, self.zone).date()
+        last = datetime.fromtimestamp(self.until - 0.001, self.zone).date()
+        return [self._midnight(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+
+    def _midnight(self, day: date) -> float:
+        return datetime.combine(day, time(0), tzinfo=self.zone).timestamp()
+
+
+def bucket_sums(
+    period: Period, bucket: str, hour_rows: Iterable[Mapping[Any, Any]]
+) -> dict[float, Sums]:
+    """Every bucket's start with its sums (empty buckets too), from the sums per hour index."""
+    starts = period.hours() if bucket == "hour" else period.days()
+    out = {start: Sums() for start in starts}
+    for row in hour_rows:
+        hour = period.origin + int(row["key"]) * HOUR_S
+        start = hour if bucket == "hour" else period.day_of(hour)
+        out.setdefault(start, Sums()).add(Sums.of(row))
+    return out
+
+
+class CallReports:
+    """The service behind ``GET /api/v1/reports/calls``."""
+
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+
+    async def report(self, tenant_id: str, query: CallReportQuery) -> CallReport:
+        """The tenant's call figures over the period.
+
+        Raises:
+            Invalid: ``until`` is not after ``since``, or the period is longer than its
+                bucket allows (31 days hourly, 366 daily), or outside 2000-2100.
+        """
+        period = Period.of(query)
+        where = store.ReportFilter(
+            tenant_id=tenant_id,
+            since=period.since,
+            until=period.until,
+            queue_id=query.queue_id,
+            agent_id=query.agent_id,
+        )
+        async with self._db.read() as conn:
+            settings = await get_settings(conn, tenant_id)
+            threshold = (
+                tenant_settings(settings).service_level_threshold_s
+                if settings is not None
+                else DEFAULT_SERVICE_LEVEL_THRESHOLD_S
+            )
+            sums = {
+                group: await store.call_sums(
+                    conn, where, group=group, threshold_s=threshold, origin=period.origin
+                )
+                for group in ("hour", "queue", "agent")
+            }
+            queue_names = await store.names(conn, "queues", tenant_id)
+            agent_names = await store.names(conn, "agents", tenant_id)
+        buckets = bucket_sums(period, query.bucket, sums["hour"])
+        totals = Sums()
+        for one in buckets.values():
+            totals.add(one)
+        queues = [
+            QueueFigures(queue_id=row["key"], name=queue_names.get(row["key"]), **_fig(row))
+            for row in sums["queue"]
+        ]
+        agents = [
+            AgentFigures(agent_id=row["key"], name=agent_names.get(row["key"]), **_fig(row))
+            for row in sums["agent"]
+        ]
+        queues.sort(key=lambda q: (-q.offered, q.name or "", q.queue_id or ""))
+        agents.sort(key=lambda a: (-a.answered, -a.outbound, a.name or "", a.agent_id))
+        return CallReport(
+            since=rfc3339(period.since),
+            until=rfc3339(period.until),
+            bucket=query.bucket,
+            tz=query.tz,
+            service_level_threshold_s=threshold,
+            totals=CallFigures(**totals.figures()),
+            buckets=[
+                ReportBucket(start=rfc3339(start), **one.figures())
+                for start, one in sorted(buckets.items())
+            ],
+            queues=queues,
+            agents=agents,
+        )
+
+
+def _fig(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return Sums.of(row).figures()
