@@ -131,16 +131,6 @@ async def get_call(conn: AsyncConnection, tenant_id: str, call_id: str) -> RowMa
     return result.mappings().first()
 
 
-async def list_calls(conn: AsyncConnection, tenant_id: str, limit: int) -> Sequence[RowMapping]:
-    result = await conn.execute(
-        select(calls)
-        .where(calls.c.tenant_id == tenant_id)
-        .order_by(calls.c.created_at.desc())
-        .limit(limit)
-    )
-    return result.mappings().all()
-
-
 async def insert_recordings_txn(tx: Tx, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         await tx.conn.execute(recordings.insert(), list(rows))
