@@ -41,6 +41,7 @@ from .aiortc_private import (
     restrict_host_addresses,
     restrict_remote_sources,
     share_certificate,
+    trim_receive_buffers,
 )
 from .codec import encode_frames
 from .conference import MixSession
@@ -387,6 +388,7 @@ class MediaEngine:
             if self._filter.networks is not None:
                 restrict_remote_sources(pc, self._filter.allows_address)
             await pc.setLocalDescription(await pc.createAnswer())
+            trim_receive_buffers(pc)
             answer = str(pc.localDescription.sdp)
             codec = sdpinfo.negotiated_codec(answer)
         except Exception as exc:
