@@ -35,14 +35,17 @@ from server.metrics import Figures, Metrics
 from server.salesforce.services import build_salesforce
 from server.settings import Settings
 from server.signaling import SignalingServer
+from server.signaling.supervisor import SUPERVISORS, SupervisorNamespace
 from server.store.calls import SqlCallStore
 from server.store.db import Database
+from server.store.wallboard import SqlWaitHistory
 from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
 from server.telephony.preferences import AgentPreferences
 from server.telephony.recordings import CallRecordings, RecordingUrls
 from server.telephony.reports import CallReports
 from server.telephony.switchboard import Switchboard
+from server.telephony.wallboard_feed import WallboardFeed
 from server.tokens import TokenService
 from server.transcription.engine import Transcriber
 from server.transcription.live import LiveTranscription
@@ -229,6 +232,11 @@ def create_app(
         caller_max_connections_per_address=settings.caller_max_connections_per_address,
         call_logs=salesforce.call_logs,
     )
+    wallboard = WallboardFeed(switchboard=calls, history=SqlWaitHistory(db=db), clock=clock)
+    calls.add_observer(wallboard)  # the live wallboard, on /supervisor
+    supervisors = SupervisorNamespace(
+        sio=signaling.sio, sessions=identity, feed=wallboard, public_url=settings.public_url
+    )
 
     app = web.Application(
         middlewares=[
@@ -267,6 +275,7 @@ def create_app(
         live_transcription=live_transcription,
     )
     app[SIGNALING] = signaling
+    app[SUPERVISORS] = supervisors
     app[agent_preferences.PREFERENCES] = AgentPreferences(db=db, clock=clock)
     app[OUTBOX] = outbox
     app[openapi.OPENAPI_DOCUMENT] = openapi.build_document(
@@ -319,6 +328,7 @@ def create_app(
         await calls.close()
         # Then close the sockets, so that aiohttp has none left to wait for.
         await signaling.disconnect_all()
+        await supervisors.disconnect_all()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(end_calls)

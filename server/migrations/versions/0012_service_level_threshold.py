@@ -16,9 +16,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("telephony_settings") as batch:
         batch.add_column(
-            sa.Column(
-                "service_level_threshold_s", sa.Float(), nullable=False, server_default="20"
-            )
+            sa.Column("service_level_threshold_s", sa.Float(), nullable=False, server_default="20")
         )
 
 

@@ -1,0 +1,220 @@
+"""The live wallboard end to end: supervisors on ``/supervisor`` watch a real call.
+
+A real SIVO on 127.0.0.1 (``center``: FakeClock, so the wallboard ticks when the test
+advances it), Socket.IO clients, aiortc peers on loopback. Every SQL statement is seen
+through the engine's event hook, with the task that ran it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import socketio
+from sqlalchemy import event
+
+from server.signaling.supervisor import SUPERVISORS
+from tests.support.api import Tenant, new_tenant
+from tests.telephony.conftest import Center, Phone, answer, dial
+
+PASSWORD = "correct horse battery"
+UPDATE = "wallboard.update"
+
+
+@contextmanager
+def statements(center: Center) -> Iterator[list[tuple[str, str]]]:
+    """(statement, the coroutine of the task that ran it) for every SQL statement."""
+    seen: list[tuple[str, str]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        task = asyncio.current_task()
+        seen.append((statement, task.get_coro().__qualname__ if task is not None else "-"))
+
+    engine = center.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+async def session_token(center: Center, tenant: Tenant, email: str) -> str:
+    identity = center.services.identity
+    await identity.create_admin(tenant.id, email, PASSWORD)
+    result = await identity.login(email, PASSWORD, "127.0.0.1")
+    assert result is not None
+    return result[0]
+
+
+async def supervisor(
+    center: Center, token: str | None, *, origin: str | None = "", name: str = "sup"
+) -> Phone:
+    """A Socket.IO client on /supervisor with the dashboard's cookie and an Origin."""
+    phone = Phone(name)
+    center.phones.append(phone)
+    phone.namespace = "/supervisor"
+    headers = {}
+    if token is not None:
+        headers["Cookie"] = f"sivo_session={token}"
+    if origin is not None:
+        headers["Origin"] = origin or center.url
+    try:
+        await phone.sio.connect(
+            center.url,
+            namespaces=["/supervisor"],
+            transports=["websocket"],
+            headers=headers,
+            wait_timeout=5,
+        )
+    except socketio.exceptions.ConnectionError:
+        http = phone.sio.eio.http  # a refused client keeps its HTTP session open
+        if http is not None and not http.closed:
+            await http.close()
+        raise
+    return phone
+
+
+def updates(phone: Phone) -> list[dict[str, Any]]:
+    return phone.events(UPDATE)
+
+
+async def tick(center: Center) -> None:
+    """One wallboard interval, and the push it made delivered."""
+    await center.advance(center.client.app[SUPERVISORS].feed.interval_s)
+    await asyncio.sleep(0.05)
+
+
+def agent_state(message: dict[str, Any], agent_id: str) -> str:
+    return next(str(a["state"]) for a in message["agents"] if a["id"] == agent_id)
+
+
+async def test_two_supervisors_watch_a_call_without_a_query_per_update(center: Center) -> None:
+    """Both supervisors see the call ring, get answered and end (agent state, queue depth,
+    the call's parties, the service level); the database is read once for the tenant's
+    window of waits (and its config), and never while an update is computed or pushed."""
+    agent, agent_id = await center.agent("ann")
+    token_1 = await session_token(center, center.tenant, "one@acme.example")
+    token_2 = await session_token(center, center.tenant, "two@acme.example")
+    feed = center.client.app[SUPERVISORS].feed
+    with statements(center) as seen:
+        one = await supervisor(center, token_1, name="one")
+        two = await supervisor(center, token_2, name="two")
+        for sup in (one, two):
+            first = await sup.wait_for(UPDATE)
+            assert agent_state(first, agent_id) == "available"
+            assert first["queues"][0]["waiting"] == 0 and first["calls"] == []
+            assert first["threshold_s"] == 20.0
+        seeds = [s for s, _ in seen if "queued_at IS NOT NULL" in s]
+        assert len(seeds) == 1, seeds  # one read for the tenant, not one per viewer
+        seen.clear()
+
+        caller = await center.web_phone()
+        call_id, _ = await dial(center, caller, 440)
+        await agent.wait_for("call.ringing")
+        await tick(center)
+        for sup in (one, two):
+            ringing = await sup.wait_for(UPDATE, lambda m: bool(m["calls"]))
+            assert agent_state(ringing, agent_id) == "ringing"
+            assert ringing["queues"][0]["waiting"] == 1
+            assert ringing["queues"][0]["longest_wait_since"] is not None
+            (call,) = ringing["calls"]
+            assert call["id"] == call_id and call["agents"] == [{"id": agent_id, "name": "ann"}]
+
+        await answer(agent, call_id, 880)
+        await tick(center)
+        for sup in (one, two):
+            up = await sup.wait_for(UPDATE, lambda m: agent_state(m, agent_id) == "on_call")
+            assert up["calls"][0]["state"] == "connected" and up["queues"][0]["waiting"] == 0
+            assert up["queues"][0]["service_level"]["answered_within"] == 1
+
+        center.clock.advance(5)
+        await agent.ok("call.hangup", {"call_id": call_id})
+        await tick(center)
+        for sup in (one, two):
+            done = await sup.wait_for(
+                UPDATE, lambda m: agent_state(m, agent_id) == "after_call_work"
+            )
+            assert done["calls"] == []
+            assert done["totals"]["service_level"] == {
+                "answered": 1,
+                "answered_within": 1,
+                "abandoned": 0,
+                "percent": 100.0,
+            }
+        for _ in range(4):  # nothing changes: no push
+            await tick(center)
+        pushes = feed.pushes(center.tenant.id)
+        assert pushes >= 3
+        assert len(updates(one)) == len(updates(two)) == 1 + pushes
+        in_updates = [s for s, coro in seen if coro == "WallboardFeed._tick"]
+        assert in_updates == []
+        assert not [s for s, _ in seen if "queued_at IS NOT NULL" in s]
+
+
+async def test_a_tenants_supervisor_never_sees_another_tenants_agents_or_calls(
+    center: Center,
+) -> None:
+    """Tenant B's supervisor gets B's board only, while A's agent takes a call."""
+    other = await new_tenant(center.client, "Other")
+    queue_b = await center.api(
+        "POST", "/api/v1/queues", {"name": "Sales"}, status=201, tenant=other
+    )
+    _, agent_b = await center.agent("bea", queues=[queue_b["id"]], tenant=other)
+    agent, agent_a = await center.agent("ann")
+    sup_a = await supervisor(center, await session_token(center, center.tenant, "a@acme.example"))
+    sup_b = await supervisor(center, await session_token(center, other, "b@other.example"))
+    await sup_a.wait_for(UPDATE)
+    await sup_b.wait_for(UPDATE)
+
+    caller = await center.web_phone()
+    call_id, _ = await dial(center, caller, 440)
+    await agent.wait_for("call.ringing")
+    await tick(center)
+    await sup_a.wait_for(UPDATE, lambda m: bool(m["calls"]))
+    await answer(agent, call_id, 880)
+    await tick(center)
+    await sup_a.wait_for(UPDATE, lambda m: agent_state(m, agent_a) == "on_call")
+
+    for message in updates(sup_b):
+        assert [a["id"] for a in message["agents"]] == [agent_b]
+        assert [q["id"] for q in message["queues"]] == [queue_b["id"]]
+        assert message["calls"] == [] and message["totals"]["waiting"] == 0
+    assert call_id not in str(updates(sup_b)) and agent_a not in str(updates(sup_b))
+    await agent.ok("call.hangup", {"call_id": call_id})
+
+
+@pytest.mark.parametrize(
+    ("token", "origin"),
+    [
+        (None, ""),  # no dashboard session
+        ("not-a-session", ""),  # a cookie that names no session
+        ("valid", "http://evil.example"),  # another site's page
+        ("valid", None),  # no Origin at all (not a browser on the dashboard)
+    ],
+)
+async def test_a_connection_without_a_session_or_from_another_origin_is_refused(
+    center: Center, token: str | None, origin: str | None
+) -> None:
+    if token == "valid":
+        token = await session_token(center, center.tenant, "ops@acme.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await supervisor(center, token, origin=origin)
+    assert center.client.app[SUPERVISORS].viewers() == 0
+
+
+async def test_the_threshold_is_a_telephony_setting(center: Center) -> None:
+    """``service_level_threshold_s``: 20 s until set, bounded, and the board uses it."""
+    settings = await center.api("GET", "/api/v1/telephony/settings")
+    assert settings["service_level_threshold_s"] == 20.0
+    await center.api(
+        "PUT", "/api/v1/telephony/settings", {"service_level_threshold_s": 0}, status=422
+    )
+    updated = await center.api(
+        "PUT", "/api/v1/telephony/settings", {"service_level_threshold_s": 45}
+    )
+    assert updated["service_level_threshold_s"] == 45.0
+    sup = await supervisor(center, await session_token(center, center.tenant, "t@acme.example"))
+    assert (await sup.wait_for(UPDATE))["threshold_s"] == 45.0
