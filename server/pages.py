@@ -24,8 +24,9 @@ Routes (an explicit list, see ``routes``):
   ``/docs/api/<file>``: its script and stylesheet (``static/api-reference/``);
 - ``/vendor/<file>``: the browser libraries in ``VENDOR_FILES``: ``socket.io.min.js``
   (``socket.io-client``), ``swagger-ui-bundle.js`` and ``swagger-ui.css`` (``swagger-ui-dist``),
-  each with its ``.map``; or a 503 that says to run ``npm install`` when ``node_modules`` is
-  missing (a missing ``.map`` is a 404).
+  each with its ``.map``; ``uPlot.iife.min.js`` and ``uPlot.min.css`` (``uplot``); or a 503
+  that says to run ``npm install`` when ``node_modules`` is missing (a missing ``.map`` is a
+  404).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ VENDOR_FILES = {
     "swagger-ui-bundle.js.map": "swagger-ui-dist",
     "swagger-ui.css": "swagger-ui-dist",
     "swagger-ui.css.map": "swagger-ui-dist",
+    "uPlot.iife.min.js": "uplot/dist",  # the dashboard's Reports charts
+    "uPlot.min.css": "uplot/dist",
 }
 
 # ws:// and wss:// to this origin are covered by 'self' (CSP Level 3; Chromium verifies it in
