@@ -16,7 +16,7 @@ import { settingsPage } from './settings.js';
 import { wallboardPage } from './wallboard.js';
 
 const ROUTES = [
-  [/^\/admin\/?$/, 'endpoints', listPage],
+  [/^\/admin\/?$/, 'wallboard', wallboardPage], // what a supervisor looks at first
   [/^\/admin\/endpoints\/?$/, 'endpoints', listPage],
   [/^\/admin\/endpoints\/new\/?$/, 'endpoints', newPage],
   [/^\/admin\/endpoints\/([^/]+)\/?$/, 'endpoints', detailPage],

@@ -72,6 +72,7 @@ export function agentRows(board, now) {
     offline: !a.connected && a.state !== 'logged_out',
     since: a.since,
     inState: formatDuration(elapsed(a.since, now)),
+    wrapUpEndsAt: a.wrap_up_ends_at,
     wrapUpLeft:
       a.state === 'after_call_work' && a.wrap_up_ends_at != null
         ? formatDuration(Math.max(0, a.wrap_up_ends_at - now))
