@@ -94,7 +94,7 @@ describe('rows', () => {
     assert.equal(s.waiting, 2);
     assert.equal(s.longestWait, '0:45');
     assert.equal(s.serviceLevel, '60%');
-    assert.equal(s.serviceLevelHow, 'answered within 20 s, last hour');
+    assert.equal(s.serviceLevelHow, 'answered within 20 s in the last hour');
     assert.equal(s.serviceLevelCounts, '3 of 5 calls');
     assert.deepEqual(s.agents.map((a) => a.count), [0, 1, 0, 1, 1, 0]);
   });

@@ -121,7 +121,7 @@ export function summary(board, now) {
     longestWait: formatDuration(elapsed(t.longest_wait_since, now)),
     serviceLevel: formatPercent(sl.percent),
     ...serviceLevelGrade(sl.percent),
-    serviceLevelHow: `answered within ${formatSeconds(board.threshold_s)}, last ${formatWindow(board.window_s)}`,
+    serviceLevelHow: `answered within ${formatSeconds(board.threshold_s)} in the last ${formatWindow(board.window_s)}`,
     serviceLevelCounts: `${sl.answered_within} of ${sl.answered + sl.abandoned} calls`,
     calls: t.calls,
     agents: AGENT_STATES.map(([state, label]) => ({ state, label, count: t.agents[state] ?? 0 })),
