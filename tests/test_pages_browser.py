@@ -180,8 +180,9 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         assert await audio_stats(softphone) == [] and await audio_stats(caller) == []
         await _shot(softphone, tmp_path / "3-softphone-wrapup.png")
         await _shot(caller, tmp_path / "3-caller-ended.png")
-        await softphone.get_by_role("button", name="Done").click()
+        await softphone.get_by_role("button", name="Ready").click()
         await expect(softphone.locator("#status")).to_have_attribute("data-status", "available")
+        await expect(softphone.locator("section.call")).to_have_count(0)  # the ended card goes
 
         # The agent calls the web phone's registered number; the web phone answers.
         await softphone.get_by_label("Number to call").fill(CALLER_NUMBER)
@@ -196,7 +197,10 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await audio_flows(caller, "web phone answering")
         await out_card.get_by_role("button", name="Hang up").click()
         await expect(caller.locator("#call-detail")).to_have_text("Call ended: the agent hung up.")
-        await expect(out_card).to_contain_text("Call ended: you hung up.")
+        # Outbound calls have no wrap-up: the agent is Available at once, and the card goes.
+        await expect(softphone.locator("#status")).to_have_attribute("data-status", "available")
+        await expect(softphone.locator("section.call")).to_have_count(0)
+        await expect(softphone.locator("#log")).to_contain_text("Call ended: you hung up.")
 
         # The same agent opens the softphone in another tab: the first one says so, visibly.
         second = await _page(contexts[0], problems, "second softphone")

@@ -3,6 +3,7 @@
 // server writes on the call's Task at the end of wrap-up).
 
 import { h } from '/shared/dom.js';
+import { errorWords } from '/softphone/errors-model.js';
 
 export class CallRecordBox {
   /**
@@ -14,6 +15,7 @@ export class CallRecordBox {
     this.act = act;
     this.logging = logging;
     this.chosen = null;
+    this.dirty = false; // a disposition or notes changed since the last save
     this.build();
   }
 
@@ -32,6 +34,12 @@ export class CallRecordBox {
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, 'Save log'), this.saved),
     );
     this.el = h('div', { class: 'call-record' }, this.note, this.chooser, this.form);
+    const changed = () => {
+      this.dirty = true;
+      this.saved.textContent = '';
+    };
+    this.disposition.addEventListener('change', changed);
+    this.notes.addEventListener('input', changed);
     this.renderDispositions();
   }
 
@@ -78,9 +86,10 @@ export class CallRecordBox {
     this.saved.textContent = 'Saving…';
     try {
       await this.act.save(payload);
+      this.dirty = false;
       this.saved.textContent = 'Saved.';
     } catch (err) {
-      this.saved.textContent = `Not saved: ${err.message ?? err}`;
+      this.saved.textContent = `Not saved. ${errorWords(err, 'log')}`;
     }
   }
 }

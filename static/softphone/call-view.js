@@ -5,6 +5,8 @@
 
 import { clock, h, keypad } from '/shared/dom.js';
 import { showLevel } from '/shared/media.js';
+import { Combobox } from '/softphone/combobox.js';
+import { directoryOptions } from '/softphone/directory-model.js';
 
 const RING_WORDS = { inbound: 'Incoming call', transfer: 'Transferred call', consult: 'Consultation request' };
 
@@ -13,7 +15,12 @@ function partyLabel(number) {
 }
 
 export class CallView {
-  /** `act` holds the handlers: answer, decline, hangup, hold, mute, dtmf, transfer, consult, complete, cancel, conference, dismiss, reconnectAudio. */
+  /**
+   * `act` holds the handlers: answer, decline, hangup, hold, mute, dtmf, transfer, consult,
+   * complete, cancel, conference, dismiss, reconnectAudio; `directory()` asks for a fresh
+   * directory (the pickers' options arrive through setDirectory), `agentName(id)` names an
+   * agent id when the directory knows it.
+   */
   constructor(callId, act) {
     this.id = callId;
     this.act = act;
@@ -39,16 +46,16 @@ export class CallView {
     this.timer = h('span', { class: 'call-timer', 'aria-label': 'Call duration' });
 
     this.ringNote = h('p', { class: 'hint' });
-    this.answerBtn = button('Answer', 'btn-ok btn-big', () => this.act.answer(this));
+    this.answerBtn = button('Answer', 'btn-ok btn-big', () => this.act.answer(this), { 'aria-keyshortcuts': 'Alt+A' });
     this.declineBtn = button('Decline', 'btn-danger btn-big', () => this.act.decline(this));
     this.ringBox = h('div', {}, this.ringNote, h('div', { class: 'actions' }, this.answerBtn, this.declineBtn));
 
-    this.holdBtn = button('Hold', '', () => this.act.hold(this, !this.info.held), { 'aria-pressed': 'false' });
-    this.muteBtn = button('Mute', '', () => this.act.mute(this, !this.info.muted), { 'aria-pressed': 'false' });
+    this.holdBtn = button('Hold', '', () => this.act.hold(this, !this.info.held), { 'aria-pressed': 'false', 'aria-keyshortcuts': 'Alt+L' });
+    this.muteBtn = button('Mute', '', () => this.act.mute(this, !this.info.muted), { 'aria-pressed': 'false', 'aria-keyshortcuts': 'Alt+M' });
     this.keypadBtn = button('Keypad', '', () => this.toggle(this.keypadPanel, this.keypadBtn), { 'aria-expanded': 'false' });
     this.transferBtn = button('Transfer', '', () => this.toggle(this.transferPanel, this.transferBtn), { 'aria-expanded': 'false' });
     this.consultBtn = button('Consult', '', () => this.toggle(this.consultPanel, this.consultBtn), { 'aria-expanded': 'false' });
-    this.hangupBtn = button('Hang up', 'btn-danger', () => this.act.hangup(this));
+    this.hangupBtn = button('Hang up', 'btn-danger', () => this.act.hangup(this), { 'aria-keyshortcuts': 'Alt+H' });
     this.controls = h('div', { class: 'actions' }, this.holdBtn, this.muteBtn, this.keypadBtn, this.transferBtn, this.consultBtn, this.hangupBtn);
 
     this.sentLine = h('p', { class: 'hint', 'aria-live': 'polite' });
@@ -56,22 +63,30 @@ export class CallView {
     this.keypadPanel = h('div', { class: 'panel', hidden: true }, keypad((d) => this.act.dtmf(this, d), 'Keypad (tones to the caller)'), this.sentLine);
     this.keypadPanel.querySelector('.keypad').classList.add('keypad-small');
 
-    const tid = `transfer-${this.id}`;
-    this.transferType = h('select', { id: `${tid}-type`, 'aria-label': 'Transfer to' }, new Option('Agent', 'agent'), new Option('Queue', 'queue'));
-    this.transferTo = h('input', { id: `${tid}-to`, type: 'text', autocomplete: 'off', placeholder: 'ag_… or q_…', 'aria-label': 'Agent or queue id' });
+    // Transfer and consult pick from the directory (directory.list): agents with their
+    // status, and queues with their calls waiting; typing filters.
+    this.transferPick = new Combobox({
+      label: 'Transfer to',
+      placeholder: 'Type a name, extension or queue',
+      onOpen: () => this.act.directory(),
+    });
     this.transferPanel = h(
       'form',
-      { class: 'panel', hidden: true, onsubmit: (ev) => { ev.preventDefault(); this.act.transfer(this, this.transferType.value, this.transferTo.value.trim()); } },
+      { class: 'panel', hidden: true, 'aria-label': 'Blind transfer', onsubmit: (ev) => { ev.preventDefault(); this.act.transfer(this, this.transferPick.value()); } },
       h('p', { class: 'hint' }, 'Blind transfer: the call goes to the agent or queue and leaves you.'),
-      h('div', { class: 'inline' }, this.transferType, this.transferTo, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Transfer now')),
+      h('div', { class: 'inline picker' }, this.transferPick.el, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Transfer now')),
     );
 
-    this.consultTo = h('input', { id: `consult-${this.id}`, type: 'text', autocomplete: 'off', placeholder: 'ag_…', 'aria-label': 'Agent id to consult' });
+    this.consultPick = new Combobox({
+      label: 'Agent to consult',
+      placeholder: 'Type a name or extension',
+      onOpen: () => this.act.directory(),
+    });
     this.consultPanel = h(
       'form',
-      { class: 'panel', hidden: true, onsubmit: (ev) => { ev.preventDefault(); this.act.consult(this, this.consultTo.value.trim()); } },
+      { class: 'panel', hidden: true, 'aria-label': 'Consult an agent', onsubmit: (ev) => { ev.preventDefault(); this.act.consult(this, this.consultPick.value()); } },
       h('p', { class: 'hint' }, 'The caller is put on hold while you talk to the other agent.'),
-      h('div', { class: 'inline' }, this.consultTo, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Call agent')),
+      h('div', { class: 'inline picker' }, this.consultPick.el, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Call agent')),
     );
 
     this.consultNote = h('p', { class: 'hint' });
@@ -94,6 +109,7 @@ export class CallView {
     this.endedLine = h('p', { class: 'call-ended' });
     this.dismissBtn = button('Dismiss', 'btn-small', () => this.act.dismiss(this));
     this.endedBox = h('div', { class: 'actions' }, this.endedLine, this.dismissBtn);
+    this.wrapupSlot = h('div', { class: 'wrapup-slot' }); // after-call work sits here (presence.js)
     this.error = h('p', { class: 'error-line', role: 'alert' });
 
     this.el = h(
@@ -109,8 +125,20 @@ export class CallView {
       this.audioBox,
       this.receivedLine,
       this.endedBox,
+      this.wrapupSlot,
       this.error,
     );
+  }
+
+  /** A fresh directory.list answer: the pickers' options. */
+  setDirectory(listing) {
+    this.transferPick.setOptions(directoryOptions(listing, ['agent', 'queue']));
+    this.consultPick.setOptions(directoryOptions(listing, ['agent']));
+  }
+
+  /** Whether a transfer or consult picker is open (the directory is kept fresh meanwhile). */
+  get picking() {
+    return !this.transferPanel.hidden || !this.consultPanel.hidden;
   }
 
   toggle(panel, btn) {
@@ -121,6 +149,7 @@ export class CallView {
     }
     panel.hidden = !open;
     btn.setAttribute('aria-expanded', String(open));
+    if (open && panel !== this.keypadPanel) this.act.directory();
     if (open) panel.querySelector('input, button')?.focus();
   }
 
@@ -173,8 +202,9 @@ export class CallView {
     if (this.incoming) meta.push(RING_WORDS[i.kind] ?? 'Incoming call');
     if (outbound) meta.push('Outbound call');
     if (i.queue_name || i.queue_id) meta.push(`Queue: ${i.queue_name || i.queue_id}`);
-    if (i.kind === 'transfer' && i.from_agent_id) meta.push(`transferred by ${i.from_agent_id}`);
-    if ((i.kind === 'consult' || consultRole) && i.from_agent_id) meta.push(`consultation requested by ${i.from_agent_id}`);
+    const name = (id) => this.act.agentName?.(id) ?? id;
+    if (i.kind === 'transfer' && i.from_agent_id) meta.push(`transferred by ${name(i.from_agent_id)}`);
+    if ((i.kind === 'consult' || consultRole) && i.from_agent_id) meta.push(`consultation requested by ${name(i.from_agent_id)}`);
     else if (consultRole) meta.push('Consultation');
     if (!outbound && i.to) meta.push(`to ${i.to}`);
     this.meta.textContent = meta.join(' · ');
@@ -185,7 +215,7 @@ export class CallView {
     if (connected && i.held) badges.push(['On hold', 'badge-warn']);
     if (connected && i.muted) badges.push(['Muted', 'badge-warn']);
     if (i.conference) badges.push(['Conference', 'badge-info']);
-    if (i.consult) badges.push([`Consulting ${i.consult.agent_id} (${i.consult.state})`, 'badge-info']);
+    if (i.consult) badges.push([`Consulting ${name(i.consult.agent_id)} (${i.consult.state === 'connected' ? 'talking' : 'ringing'})`, 'badge-info']);
     this.badges.replaceChildren(...badges.map(([text, cls]) => h('span', { class: `badge ${cls}` }, text)));
 
     this.ringBox.hidden = !(this.incoming && state === 'ringing');
@@ -225,10 +255,10 @@ export class CallView {
     const consultUp = i.consult?.state === 'connected';
     this.consultNote.textContent = consulting
       ? i.conference
-        ? `Conference with the caller and ${i.consult.agent_id}.`
+        ? `Conference with the caller and ${name(i.consult.agent_id)}.`
         : consultUp
-          ? `Talking to ${i.consult.agent_id}; the caller is on hold.`
-          : `Ringing ${i.consult.agent_id}; the caller is on hold.`
+          ? `Talking to ${name(i.consult.agent_id)}; the caller is on hold.`
+          : `Ringing ${name(i.consult.agent_id)}; the caller is on hold.`
       : '';
     this.completeBtn.disabled = this.busy || !consultUp;
     this.conferenceBtn.disabled = this.busy || !consultUp || i.conference;

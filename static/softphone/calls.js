@@ -2,10 +2,11 @@
 // dialling out (typed, or clicked in Salesforce). Protocol: docs/signaling.md.
 
 import { PeerLeg, openMic, startRinging, stopRinging } from '/shared/media.js';
-import { errorText, normaliseNumber, request } from '/shared/signal.js';
+import { normaliseNumber, request } from '/shared/signal.js';
 import { CallRecordBox } from '/softphone/call-record.js';
 import { CallView } from '/softphone/call-view.js';
 import { dialRecord, popAction, taskLink } from '/softphone/console-model.js';
+import { errorWords, plainError } from '/softphone/errors-model.js';
 import { log, showAlert, state, ui } from '/softphone/page.js';
 import { renderPresence, showConsoleState } from '/softphone/presence.js';
 
@@ -30,6 +31,7 @@ export function viewFor(callId) {
     // A new call: dismiss finished ones so the screen shows what matters.
     for (const [id, old] of state.calls) if (!old.active) removeView(id);
     view = new CallView(callId, actions);
+    if (state.directory) view.setDirectory(state.directory);
     attachRecordBox(view);
     state.calls.set(callId, view);
     ui.calls.prepend(view.el);
@@ -43,7 +45,7 @@ export function attachRecordBox(view) {
   view.record = new CallRecordBox(view.id, {
     pick: (match) => {
       state.sfc.openRecord(match.id);
-      logCall(view, taskLink(match.id, match.type) ?? {}).catch((err) => log(`Record not linked: ${errorText(err)}`, 'error'));
+      logCall(view, taskLink(match.id, match.type) ?? {}).catch((err) => log(`Record not linked: ${errorWords(err)}`, 'error'));
     },
     save: (fields) => logCall(view, fields),
   }, state.agent?.call_logging ?? null);
@@ -61,12 +63,12 @@ export function navigatedTo(record) {
   const view = [...state.calls.values()].find((v) => v.info.state === 'connected' || (wrapping && v.info.state === 'ended'));
   const link = view ? taskLink(record.id, record.type) : null;
   if (!link) return;
-  logCall(view, { ...link, source: 'navigation' }).catch((err) => log(`Record not linked: ${errorText(err)}`, 'error'));
+  logCall(view, { ...link, source: 'navigation' }).catch((err) => log(`Record not linked: ${errorWords(err)}`, 'error'));
 }
 
 /** `call.log`: what goes on the call's Salesforce Task (docs/signaling.md). */
 async function logCall(view, fields) {
-  if (!state.agent?.call_logging) throw new Error('call logging is off for this call center');
+  if (!state.agent?.call_logging) throw plainError('Call logging is off for this call center.');
   await request(state.sock, 'call.log', { call_id: view.id, ...fields });
 }
 
@@ -89,6 +91,27 @@ export function removeView(callId) {
   view.el.remove();
   state.calls.delete(callId);
   renderCalls();
+}
+
+/** The cards of ended calls go (the agent is Available again: docs, status-model.js). */
+export function clearEndedCalls() {
+  for (const [id, view] of [...state.calls]) if (!view.active && view !== state.pendingDial) removeView(id);
+}
+
+/**
+ * Asks for the directory (directory.list: in-memory on the server, so cheap), at most every
+ * 2 s; every open card's pickers get it.
+ */
+export async function loadDirectory(force = false) {
+  if (!state.sock?.connected || (!force && Date.now() - state.directoryAt < 2000)) return;
+  state.directoryAt = Date.now();
+  try {
+    state.directory = await request(state.sock, 'directory.list', {});
+  } catch (err) {
+    log(`The list of agents and queues could not be loaded: ${errorWords(err)}`, 'error');
+    return;
+  }
+  for (const view of state.calls.values()) view.setDirectory(state.directory);
 }
 
 export function endView(view, text) {
@@ -148,7 +171,7 @@ export async function reconnectAudio(view) {
     await view.leg.accept(reply.sdp);
     view.setError('');
   } catch (err) {
-    view.setError(`Audio could not be restored: ${errorText(err)}`);
+    view.setError(`Audio could not be restored. ${errorWords(err)}`);
     view.audioState = 'failed';
     view.render();
   } finally {
@@ -164,8 +187,8 @@ async function withBusy(view, what, fn) {
   try {
     await fn();
   } catch (err) {
-    view.setError(`${what}: ${errorText(err)}`);
-    log(`${what} failed: ${errorText(err)}`, 'error');
+    view.setError(`${what}. ${errorWords(err)}`);
+    log(`${what}: ${errorWords(err)}`, 'error');
   } finally {
     view.busy = false;
     view.render();
@@ -185,7 +208,7 @@ const actions = {
         view.leg?.close();
         view.leg = null;
         if (err.code === 'invalid_state' || err.code === 'not_found') {
-          endView(view, 'The call stopped ringing before it could be answered.');
+          endView(view, errorWords(err, 'answer'));
           return;
         }
         renderCalls();
@@ -222,21 +245,29 @@ const actions = {
       view.sent += digit;
       view.render();
     } catch (err) {
-      view.setError(`Key ${digit} not sent: ${errorText(err)}`);
+      view.setError(`Key ${digit} not sent. ${errorWords(err)}`);
     }
   },
-  transfer: (view, toType, toId) =>
-    withBusy(view, 'Transfer refused', async () => {
-      if (!toId) throw new Error(`enter the ${toType} id`);
-      await request(state.sock, 'call.transfer', { call_id: view.id, to_type: toType, to_id: toId });
-      log(`Transferred ${view.title.textContent} to ${toType} ${toId}`);
+  transfer: (view, target) =>
+    withBusy(view, 'Not transferred', async () => {
+      if (!target) throw plainError('Pick an agent or a queue from the list first.');
+      if (target.disabled) throw plainError(`${target.label} cannot take the call now (${target.detail}).`);
+      await request(state.sock, 'call.transfer', { call_id: view.id, to_type: target.kind, to_id: target.id }).catch((err) => {
+        throw plainError(errorWords(err, 'transfer'));
+      });
+      log(`Transferred ${view.title.textContent} to ${target.kind === 'queue' ? `the ${target.label} queue` : target.label}`);
     }),
-  consult: (view, agentId) =>
-    withBusy(view, 'Consultation refused', async () => {
-      if (!agentId) throw new Error('enter the agent id');
-      await request(state.sock, 'call.consult', { call_id: view.id, agent_id: agentId });
-      log(`Consulting ${agentId}; caller on hold`);
+  consult: (view, target) =>
+    withBusy(view, 'No consultation', async () => {
+      if (!target) throw plainError('Pick an agent from the list first.');
+      if (target.disabled) throw plainError(`${target.label} cannot take the call now (${target.detail}).`);
+      await request(state.sock, 'call.consult', { call_id: view.id, agent_id: target.id }).catch((err) => {
+        throw plainError(errorWords(err, 'consult'));
+      });
+      log(`Consulting ${target.label}; the caller is on hold`);
     }),
+  directory: () => loadDirectory(),
+  agentName: (id) => state.directory?.agents?.find((a) => a.agent_id === id)?.name ?? null,
   complete: (view) => withBusy(view, 'Could not complete the transfer', () => request(state.sock, 'call.consult_complete', { call_id: view.id })),
   cancel: (view) => withBusy(view, 'Could not cancel the consultation', () => request(state.sock, 'call.consult_cancel', { call_id: view.id })),
   conference: (view) => withBusy(view, 'Could not start the conference', () => request(state.sock, 'call.conference', { call_id: view.id })),
@@ -260,7 +291,7 @@ export function dial(ev) {
 /** Salesforce's click-to-dial: the clicked number, and the record it was clicked on. */
 export function clickedToDial(result) {
   if (result.error) {
-    showAlert(`Not dialled: ${result.error.message}`, 'error');
+    showAlert(`Not dialled: ${result.error.message}`, 'error'); // opencti-model.js wrote it for the agent
     return;
   }
   if (!state.sock?.connected || !state.agent) {
@@ -289,7 +320,7 @@ async function dialNumber(to, record) {
     adoptDial(reply.call_id);
     log(`Calling ${to}`);
   } catch (err) {
-    const text = err.code === 'no_route' ? `${to} cannot be reached: no web phone has registered it and there is no PSTN trunk.` : errorText(err);
+    const text = err.code === 'no_route' ? `${to} cannot be reached: no web phone has registered it and there is no phone line (PSTN trunk) yet.` : errorWords(err);
     endView(view, `Call failed: ${text}`);
     showAlert(text, 'error');
   } finally {

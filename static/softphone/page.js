@@ -4,14 +4,9 @@
 
 import { $, h, logLine } from '/shared/dom.js';
 
+
 export const TOKEN_KEY = 'sivo.agent.token';
-export const STATUS_WORDS = {
-  available: 'Available',
-  on_call: 'On a call',
-  on_break: 'On break',
-  after_call_work: 'After-call work',
-  logged_out: 'Logged out',
-};
+export { STATUS_WORDS, statusText } from '/softphone/status-model.js';
 
 export const ui = {
   alert: $('alert'),
@@ -28,10 +23,16 @@ export const ui = {
   sfLoginOrg: $('sf-login-org'),
   app: $('app'),
   status: $('status'),
+  statusDetail: $('status-detail'),
   presence: $('presence'),
   wrapup: $('wrapup'),
   wrapupText: $('wrapup-text'),
+  wrapupProgress: $('wrapup-progress'),
+  wrapupHint: $('wrapup-hint'),
   wrapupDone: $('wrapup-done'),
+  notify: $('notify'),
+  notifyNote: $('notify-note'),
+  shortcuts: $('shortcuts'),
   calls: $('calls'),
   noCalls: $('no-calls'),
   dialForm: $('dial-form'),
@@ -49,11 +50,15 @@ export const state = {
   devices: null,
   agent: null, // session.ready payload
   presence: { status: 'logged_out', reason: null, wrap_up_ends_at: null },
+  wrapUpStartedAt: null, // when this page saw after-call work begin (epoch ms)
+  directory: null, // directory.list's answer, and when it came
+  directoryAt: 0,
+  notify: false, // the agent asked for desktop notifications in this tab
   replaced: false,
   signingOut: false,
   connectionLost: false,
   expiryWarned: false,
-  connKind: 'offline',
+  connKind: 'signed_out',
   sfc: null, // the Salesforce console bridge (console.js), null when standalone
   renewTimer: null,
   calls: new Map(), // call_id -> CallView
@@ -77,7 +82,3 @@ export function log(text, kind = 'info') {
   logLine(ui.log, text, kind);
 }
 
-export function statusText(status, reason) {
-  const words = STATUS_WORDS[status] ?? status;
-  return status === 'on_break' && reason ? `${words}: ${reason}` : words;
-}

@@ -3,7 +3,8 @@
 // cookie after); renewing it before it runs out, and signing out.
 
 import { clock } from '/shared/dom.js';
-import { errorText, request, tokenExpiry } from '/shared/signal.js';
+import { request, tokenExpiry } from '/shared/signal.js';
+import { errorWords } from '/softphone/errors-model.js';
 import { removeView } from '/softphone/calls.js';
 import { renewDelay } from '/softphone/console-model.js';
 import { TOKEN_KEY, log, showAlert, state, ui } from '/softphone/page.js';
@@ -62,7 +63,7 @@ export async function renewSignIn() {
       signOut('Your Salesforce session ended (signed out, or access was revoked). Sign in again.');
       return;
     }
-    log(`Sign-in not renewed yet: ${errorText(err)}`, 'error');
+    log(`Sign-in not renewed yet: ${errorWords(err)}`, 'error');
     scheduleRenewal(true);
   }
 }
@@ -99,7 +100,7 @@ export async function resumeSalesforce() {
     showLogin(state.sfc.session.ended?.message ?? '');
     return;
   } catch (err) {
-    log(`Could not resume the Salesforce sign-in: ${errorText(err)}`, 'error');
+    log(`Could not resume the Salesforce sign-in: ${errorWords(err)}`, 'error');
   }
   showLogin('');
 }
@@ -118,7 +119,7 @@ export function signOut(message = '') {
   }
   state.token = '';
   state.agent = null;
-  setConn('offline', 'Signed out');
+  setConn('signed_out');
   ui.app.hidden = true;
   ui.signout.hidden = true;
   ui.expiry.hidden = true;
@@ -196,7 +197,7 @@ export function initialToken() {
 export function refuse(message) {
   ui.login.hidden = true;
   ui.app.hidden = true;
-  setConn('offline', 'Not connected');
+  setConn('offline');
   showAlert(message, 'error');
   document.body.dataset.refused = 'true';
   document.body.dataset.ready = 'true';

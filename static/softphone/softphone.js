@@ -12,13 +12,15 @@
 
 import { $ } from '/shared/dom.js';
 import { CAN_PICK_SPEAKER, DevicePicker, loadIceServers, openMic, stopRinging } from '/shared/media.js';
-import { causeText, errorText, openSocket, tokenExpiry } from '/shared/signal.js';
+import { causeText, openSocket, tokenExpiry } from '/shared/signal.js';
 import {
   adoptDial,
   attachRecordBox,
+  clearEndedCalls,
   clickedToDial,
   dial,
   endView,
+  loadDirectory,
   micStream,
   navigatedTo,
   onScreenPop,
@@ -29,9 +31,12 @@ import {
   viewFor,
 } from '/softphone/calls.js';
 import { ConsoleRefused, startConsole } from '/softphone/console.js';
+import { connectRefusal, errorWords } from '/softphone/errors-model.js';
+import { closeRingNotice, notifyRing, startNotifications } from '/softphone/notify.js';
 import { log, setInactive, showAlert, state, statusText, ui } from '/softphone/page.js';
 import { deviceStore, restoreDevices } from '/softphone/preferences.js';
-import { endWrapup, renderPresence, renderWrapup, setConn, setPresence } from '/softphone/presence.js';
+import { applyPresence, endWrapup, onClearEnded, renderPresence, renderWrapup, setConn, setPresence } from '/softphone/presence.js';
+import { startShortcuts } from '/softphone/shortcuts.js';
 import {
   initialToken,
   onSignedIn,
@@ -61,12 +66,13 @@ function onSessionReady(ready) {
   // When the phone became usable, for bench/console.py (and anyone's performance panel).
   if (first) performance.mark('sivo:ready');
   state.agent = ready;
-  state.presence = { status: ready.status, reason: ready.reason ?? null, wrap_up_ends_at: null };
+  // session.ready does not say when a wrap-up ends: after a reload its countdown is unknown.
+  const keepEnds = state.presence.status === 'after_call_work' && ready.status === 'after_call_work';
+  applyPresence({ status: ready.status, reason: ready.reason ?? null, wrap_up_ends_at: keepEnds ? state.presence.wrap_up_ends_at : null });
   ui.who.textContent = `${ready.name}${ready.extension ? ` · ext. ${ready.extension}` : ''}`;
   ui.login.hidden = true;
   ui.app.hidden = false;
   ui.signout.hidden = false;
-  renderPresence();
   const known = new Set(ready.calls.map((c) => c.call_id));
   for (const view of state.calls.values()) {
     if (view.active && !known.has(view.id) && view !== state.pendingDial) endView(view, 'Call ended while the softphone was disconnected.');
@@ -90,6 +96,8 @@ function onSessionReady(ready) {
     }
   }
   renderCalls();
+  renderPresence();
+  loadDirectory(true);
   state.sfc?.clickToDial(true);
   log(first ? `Signed in as ${ready.name} (${statusText(ready.status, ready.reason)})` : 'Session restored');
   // The devices SIVO kept (a console frame has no localStorage), once their names show.
@@ -105,9 +113,9 @@ async function checkMicrophone() {
     ui.micCheck.dataset.kind = 'ok';
     await state.devices.refresh();
   } catch (err) {
-    ui.micCheck.textContent = errorText(err);
+    ui.micCheck.textContent = errorWords(err);
     ui.micCheck.dataset.kind = 'error';
-    showAlert(`${errorText(err)} You cannot answer calls until it works.`, 'error');
+    showAlert(`${errorWords(err)} You cannot answer calls until it works.`, 'error');
   }
 }
 
@@ -119,7 +127,7 @@ function connect() {
   }
   state.sock = openSocket('/agent', { auth: (cb) => cb({ token: state.token }) });
   state.sock.on('connect', () => {
-    setConn('connected', 'Connected');
+    setConn('connected');
     setInactive(false);
     if (state.connectionLost) {
       showAlert('Connected to SIVO again.', 'ok');
@@ -132,34 +140,30 @@ function connect() {
     ui.presence.disabled = true;
     if (state.signingOut) return;
     if (state.replaced) {
-      setConn('replaced', 'Opened elsewhere');
+      setConn('replaced');
       return;
     }
     state.connectionLost = true;
-    log(`Connection lost (${reason})`, 'error');
+    log(reason === 'io server disconnect' ? 'SIVO closed the connection' : 'Connection to SIVO lost', 'error');
     if (state.sock.active) {
-      setConn('reconnecting', 'Reconnecting…');
+      setConn('reconnecting');
       showAlert('Connection to SIVO lost. Reconnecting… Your status and calls are kept for a short grace period.', 'warn');
     } else {
-      setConn('offline', 'Disconnected');
+      setConn('offline');
       setInactive(true);
       showAlert('SIVO closed the connection.', 'error', { label: 'Reconnect', run: connect });
     }
   });
-  state.sock.io.on('reconnect_attempt', (attempt) => setConn('reconnecting', `Reconnecting (attempt ${attempt})…`));
+  state.sock.io.on('reconnect_attempt', (attempt) => setConn('reconnecting', null, attempt));
   state.sock.on('connect_error', (err) => {
-    const code = err?.data?.code;
-    if (code === 'invalid_token' || code === 'unknown_agent') {
-      signOut(code === 'unknown_agent'
-        ? 'This agent no longer exists. Ask your administrator.'
-        : state.sfc
-          ? `Your sign-in was refused (${err.message}). Sign in again.`
-          : `Your token was refused (${err.message}). Paste a new one.`);
+    const refusal = connectRefusal(err?.data?.code, err?.message, Boolean(state.sfc));
+    if (refusal.signOut) {
+      signOut(refusal.words);
     } else if (!state.sock.active) {
-      setConn('offline', 'Refused');
-      showAlert(`SIVO refused the connection: ${err.message}`, 'error', { label: 'Try again', run: connect });
+      setConn('offline');
+      showAlert(refusal.words, 'error', { label: 'Try again', run: connect });
     } else {
-      setConn('reconnecting', 'Cannot reach SIVO, retrying…');
+      setConn('reconnecting');
     }
   });
   state.sock.on('session.ready', onSessionReady);
@@ -172,10 +176,9 @@ function connect() {
       view.render();
     }
     stopRinging(ui.ringer);
-    setConn('replaced', 'Opened elsewhere');
+    setConn('replaced');
     log('Softphone opened in another tab or window', 'error');
-    const detail = event?.message ? ` (SIVO: ${event.message})` : '';
-    showAlert(`You opened the softphone in another tab or window${detail}. This tab no longer receives calls.`, 'warn', {
+    showAlert('You opened the softphone in another tab or window. This tab no longer receives calls.', 'warn', {
       label: 'Use this tab instead',
       run: () => {
         showAlert('');
@@ -190,9 +193,8 @@ function connect() {
     signOut(`${why} ${state.sfc ? 'Sign in again.' : 'Paste a new token to continue.'}`);
   });
   state.sock.on('presence.changed', (event) => {
-    state.presence = { status: event.status, reason: event.reason ?? null, wrap_up_ends_at: event.wrap_up_ends_at ?? null };
     log(`Status: ${statusText(event.status, event.reason)}`);
-    renderPresence();
+    applyPresence({ status: event.status, reason: event.reason ?? null, wrap_up_ends_at: event.wrap_up_ends_at ?? null });
   });
   state.sock.on('call.ringing', (event) => {
     rememberQueueName(event.queue_id, event.queue_name);
@@ -201,17 +203,20 @@ function connect() {
     state.sfc?.ringing(event);
     log(`Ringing: ${view.title.textContent}${event.queue_name ? ` (${event.queue_name})` : ''}`);
     renderCalls();
+    notifyRing(event, () => view.answerBtn.focus());
   });
   state.sock.on('call.ring_cancelled', (event) => {
     const view = state.calls.get(event.call_id);
     const who = view?.title.textContent ?? 'a caller';
-    log(`Missed call from ${who}: ${RING_CANCELLED[event.reason] ?? event.reason}`, event.reason === 'timeout' ? 'error' : 'info');
-    if (view && !view.leg) endView(view, `Missed: ${RING_CANCELLED[event.reason] ?? event.reason}.`);
+    closeRingNotice(event.call_id);
+    log(`Missed call from ${who}: ${RING_CANCELLED[event.reason] ?? 'the ring stopped'}`, event.reason === 'timeout' ? 'error' : 'info');
+    if (view && !view.leg) endView(view, `Missed: ${RING_CANCELLED[event.reason] ?? 'the ring stopped'}.`);
   });
   state.sock.on('call.updated', (snap) => {
     if (!state.calls.has(snap.call_id) && state.pendingDial && snap.direction === 'outbound') adoptDial(snap.call_id);
     const view = viewFor(snap.call_id);
     view.snapshot(snap);
+    if (snap.state !== 'ringing') closeRingNotice(snap.call_id);
     renderCalls();
   });
   state.sock.on('call.screenpop', onScreenPop);
@@ -225,6 +230,7 @@ function connect() {
     view.render();
   });
   state.sock.on('call.ended', (event) => {
+    closeRingNotice(event.call_id);
     const view = state.calls.get(event.call_id);
     const text = `Call ended: ${causeText(event.cause, event.side, 'agent')}.`;
     log(`${view?.title.textContent ?? 'Call'}: ${text}`);
@@ -233,7 +239,7 @@ function connect() {
       view.el.dataset.cause = event.cause;
     }
   });
-  setConn('connecting', 'Connecting…');
+  setConn('connecting');
   state.sock.connect();
 }
 
@@ -243,6 +249,8 @@ function tick() {
   for (const view of state.calls.values()) view.tick();
   renderWrapup();
   showExpiry();
+  // While a transfer or consult picker is open, the agents' presence stays fresh.
+  if ([...state.calls.values()].some((v) => v.picking)) loadDirectory();
 }
 
 async function pollLevels() {
@@ -267,6 +275,9 @@ async function start() {
   ui.presence.addEventListener('change', setPresence);
   ui.wrapupDone.addEventListener('click', endWrapup);
   ui.dialForm.addEventListener('submit', dial);
+  onClearEnded(clearEndedCalls);
+  startShortcuts();
+  startNotifications();
   window.addEventListener('beforeunload', (ev) => {
     if ([...state.calls.values()].some((v) => v.active && v.leg)) ev.preventDefault();
   });
@@ -286,7 +297,7 @@ async function start() {
           if (kind === 'speaker') await view.leg.setSpeaker(id);
           if (kind === 'mic') await view.leg.replaceMic(await micStream());
         } catch (err) {
-          showAlert(`Could not switch the ${kind}: ${errorText(err)}`, 'error');
+          showAlert(`Could not switch the ${kind === 'mic' ? 'microphone' : kind}. ${errorWords(err)}`, 'error');
         }
       }
       if (kind === 'ringer' && CAN_PICK_SPEAKER) await ui.ringer.setSinkId(id || '').catch(() => {});
@@ -296,7 +307,7 @@ async function start() {
   try {
     state.iceServers = await loadIceServers('/softphone/');
   } catch (err) {
-    showAlert(`Using no STUN/TURN server: ${errorText(err)}`, 'warn');
+    showAlert('The network settings for calls (STUN/TURN) could not be loaded; calls may not connect outside this network.', 'warn');
   }
   window.sivo = { peerConnections: () => [...state.calls.values()].filter((v) => v.leg && !v.leg.closed).map((v) => v.leg.pc) };
   setInterval(tick, 1000);
@@ -310,7 +321,7 @@ async function start() {
       refuse(err.message);
       return;
     }
-    showAlert(`Salesforce features are off: ${errorText(err)}`, 'error');
+    showAlert(`Salesforce features are off. ${errorWords(err)}`, 'error');
   }
   if (state.sfc) ui.sfLoginButton.addEventListener('click', salesforceSignInClicked);
   const usable = initial && !((tokenExpiry(initial)?.getTime() ?? Infinity) < Date.now() + 5_000);
@@ -320,4 +331,4 @@ async function start() {
   document.body.dataset.ready = 'true';
 }
 
-start().catch((err) => showAlert(errorText(err), 'error'));
+start().catch((err) => showAlert(errorWords(err), 'error'));
