@@ -143,7 +143,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         await page.get_by_role("link", name="← Calls").click()
         await page.get_by_role("link", name="call_live").click()
         await expect(page).to_have_url(base + "calls/call_live")
-        card = page.locator("section[data-state]")
+        card = page.get_by_role("region", name="Transcript")
         await expect(card).to_have_attribute("data-state", "live")
         turns = page.locator(".turn")
         await expect(turns).to_have_count(2)

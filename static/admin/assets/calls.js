@@ -1,25 +1,121 @@
-// Calls: the tenant's recent calls (GET /api/v1/calls), and one call's CDR, recording and
-// transcript (GET /api/v1/calls/{id} and /calls/{id}/transcript; a live one is asked for
-// again every 3 s until it is completed). The decisions live in calls-model.js.
+// Calls: the tenant's call history (GET /api/v1/calls) with its filters (time, queue,
+// agent, direction, outcome; kept in the page's URL so that a filtered view can be shared
+// or reloaded), and one call: its CDR, its timeline (GET /calls/{id}/events), the
+// recording played with a waveform of both channels (call-player.js), the transcript
+// beside it (GET /calls/{id}/transcript; a live one is asked for again every 3 s until it
+// is completed) and the Salesforce records it touched (GET /calls/{id}/salesforce). The
+// decisions live in calls-model.js, call-filters.js and call-timeline.js.
 
 import { get } from './api.js';
 import { h, say, table, timeEl } from './dom.js';
 import { PAGE_SIZE, callFacts, callPage, callPath, callState, duration, nextLimit, refreshDelay, transcriptNote, transcriptTurns } from './calls-model.js';
+import { DIRECTION_CHOICES, OUTCOMES, OUTCOME_KINDS, PERIODS, callsQuery, describeFilters, filtersFromSearch, filtersToSearch, formToFilters, hasFilters, isoToLocalInput, periodFilters } from './call-filters.js';
+import { recordingPlayer } from './call-player.js';
+import { buildTimeline } from './call-timeline.js';
 
 function stateBadge(call) {
   const state = callState(call);
   return h('span', { class: `badge badge-${state.kind}`, 'data-state': call.state }, state.label);
 }
 
-/** Agent and queue names by id, for labels; a page without them shows the ids. */
-async function lookupNames() {
+// The list's filters as last shown, so that the call view's "← Calls" goes back to them.
+let lastListSearch = '';
+
+function outcomeBadge(call) {
+  if (!call.outcome) return '—';
+  return h('span', { class: `badge badge-${OUTCOME_KINDS[call.outcome] ?? 'muted'}`, 'data-outcome': call.outcome }, OUTCOMES[call.outcome] ?? call.outcome);
+}
+
+/** The tenant's agents and queues, for the filters' choices. */
+async function loadDirectory() {
   const [agents, queues] = await Promise.all([
     get('/agents').catch(() => ({ data: [] })),
     get('/queues').catch(() => ({ data: [] })),
   ]);
+  return { agents: agents.data ?? [], queues: queues.data ?? [] };
+}
+
+/** Agent and queue names by id, for labels; a page without them shows the ids. */
+async function lookupNames() {
+  const { agents, queues } = await loadDirectory();
+  return namesOf(agents, queues);
+}
+
+function namesOf(agents, queues) {
   const names = {};
-  for (const item of [...(agents.data ?? []), ...(queues.data ?? [])]) names[item.id] = item.name;
+  for (const item of [...agents, ...queues]) names[item.id] = item.name;
   return names;
+}
+
+const byName = (a, b) => String(a.name).localeCompare(String(b.name));
+
+function selectField(id, label, choices, value, anyLabel) {
+  const select = h(
+    'select',
+    { id, name: id.replace('calls-', '') },
+    h('option', { value: '' }, anyLabel),
+    choices.map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
+  );
+  if (value && !choices.some(([v]) => v === value)) select.append(h('option', { value, selected: true }, value)); // an id from a shared URL
+  return { select, field: h('div', { class: 'field' }, h('label', { for: id }, label), select) };
+}
+
+/** The filters form; `onApply(filters)` with what it holds once valid. */
+function filtersForm(filters, directory, onApply) {
+  const since = h('input', { id: 'calls-since', name: 'since', type: 'datetime-local', value: isoToLocalInput(filters.since) });
+  const until = h('input', { id: 'calls-until', name: 'until', type: 'datetime-local', value: isoToLocalInput(filters.until) });
+  const queue = selectField('calls-queue_id', 'Queue', [...directory.queues].sort(byName).map((q) => [q.id, q.name]), filters.queue_id, 'All queues');
+  const agent = selectField('calls-agent_id', 'Agent', [...directory.agents].sort(byName).map((a) => [a.id, a.name]), filters.agent_id, 'All agents');
+  const direction = selectField('calls-direction', 'Direction', Object.entries(DIRECTION_CHOICES), filters.direction, 'Both');
+  const outcome = selectField('calls-outcome', 'Outcome', Object.entries(OUTCOMES), filters.outcome, 'Any outcome');
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const periods = h(
+    'div',
+    { class: 'period-buttons', role: 'group', 'aria-label': 'Quick periods' },
+    Object.entries(PERIODS).map(([key, [label]]) =>
+      h('button', { type: 'button', class: 'btn btn-small', 'data-period': key, onclick: () => {
+        since.value = isoToLocalInput(periodFilters(key).since);
+        until.value = '';
+      } }, label),
+    ),
+  );
+  const clear = h('a', { href: '/admin/calls', 'data-nav': true, class: 'btn', hidden: !hasFilters(filters) }, 'Clear filters');
+  const form = h(
+    'form',
+    { class: 'card call-filters', 'aria-label': 'Filter calls', novalidate: true },
+    h(
+      'div',
+      { class: 'call-filter-fields' },
+      h('div', { class: 'field' }, h('label', { for: 'calls-since' }, 'From'), since),
+      h('div', { class: 'field' }, h('label', { for: 'calls-until' }, 'To'), until),
+      queue.field,
+      agent.field,
+      direction.field,
+      outcome.field,
+    ),
+    error,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply filters'), periods, clear),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const read = formToFilters({
+      since: since.value,
+      until: until.value,
+      queue_id: queue.select.value,
+      agent_id: agent.select.value,
+      direction: direction.select.value,
+      outcome: outcome.select.value,
+    });
+    if (read.error) {
+      say(error, read.error, 'error');
+      (read.field === 'since' ? since : until).focus();
+      return;
+    }
+    say(error, '');
+    clear.hidden = !hasFilters(read.filters);
+    onApply(read.filters);
+  });
+  return form;
 }
 
 export async function callsPage(root) {
@@ -30,10 +126,12 @@ export async function callsPage(root) {
   const moreBtn = h('button', { type: 'button', class: 'btn', hidden: true }, 'Show more');
   let limit = PAGE_SIZE;
   let names = {};
+  let filters = filtersFromSearch(location.search);
+  lastListSearch = filtersToSearch(filters);
 
   function render(items) {
     if (!items.length) {
-      body.replaceChildren(h('p', { class: 'empty' }, 'No calls yet.'));
+      body.replaceChildren(h('p', { class: 'empty' }, hasFilters(filters) ? 'No calls match these filters.' : 'No calls yet.'));
       return;
     }
     const name = (id) => (id ? names[id] ?? id : '—');
@@ -46,21 +144,23 @@ export async function callsPage(root) {
       name(c.queue_id),
       name(c.agent_id),
       stateBadge(c),
+      outcomeBadge(c),
       duration(c.talk_seconds),
     ]);
-    body.replaceChildren(table('Recent calls', ['Call', 'Started', 'Direction', 'From', 'To', 'Queue', 'Agent', 'State', 'Talk'], rows));
+    body.replaceChildren(table('Call history', ['Call', 'Started', 'Direction', 'From', 'To', 'Queue', 'Agent', 'State', 'Outcome', 'Talk'], rows));
   }
 
   async function load() {
     refreshBtn.disabled = moreBtn.disabled = true;
     say(error, '');
     try {
-      const { data } = await get(`/calls?limit=${limit}`);
+      const { data } = await get(callsQuery(filters, limit));
       render(data);
       const next = nextLimit(limit, data.length);
       moreBtn.hidden = next === null;
       if (next !== null) moreBtn.dataset.next = String(next);
-      note.textContent = `${data.length} ${data.length === 1 ? 'call' : 'calls'}, newest first. Updated ${new Date().toLocaleTimeString()}.`;
+      const what = hasFilters(filters) ? `${describeFilters(filters, names)}: ` : '';
+      note.textContent = `${what.charAt(0).toUpperCase()}${what.slice(1)}${data.length} ${data.length === 1 ? 'call' : 'calls'}, newest first. Updated ${new Date().toLocaleTimeString()}.`;
     } catch (err) {
       say(error, err.message, 'error');
     } finally {
@@ -73,19 +173,29 @@ export async function callsPage(root) {
     limit = Number(moreBtn.dataset.next);
     load();
   });
+  const directory = await loadDirectory();
+  names = namesOf(directory.agents, directory.queues);
+  const form = filtersForm(filters, directory, (chosen) => {
+    filters = chosen;
+    limit = PAGE_SIZE;
+    // The URL keeps the filters: Back returns to the previous ones (popstate re-renders).
+    lastListSearch = filtersToSearch(filters);
+    history.pushState(null, '', `/admin/calls${lastListSearch}`);
+    load();
+  });
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Calls')),
+    form,
     h(
       'section',
       { class: 'card log', 'aria-labelledby': 'calls-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'calls-title' }, 'Recent calls'), refreshBtn),
+      h('div', { class: 'card-head' }, h('h2', { id: 'calls-title' }, 'Call history'), refreshBtn),
       error,
       body,
       h('div', { class: 'actions' }, moreBtn),
       note,
     ),
   );
-  names = await lookupNames();
   await load();
 }
 
@@ -100,26 +210,79 @@ function factsList(call, names) {
   );
 }
 
-/** The recording's signed link (fetched fresh: it expires), or where it stands. */
-function recordingSlot(call) {
-  const slot = h('dd', { 'data-fact': 'recording' });
-  if (!call.recording_id) {
-    slot.append(h('span', { class: 'muted' }, 'None'));
-    return slot;
+/** The recording's id in the facts (the player below plays it), or "None". */
+function recordingFact(call) {
+  return h('dd', { 'data-fact': 'recording' }, call.recording_id ? h('span', { class: 'mono' }, call.recording_id) : h('span', { class: 'muted' }, 'None'));
+}
+
+/** The call's timeline: its events (and what the CDR adds), timed from the start. */
+function timelineCard(call, names) {
+  const status = h('p', { class: 'muted', role: 'status' });
+  const list = h('ol', { class: 'timeline', 'aria-label': 'Timeline' });
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'timeline-title' },
+    h('h2', { id: 'timeline-title' }, 'Timeline'),
+    status,
+    list,
+  );
+
+  function render(events) {
+    const entries = buildTimeline(call, events, names);
+    list.replaceChildren(
+      ...entries.map((e) =>
+        h(
+          'li',
+          { class: `tl tl-${e.kind}`, 'data-kind': e.kind },
+          h('span', { class: 'tl-at mono', title: e.at ?? '' }, e.offset || '—'),
+          h('span', { class: 'tl-what' }, e.label),
+          h('span', { class: 'tl-detail' }, e.detail),
+        ),
+      ),
+    );
+    say(status, entries.length ? '' : 'Nothing recorded about this call yet.');
   }
-  slot.append(h('span', { class: 'muted' }, 'Loading…'));
-  get(`/recordings/${encodeURIComponent(call.recording_id)}`)
-    .then((rec) => {
-      if (rec.url) {
-        slot.replaceChildren(
-          h('a', { href: rec.url, download: `${call.id}.wav` }, 'Download the recording (WAV)'),
-          rec.duration_seconds !== null && rec.duration_seconds !== undefined ? ` · ${duration(rec.duration_seconds)}` : '',
-        );
-      } else {
-        slot.replaceChildren(h('span', { class: 'muted' }, 'Still recording'));
-      }
+
+  async function load() {
+    try {
+      const { data } = await get(`${callPath(call.id)}/events`);
+      render(data);
+    } catch (err) {
+      render([]);
+      say(status, `Only the CDR is shown: ${err.message}`);
+    }
+  }
+
+  return { el: card, load };
+}
+
+/** Links to the Salesforce records the call touched (VoiceCall, Task); nothing when none. */
+function salesforceSlot(call) {
+  const slot = h('div', { class: 'call-salesforce', hidden: true });
+  get(`${callPath(call.id)}/salesforce`)
+    .then(({ data }) => {
+      const safe = (data ?? []).filter((r) => /^https:\/\//.test(r.url ?? ''));
+      if (!safe.length) return;
+      slot.replaceChildren(
+        h('h3', {}, 'In Salesforce'),
+        h(
+          'ul',
+          { class: 'plain-list' },
+          safe.map((r) =>
+            h(
+              'li',
+              { 'data-object': r.object },
+              h('a', { href: r.url, target: '_blank', rel: 'noopener noreferrer' }, `${r.object} ${r.id}`),
+              ` in ${r.org_name || r.org_id}`,
+              r.note ? h('span', { class: 'muted' }, ` (${r.note})`) : '',
+              h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'),
+            ),
+          ),
+        ),
+      );
+      slot.hidden = false;
     })
-    .catch((err) => slot.replaceChildren(h('span', { class: 'error-text' }, err.message)));
+    .catch(() => {}); // the links are extra: the page stands without them
   return slot;
 }
 
@@ -178,11 +341,14 @@ function transcriptCard(callId, names) {
 export async function callDetailPage(root, id) {
   const [call, names] = await Promise.all([get(callPath(id)), lookupNames()]);
   const facts = factsList(call, names);
-  facts.append(h('dt', {}, 'Recording'), recordingSlot(call));
+  facts.append(h('dt', {}, 'Outcome'), h('dd', { 'data-fact': 'outcome' }, OUTCOMES[call.outcome] ?? call.outcome ?? '—'));
+  facts.append(h('dt', {}, 'Recording'), recordingFact(call));
   const transcript = transcriptCard(call.id, names);
+  const timeline = timelineCard(call, names);
+  const player = recordingPlayer(call);
   root.append(
-    h('p', { class: 'crumbs' }, h('a', { href: '/admin/calls', 'data-nav': true }, '← Calls')),
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, h('h1', {}, 'Call ', h('code', {}, call.id)), stateBadge(call))),
+    h('p', { class: 'crumbs' }, h('a', { href: `/admin/calls${lastListSearch}`, 'data-nav': true }, '← Calls')),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, h('h1', {}, 'Call ', h('code', {}, call.id)), stateBadge(call), outcomeBadge(call))),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'cdr-title' },
@@ -191,8 +357,9 @@ export async function callDetailPage(root, id) {
       call.transfers?.length
         ? h('p', { class: 'muted small' }, `${call.transfers.length} ${call.transfers.length === 1 ? 'transfer' : 'transfers'}.`)
         : '',
+      salesforceSlot(call),
     ),
-    transcript.el,
+    h('div', { class: 'call-media' }, h('div', { class: 'call-media-main' }, player.el, timeline.el), transcript.el),
   );
-  await transcript.load();
+  await Promise.all([transcript.load(), timeline.load(), player.load()]);
 }
