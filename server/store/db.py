@@ -21,6 +21,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from .sqlite_driver import OneTripDbapi
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,6 +48,8 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 _private_file(Path(path))
+            if url.startswith("sqlite+aiosqlite"):
+                kwargs.update(module=OneTripDbapi())  # one trip to SQLite's thread per statement
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
