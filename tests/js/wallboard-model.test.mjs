@@ -94,8 +94,11 @@ describe('rows', () => {
     assert.equal(s.waiting, 2);
     assert.equal(s.longestWait, '0:45');
     assert.equal(s.serviceLevel, '60%');
-    assert.equal(s.serviceLevelHow, 'answered within 20 s in the last hour');
+    assert.equal(s.serviceLevelHow, 'Share of queued calls answered within 20 s in the last hour');
     assert.equal(s.serviceLevelCounts, '3 of 5 calls');
+    assert.equal(s.callsConnected, 1);
+    const quiet = { ...live.board, totals: { ...live.board.totals, service_level: { answered: 0, answered_within: 0, abandoned: 0, percent: null } } };
+    assert.equal(m.summary(quiet, T0 + 100).serviceLevelCounts, null);
     assert.deepEqual(s.agents.map((a) => a.count), [0, 1, 0, 1, 1, 0]);
   });
 });

@@ -121,9 +121,11 @@ export function summary(board, now) {
     longestWait: formatDuration(elapsed(t.longest_wait_since, now)),
     serviceLevel: formatPercent(sl.percent),
     ...serviceLevelGrade(sl.percent),
-    serviceLevelHow: `answered within ${formatSeconds(board.threshold_s)} in the last ${formatWindow(board.window_s)}`,
-    serviceLevelCounts: `${sl.answered_within} of ${sl.answered + sl.abandoned} calls`,
+    serviceLevelHow: `Share of queued calls answered within ${formatSeconds(board.threshold_s)} in the last ${formatWindow(board.window_s)}`,
+    serviceLevelCounts: sl.answered + sl.abandoned ? `${sl.answered_within} of ${sl.answered + sl.abandoned} calls` : null,
+    queues: board.queues.length,
     calls: t.calls,
+    callsConnected: board.calls.filter((c) => c.state === 'connected' || c.state === 'on_hold').length,
     agents: AGENT_STATES.map(([state, label]) => ({ state, label, count: t.agents[state] ?? 0 })),
   };
 }

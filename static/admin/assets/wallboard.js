@@ -60,15 +60,15 @@ function renderTiles(board, now) {
   return h(
     'div',
     { class: 'wb-tiles' },
-    tile('Waiting now', big(String(s.waiting), { 'data-testid': 'waiting' })),
-    tile('Longest wait', big(since(s.longestWaitSince, s.longestWait), { 'data-testid': 'longest-wait' })),
+    tile('Waiting now', big(String(s.waiting), { 'data-testid': 'waiting' }), h('p', { class: 'wb-how' }, `Calls in ${s.queues === 1 ? 'the queue' : `${s.queues} queues`}, ringing an agent or not`)),
+    tile('Longest wait', big(since(s.longestWaitSince, s.longestWait), { 'data-testid': 'longest-wait' }), h('p', { class: 'wb-how' }, 'Of the calls waiting now')),
     tile(
       'Service level',
       big(s.serviceLevel, { 'data-testid': 'service-level' }),
-      h('p', { class: `wb-grade wb-grade-${s.grade}` }, s.word),
-      h('p', { class: 'wb-how' }, `${s.serviceLevelCounts} ${s.serviceLevelHow}`),
+      h('p', { class: `wb-grade wb-grade-${s.grade}` }, s.word, s.serviceLevelCounts ? h('span', { class: 'wb-how' }, ` · ${s.serviceLevelCounts}`) : null),
+      h('p', { class: 'wb-how' }, s.serviceLevelHow),
     ),
-    tile('Calls in progress', big(String(s.calls), { 'data-testid': 'calls' })),
+    tile('Calls in progress', big(String(s.calls), { 'data-testid': 'calls' }), h('p', { class: 'wb-how' }, `${s.callsConnected} connected, ${s.calls - s.callsConnected} waiting or ringing`)),
   );
 }
 
