@@ -44,6 +44,14 @@ function loadUplot() {
   return uplotLoading;
 }
 
+/** An axis tick: '45 s', '2:05' (minutes:seconds), '1:02:00'. */
+function shortDuration(seconds) {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const mmss = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s < 3600 ? mmss : `${Math.floor(s / 3600)}:${mmss.padStart(5, '0')}`;
+}
+
 function field(label, control, id) {
   control.id = id;
   return h('div', { class: 'field' }, h('label', { for: id }, label), control);
@@ -65,7 +73,7 @@ function chartFigure(title, describedBy) {
   return { figure, plot };
 }
 
-function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, bucket }) {
+function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, legendFormat, bucket }) {
   const width = Math.max(300, plot.clientWidth || 600);
   const opts = {
     width,
@@ -85,7 +93,7 @@ function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, bucket }) 
         fill: s.fill,
         spanGaps: false,
         points: { show: x.length <= 62 },
-        value: (u, v) => (v === null || v === undefined ? '—' : yFormat(v)),
+        value: (u, v) => (v === null || v === undefined ? '—' : (legendFormat ?? yFormat)(v)),
       })),
     ],
   };
@@ -118,7 +126,7 @@ export async function reportsPage(root) {
 
   const form = h(
     'form',
-    { class: 'card report-form', 'aria-label': 'Report period and filters' },
+    { class: 'card report-form', 'aria-label': 'What to report' },
     field('Period', preset, 'report-period'),
     custom,
     field('Buckets', bucket, 'report-bucket'),
@@ -226,7 +234,8 @@ export async function reportsPage(root) {
       x: s.x,
       bucket: report.bucket,
       yLabel: 'Time',
-      yFormat: duration,
+      yFormat: shortDuration,
+      legendFormat: duration,
       series: [
         { label: 'Avg wait', color: COLORS.wait, data: s.avgWait },
         { label: 'Avg handle', color: COLORS.handle, data: s.avgHandle },
