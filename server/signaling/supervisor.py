@@ -71,7 +71,8 @@ class SupervisorNamespace:
         self._sessions = sessions
         self.feed = feed
         self._public_url = public_url
-        self._viewers: dict[str, str] = {}  # sid -> tenant id
+        self._viewers: dict[str, str] = {}  # sid -> tenant id, from the connect handler on
+        self._watching: set[str] = set()  # the sids the feed counts as viewers
         self._tasks: set[asyncio.Task[None]] = set()
         sio.on("connect", self._connect, namespace=SUPERVISOR)
         sio.on("disconnect", self._disconnect, namespace=SUPERVISOR)
@@ -79,7 +80,7 @@ class SupervisorNamespace:
         feed.publisher = self
 
     def viewers(self) -> int:
-        return len(self._viewers)
+        return len(self._watching)
 
     async def publish(self, tenant_id: str, message: dict[str, Any]) -> None:
         await self._sio.emit(UPDATE, message, room=_room(tenant_id), namespace=SUPERVISOR)
@@ -102,8 +103,16 @@ class SupervisorNamespace:
             raise socketio.exceptions.ConnectionRefusedError(
                 "sign in to the dashboard first", {"code": "unauthorized"}
             )
-        message = await self.feed.watch(session.tenant_id)
         self._viewers[sid] = session.tenant_id
+        try:
+            message = await self.feed.watch(session.tenant_id)
+        except BaseException:
+            self._viewers.pop(sid, None)
+            raise
+        if sid not in self._viewers:  # it disconnected while the board loaded
+            self.feed.unwatch(session.tenant_id)
+            return
+        self._watching.add(sid)
         await self._sio.enter_room(sid, _room(session.tenant_id), namespace=SUPERVISOR)
         logger.info("supervisor %s: wallboard %s opened", session.user_id, sid)
         # After this handler returns the CONNECT packet goes out; then the board.
@@ -115,7 +124,8 @@ class SupervisorNamespace:
 
     async def _disconnect(self, sid: str, reason: object = None) -> None:
         tenant_id = self._viewers.pop(sid, None)
-        if tenant_id is not None:
+        if tenant_id is not None and sid in self._watching:
+            self._watching.discard(sid)
             self.feed.unwatch(tenant_id)
 
     async def _event(self, event: str, sid: str, *args: object) -> dict[str, Any]:
