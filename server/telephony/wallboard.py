@@ -197,12 +197,6 @@ class Figures:
         total = self.answered + self.abandoned
         return round(100.0 * self.within / total, 1) if total else None
 
-    def add(self, outcome: Outcome, threshold_s: float) -> Figures:
-        if not outcome.answered:
-            return Figures(self.answered, self.within, self.abandoned + 1)
-        within = self.within + (1 if outcome.wait_s <= threshold_s else 0)
-        return Figures(self.answered + 1, within, self.abandoned)
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "answered": self.answered,
@@ -219,6 +213,8 @@ class ServiceLevel:
         self.window_s = window_s
         self._outcomes: list[tuple[float, str, Outcome]] = []  # sorted by time
         self._seen: dict[str, float] = {}  # call id -> its outcome's time
+        # The last figures and what they were computed from (outcomes change rarely).
+        self._cached: tuple[float, tuple[Figures, dict[str, Figures]]] | None = None
 
     def record(self, outcome: Outcome) -> bool:
         """Returns whether it was new."""
@@ -226,26 +222,34 @@ class ServiceLevel:
             return False
         self._seen[outcome.call_id] = outcome.at
         bisect.insort(self._outcomes, (outcome.at, outcome.call_id, outcome))
+        self._cached = None
         return True
 
     def expire(self, now: float) -> None:
         """Forget what left the window."""
         cut = bisect.bisect_left(self._outcomes, (now - self.window_s, ""))
-        for _, call_id, _ in self._outcomes[:cut]:
-            del self._seen[call_id]
-        del self._outcomes[:cut]
+        if cut:
+            for _, call_id, _ in self._outcomes[:cut]:
+                del self._seen[call_id]
+            del self._outcomes[:cut]
+            self._cached = None
 
     def figures(self, now: float, threshold_s: float) -> tuple[Figures, dict[str, Figures]]:
         """The whole tenant's figures, and each queue's."""
         self.expire(now)
-        total, per_queue = Figures(), dict[str, Figures]()
-        for at, _, outcome in self._outcomes:
-            if at > now:
-                continue
-            total = total.add(outcome, threshold_s)
-            per_queue[outcome.queue_id] = per_queue.get(outcome.queue_id, Figures()).add(
-                outcome, threshold_s
-            )
+        if self._cached is not None and self._cached[0] == threshold_s:
+            return self._cached[1]
+        counts: dict[str, list[int]] = {}  # queue id -> [answered, within, abandoned]
+        for _, _, outcome in self._outcomes:
+            c = counts.setdefault(outcome.queue_id, [0, 0, 0])
+            if outcome.answered:
+                c[0] += 1
+                c[1] += outcome.wait_s <= threshold_s
+            else:
+                c[2] += 1
+        per_queue = {q: Figures(*c) for q, c in counts.items()}
+        total = Figures(*(sum(c[i] for c in counts.values()) for i in range(3)))
+        self._cached = (threshold_s, (total, per_queue))
         return total, per_queue
 
 
@@ -302,7 +306,7 @@ class Board:
             "window_s": self.service.window_s,
             "agents": [_agent_view(agent, since[agent.agent_id]) for agent in agents],
             "queues": _queues_view(snap, per_queue),
-            "calls": [_call_view(call, snap) for call in sorted(snap.calls, key=_call_order)],
+            "calls": _calls_view(snap),
             "totals": _totals_view(snap, total),
         }
 
@@ -337,53 +341,63 @@ def _agent_view(agent: AgentLine, since: float) -> dict[str, Any]:
 
 
 def _queues_view(snap: Snapshot, per_queue: dict[str, Figures]) -> list[dict[str, Any]]:
+    waits: dict[str, list[float]] = {}
+    for c in snap.calls:
+        if c.queue_id is not None and c.waiting_since is not None:
+            waits.setdefault(c.queue_id, []).append(c.waiting_since)
+    signed_in: dict[str, int] = {}
+    available: dict[str, int] = {}
+    for a in snap.agents:
+        if a.state == "logged_out":
+            continue
+        for queue_id in a.queue_ids:
+            signed_in[queue_id] = signed_in.get(queue_id, 0) + 1
+            if a.state == "available" and a.connected:
+                available[queue_id] = available.get(queue_id, 0) + 1
     out = []
     for queue_id, name in sorted(snap.queues, key=lambda q: (q[1].lower(), q[0])):
-        waits = [
-            c.waiting_since
-            for c in snap.calls
-            if c.queue_id == queue_id and c.waiting_since is not None
-        ]
-        staffed = [a for a in snap.agents if queue_id in a.queue_ids and a.state != "logged_out"]
+        queued = waits.get(queue_id, [])
         out.append(
             {
                 "id": queue_id,
                 "name": name,
-                "waiting": len(waits),
-                "longest_wait_since": min(waits) if waits else None,
-                "agents_available": sum(
-                    1 for a in staffed if a.state == "available" and a.connected
-                ),
-                "agents_signed_in": len(staffed),
+                "waiting": len(queued),
+                "longest_wait_since": min(queued) if queued else None,
+                "agents_available": available.get(queue_id, 0),
+                "agents_signed_in": signed_in.get(queue_id, 0),
                 "service_level": per_queue.get(queue_id, Figures()).as_dict(),
             }
         )
     return out
 
 
-def _call_view(call: CallLine, snap: Snapshot) -> dict[str, Any]:
+def _calls_view(snap: Snapshot) -> list[dict[str, Any]]:
     names = {a.agent_id: a.name for a in snap.agents}
     queues = dict(snap.queues)
-    return {
-        "id": call.call_id,
-        "direction": call.direction,
-        "state": "on_hold" if call.held else call.state,
-        "from": call.from_number,
-        "to": call.to_number,
-        "queue_id": call.queue_id,
-        "queue_name": queues.get(call.queue_id) if call.queue_id else None,
-        "agents": [{"id": a, "name": names.get(a, a)} for a in call.agent_ids],
-        "started_at": call.created_at,
-        "answered_at": call.answered_at,
-    }
+    return [
+        {
+            "id": call.call_id,
+            "direction": call.direction,
+            "state": "on_hold" if call.held else call.state,
+            "from": call.from_number,
+            "to": call.to_number,
+            "queue_id": call.queue_id,
+            "queue_name": queues.get(call.queue_id) if call.queue_id else None,
+            "agents": [{"id": a, "name": names.get(a, a)} for a in call.agent_ids],
+            "started_at": call.created_at,
+            "answered_at": call.answered_at,
+        }
+        for call in sorted(snap.calls, key=_call_order)
+    ]
 
 
 def _totals_view(snap: Snapshot, total: Figures) -> dict[str, Any]:
     waits = [c.waiting_since for c in snap.calls if c.waiting_since is not None]
+    by_state = dict.fromkeys(AGENT_STATES, 0)
+    for a in snap.agents:
+        by_state[a.state] += 1
     return {
-        "agents": {
-            state: sum(1 for a in snap.agents if a.state == state) for state in AGENT_STATES
-        },
+        "agents": by_state,
         "waiting": len(waits),
         "longest_wait_since": min(waits) if waits else None,
         "calls": len(snap.calls),
