@@ -185,6 +185,17 @@ describe('waveform', () => {
   test('a column spans from its max to its min around the middle, at least a pixel', () => {
     assert.deepEqual(w.columnExtent(-0.5, 0.5, 100), { y: 25, h: 50 });
     assert.deepEqual(w.columnExtent(0, 0, 100), { y: 50, h: 1 });
+    assert.deepEqual(w.columnExtent(-0.25, 0.25, 100, 2), { y: 25, h: 50 });
+    assert.deepEqual(w.columnExtent(-0.9, 0.9, 100, 4), { y: 0, h: 100 }, 'kept inside the lane');
+  });
+
+  test('one gain for both channels: the loudest column near full height, at most 8x', () => {
+    const quiet = w.computePeaks(Float32Array.from([0.1, -0.19, 0.05]), 3);
+    const louder = w.computePeaks(Float32Array.from([0.2, -0.1, 0.0]), 3);
+    assert.ok(Math.abs(w.peakGain([quiet, louder]) - 0.95 / 0.2) < 1e-6);
+    assert.equal(w.peakGain([w.computePeaks(Float32Array.from([0.001]), 1)]), 8);
+    assert.equal(w.peakGain([w.computePeaks(new Float32Array(4), 2)]), 1, 'silence');
+    assert.equal(w.peakGain([]), 1);
   });
 
   test('seeking: a click, keys, and the cursor', () => {

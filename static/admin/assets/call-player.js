@@ -12,6 +12,7 @@ import {
   channelLabels,
   channelPeaks,
   columnExtent,
+  peakGain,
   playbackLabel,
   playbackValueText,
   positionToTime,
@@ -57,6 +58,7 @@ export function recordingPlayer(call) {
   let canvases = [];
   let channels = [];
   let peaks = [];
+  let gain = 1;
   let frame = 0;
 
   const length = () => (Number.isFinite(audio.duration) ? audio.duration : 0);
@@ -76,7 +78,7 @@ export function recordingPlayer(call) {
     if (!peak || peak.max.length !== width) return;
     const cursor = timeToPosition(audio.currentTime, width, length());
     for (let x = 0; x < width; x += 1) {
-      const { y, h: hgt } = columnExtent(peak.min[x], peak.max[x], height);
+      const { y, h: hgt } = columnExtent(peak.min[x], peak.max[x], height, gain);
       g.fillStyle = x < cursor ? COLORS.played : COLORS.wave;
       g.fillRect(x, y, 1, hgt);
     }
@@ -96,6 +98,7 @@ export function recordingPlayer(call) {
   function computePeaks() {
     const ratio = window.devicePixelRatio || 1;
     peaks = canvases.map((canvas, i) => channelPeaks([channels[i]], Math.max(1, Math.round(canvas.clientWidth * ratio)))[0]);
+    gain = peakGain(peaks);
     card.dataset.peaks = String(peaks.length);
   }
 
@@ -187,6 +190,7 @@ export function recordingPlayer(call) {
       say(status, call.state === 'ended' ? 'This call was not recorded.' : 'No recording yet.');
       return;
     }
+    say(status, 'Loading the recording…');
     let rec;
     try {
       rec = await get(`/recordings/${encodeURIComponent(call.recording_id)}`);

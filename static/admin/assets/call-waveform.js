@@ -39,17 +39,32 @@ export function channelPeaks(channels, buckets) {
   return Array.from(channels ?? [], (samples) => computePeaks(samples, buckets));
 }
 
+/**
+ * One gain for every channel's peaks so that the loudest column fills ~95% of its lane: a
+ * phone call recorded at a low level still shows its shape, and the channels keep their
+ * loudness relative to each other. At most `maxGain` (silence stays flat, noise small).
+ */
+export function peakGain(peaksList, maxGain = 8) {
+  let loudest = 0;
+  for (const { min, max } of peaksList ?? []) {
+    for (let i = 0; i < max.length; i += 1) loudest = Math.max(loudest, Math.abs(min[i]), Math.abs(max[i]));
+  }
+  if (!(loudest > 0)) return 1;
+  return Math.min(maxGain, 0.95 / loudest);
+}
+
 /** The channels' labels: a SIVO recording is the caller on the left, the agent on the right. */
 export function channelLabels(count) {
   if (count === 2) return ['Caller (left channel)', 'Agent (right channel)'];
   return Array.from({ length: count }, (_, i) => `Channel ${i + 1}`);
 }
 
-/** Vertical extent of one column in a lane `height` pixels high: {y, h}, at least 1 px. */
-export function columnExtent(min, max, height) {
+/** Vertical extent of one column in a lane `height` pixels high: {y, h}, at least 1 px
+ * (`gain` from peakGain, the result kept inside the lane). */
+export function columnExtent(min, max, height, gain = 1) {
   const mid = height / 2;
-  const top = mid - Math.max(0, max) * mid;
-  const bottom = mid - Math.min(0, min) * mid;
+  const top = mid - Math.min(1, Math.max(0, max * gain)) * mid;
+  const bottom = mid - Math.max(-1, Math.min(0, min * gain)) * mid;
   return { y: top, h: Math.max(1, bottom - top) };
 }
 

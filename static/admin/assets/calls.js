@@ -143,11 +143,10 @@ export async function callsPage(root) {
       h('span', { class: 'mono' }, c.to),
       name(c.queue_id),
       name(c.agent_id),
-      stateBadge(c),
-      outcomeBadge(c),
+      c.state === 'ended' ? outcomeBadge(c) : stateBadge(c), // a live call: where it stands
       duration(c.talk_seconds),
     ]);
-    body.replaceChildren(table('Call history', ['Call', 'Started', 'Direction', 'From', 'To', 'Queue', 'Agent', 'State', 'Outcome', 'Talk'], rows));
+    body.replaceChildren(table('Call history', ['Call', 'Started', 'Direction', 'From', 'To', 'Queue', 'Agent', 'Outcome', 'Talk'], rows));
   }
 
   async function load() {
@@ -361,5 +360,6 @@ export async function callDetailPage(root, id) {
     ),
     h('div', { class: 'call-media' }, h('div', { class: 'call-media-main' }, player.el, timeline.el), transcript.el),
   );
-  await Promise.all([transcript.load(), timeline.load(), player.load()]);
+  player.load(); // in the background: a long recording takes a moment to decode
+  await Promise.all([transcript.load(), timeline.load()]);
 }
