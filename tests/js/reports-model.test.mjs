@@ -150,7 +150,8 @@ describe('table rows', () => {
   });
   test('queues and agents by name, an id once deleted, outbound calls named', () => {
     assert.deepEqual(m.queueRows(report).map((r) => r[0]), ['Sales', 'q_gone', 'No queue (outbound)']);
-    assert.deepEqual(m.agentRows(report).map((r) => r[0]), ['ag_1']);
+    assert.deepEqual(m.agentRows(report), [['ag_1', '9', '—', '—', '—', '0']]);
+    assert.equal(m.agentRows(report)[0].length, m.AGENT_HEADERS.length + 1);
   });
   test('the headline names the threshold', () => {
     const tiles = Object.fromEntries(m.headline(report));

@@ -209,8 +209,18 @@ export function queueRows(report) {
   return report.queues.map((q) => [q.name ?? q.queue_id ?? 'No queue (outbound)', ...figureCells(q)]);
 }
 
+/** An agent is not offered calls that nobody answered: its columns are what it did. */
+export const AGENT_HEADERS = ['Answered', 'Avg wait', 'Avg handle', 'Avg hold', 'Outbound'];
+
 export function agentRows(report) {
-  return report.agents.map((a) => [a.name ?? a.agent_id, ...figureCells(a)]);
+  return report.agents.map((a) => [
+    a.name ?? a.agent_id,
+    String(a.answered),
+    duration(a.avg_wait_s),
+    duration(a.avg_handle_s),
+    duration(a.avg_hold_s),
+    String(a.outbound),
+  ]);
 }
 
 /** The headline figures, label and value, for the tiles above the charts. */

@@ -6,6 +6,7 @@
 import { get } from './api.js';
 import { h, say, table } from './dom.js';
 import {
+  AGENT_HEADERS,
   FIGURE_HEADERS,
   PRESETS,
   agentRows,
@@ -205,7 +206,7 @@ export async function reportsPage(root) {
       table(tableTitle, [per === 'hour' ? 'Hour' : 'Day', ...FIGURE_HEADERS], bucketRows(report)),
     );
     const byQueue = h('section', { class: 'card', 'aria-labelledby': 'report-queues' }, h('h2', { id: 'report-queues' }, 'Per queue'), report.queues.length ? table('Figures per queue', ['Queue', ...FIGURE_HEADERS], queueRows(report)) : h('p', { class: 'empty' }, 'No queue had calls.'));
-    const byAgent = h('section', { class: 'card', 'aria-labelledby': 'report-agents' }, h('h2', { id: 'report-agents' }, 'Per agent'), report.agents.length ? table('Figures per agent', ['Agent', ...FIGURE_HEADERS], agentRows(report)) : h('p', { class: 'empty' }, 'No agent handled calls.'));
+    const byAgent = h('section', { class: 'card', 'aria-labelledby': 'report-agents' }, h('h2', { id: 'report-agents' }, 'Per agent'), report.agents.length ? table('Figures per agent', ['Agent', ...AGENT_HEADERS], agentRows(report)) : h('p', { class: 'empty' }, 'No agent handled calls.'));
     body.replaceChildren(tiles, h('div', { class: 'report-charts' }, volume.figure, service.figure, times.figure), perBucket, byQueue, byAgent);
     if (!uPlot) return;
     const s = chartSeries(report);
