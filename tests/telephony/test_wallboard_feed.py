@@ -218,3 +218,22 @@ async def test_the_threshold_is_a_telephony_setting(center: Center) -> None:
     assert updated["service_level_threshold_s"] == 45.0
     sup = await supervisor(center, await session_token(center, center.tenant, "t@acme.example"))
     assert (await sup.wait_for(UPDATE))["threshold_s"] == 45.0
+
+
+async def test_many_changes_in_one_interval_are_one_push(center: Center) -> None:
+    """An agent pauses, comes back and pauses again within one interval: one push, with
+    the last state; then nothing changes and nothing is pushed."""
+    agent, agent_id = await center.agent("ann")
+    sup = await supervisor(center, await session_token(center, center.tenant, "p@acme.example"))
+    await sup.wait_for(UPDATE)
+    feed = center.client.app[SUPERVISORS].feed
+    await agent.ok("presence.set", {"status": "on_break", "reason": "lunch"})
+    await agent.ok("presence.set", {"status": "available"})
+    await agent.ok("presence.set", {"status": "on_break", "reason": "break"})
+    await tick(center)
+    last = await sup.wait_for(UPDATE, lambda m: agent_state(m, agent_id) == "on_break")
+    assert last["agents"][0]["reason"] == "break"
+    assert feed.pushes(center.tenant.id) == 1
+    for _ in range(3):
+        await tick(center)
+    assert feed.pushes(center.tenant.id) == 1 and len(updates(sup)) == 2
