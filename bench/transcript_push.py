@@ -15,7 +15,8 @@ utterance of the same speaker whose time window it overlaps (the entry's
 ``ClientTimestamp`` + ``ClientDuration`` are SIVO's segment times); when the segmenter split
 an utterance, its last piece counts. The delay therefore includes the segmenter's
 hangover (the silence it waits for before it closes an utterance), decoding in the worker,
-the outbox, the SCRT2 sender and devorg.
+the outbox, the SCRT2 sender and devorg; the last three alone are reported too (from the
+``transcript.segment`` event's commit to the entry, matched by ``messageId``).
 
 Usage::
 
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 from aiohttp import web
+from sqlalchemy import select
 
 from devorg.testing import RunningDevorg, running_devorg
 from server.api.context import SERVICES, Services
@@ -43,6 +45,7 @@ from server.app import create_app
 from server.media.tones import SAMPLE_RATE
 from server.schemas.salesforce import AgentsFromUsers, SalesforceOrgUpdate
 from server.schemas.telephony import NumberCreate, QueueCreate, SettingsUpdate
+from server.store.tables import events
 from tests.media.peers import FRAME, Pcm, ToneTrack
 from tests.telephony.conftest import Phone
 from tests.transcription.speech import SENTENCES, VOICE, WORDS_PER_MINUTE, synthesize
@@ -135,30 +138,32 @@ async def _center(svc: Services, sf: RunningDevorg, calls: int) -> tuple[str, li
 
 
 async def _one_call(
-    url: str, token: str, index: int, turns: int, clips: _Clips
+    url: str, token: str, index: int, turns: int, clips: _Clips, setting_up: asyncio.Lock
 ) -> tuple[str, dict[str, TimedSpeechTrack]]:
     """One agent signs in; a web caller dials; they speak ``turns`` sentences by turns,
-    agent first; the caller hangs up. Returns the call id and both tracks."""
+    agent first; the caller hangs up. Returns the call id and both tracks. Calls are set up
+    one at a time (``setting_up``), so the agent Available is the one this call rings."""
     agent = Phone(f"agent{index}")
     caller = Phone(f"caller{index}")
     tracks = {"Agent": TimedSpeechTrack(), "EndUser": TimedSpeechTrack()}
     try:
-        await agent.connect(url, "/agent", {"token": token})
-        await agent.wait_for("session.ready")
-        await agent.ok("presence.set", {"status": "available"})
-        await caller.connect(url, "/caller")
-        await caller.ok("phone.register", {"number": f"+1415555{index:04d}"})
-        caller_peer = caller.peer(None, tracks["EndUser"])
-        dialed = await caller.ok("call.dial", {"to": NUMBER, "sdp": await caller_peer.offer()})
-        call_id = str(dialed["call_id"])
-        await caller_peer.accept(dialed["sdp"])
-        await agent.wait_for("call.ringing", lambda r: r["call_id"] == call_id, timeout=30)
-        agent_peer = agent.peer(None, tracks["Agent"])
-        answered = await agent.ok(
-            "call.answer", {"call_id": call_id, "sdp": await agent_peer.offer()}
-        )
-        await agent_peer.accept(answered["sdp"])
-        await agent_peer.wait_connected()
+        async with setting_up:
+            await agent.connect(url, "/agent", {"token": token})
+            await agent.wait_for("session.ready")
+            await agent.ok("presence.set", {"status": "available"})
+            await caller.connect(url, "/caller")
+            await caller.ok("phone.register", {"number": f"+1415555{index:04d}"})
+            caller_peer = caller.peer(None, tracks["EndUser"])
+            offer = await caller_peer.offer()
+            dialed = await caller.ok("call.dial", {"to": NUMBER, "sdp": offer})
+            call_id = str(dialed["call_id"])
+            await caller_peer.accept(dialed["sdp"])
+            await agent.wait_for("call.ringing", lambda r: r["call_id"] == call_id, timeout=30)
+            agent_peer = agent.peer(None, tracks["Agent"])
+            offer = await agent_peer.offer()
+            answered = await agent.ok("call.answer", {"call_id": call_id, "sdp": offer})
+            await agent_peer.accept(answered["sdp"])
+            await agent_peer.wait_connected()
         await asyncio.sleep(0.5)
         for turn in range(turns):
             speaker = "Agent" if turn % 2 == 0 else "EndUser"
@@ -169,6 +174,25 @@ async def _one_call(
     finally:
         await caller.close()
         await agent.close()
+
+
+async def _segments_committed(svc: Services) -> dict[str, float]:
+    """When each ``transcript.segment`` committed (epoch s), by segment id."""
+    async with svc.db.read() as conn:
+        rows = await conn.execute(
+            select(events.c.data, events.c.created_at).where(events.c.type == "transcript.segment")
+        )
+        return {json.loads(r.data)["segment_id"]: float(r.created_at) for r in rows}
+
+
+def _pushed(sf: RunningDevorg, org_id: str, committed: dict[str, float]) -> list[float]:
+    """Per entry, ms from its segment's commit to its arrival in devorg."""
+    org = sf.devorg.store.orgs[org_id]
+    return [
+        int(e["ServerReceivedTimestamp"]) - committed[str(e["MessageIdentifier"])] * 1000
+        for e in org.records_of("ConversationEntry").values()
+        if str(e["MessageIdentifier"]) in committed
+    ]
 
 
 def _delays(
@@ -219,13 +243,19 @@ async def run(calls: int, turns: int, workers: int) -> dict[str, Any]:
             svc = app[SERVICES]
             _tenant, tokens, org_id = await _center(svc, sf, calls)
             started = time.perf_counter()
+            setting_up = asyncio.Lock()
             spoken = await asyncio.gather(
-                *(_one_call(url, token, i, turns, clips) for i, token in enumerate(tokens))
+                *(
+                    _one_call(url, token, i, turns, clips, setting_up)
+                    for i, token in enumerate(tokens)
+                )
             )
             await svc.live_transcription.idle(timeout=120)
             await svc.salesforce.scrt2.idle(timeout=120)
             elapsed = time.perf_counter() - started
             delays, missed, stray = _delays(sf, org_id, list(spoken))
+            pushed = _pushed(sf, org_id, await _segments_committed(svc))
+            scrt = [e for e in sf.devorg.request_log if e["host"] == "scrt"]
         finally:
             await runner.cleanup()
     utterances = sum(len(t.spoken) for _, tracks in spoken for t in tracks.values())
@@ -234,6 +264,10 @@ async def run(calls: int, turns: int, workers: int) -> dict[str, Any]:
         "utterances_without_entry": missed,
         "entries_without_utterance": stray,
         "end_of_utterance_to_entry_ms": _ms(delays),
+        # the share of it after SIVO committed the segment: outbox, SCRT2 sender, devorg
+        "segment_committed_to_entry_ms": _ms(pushed),
+        "scrt2_requests": len(scrt),
+        "scrt2_refused": sum(1 for e in scrt if e["status"] >= 400),  # devorg's checks
         "elapsed_s": round(elapsed, 1),
     }
 
@@ -264,6 +298,9 @@ def main() -> None:
                 "median": {
                     "end_of_utterance_to_entry_p50_ms": statistics.median(p["p50"] for p in pooled),
                     "end_of_utterance_to_entry_p99_ms": statistics.median(p["p99"] for p in pooled),
+                    "segment_committed_to_entry_p50_ms": statistics.median(
+                        r["segment_committed_to_entry_ms"]["p50"] for r in runs
+                    ),
                     "utterances_without_entry": statistics.median(
                         r["utterances_without_entry"] for r in runs
                     ),
