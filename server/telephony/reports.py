@@ -3,9 +3,10 @@
 ::
 
     CallReportQuery ──> CallReports.report ── range rules (Invalid: 422)
-                              │ one read: the threshold, the names, three GROUP BYs
-                              ▼ server/store/reports.py (sums per hour, queue, agent)
-                        sums ──> Sums.add (hours into local days, buckets into totals)
+                              │ one read: the threshold, the names, two GROUP BYs
+                              ▼ server/store/reports.py (sums per hour; per queue and agent)
+                        sums ──> Sums.add (hours into local days, buckets into totals,
+                              │           pairs into queues and into agents)
                               ▼
                         CallReport (rates and averages)
 
@@ -182,25 +183,29 @@ class CallReports:
                 if settings is not None
                 else DEFAULT_SERVICE_LEVEL_THRESHOLD_S
             )
-            sums = {
-                group: await store.call_sums(
-                    conn, where, group=group, threshold_s=threshold, origin=period.origin
-                )
-                for group in ("hour", "queue", "agent")
-            }
+            hours = await store.call_sums(
+                conn, where, group="hour", threshold_s=threshold, origin=period.origin
+            )
+            pairs = await store.call_sums(conn, where, group="queue_agent", threshold_s=threshold)
             queue_names = await store.names(conn, "queues", tenant_id)
             agent_names = await store.names(conn, "agents", tenant_id)
-        buckets = bucket_sums(period, query.bucket, sums["hour"])
+        buckets = bucket_sums(period, query.bucket, hours)
         totals = Sums()
         for one in buckets.values():
             totals.add(one)
+        by_queue: dict[str | None, Sums] = {}
+        by_agent: dict[str, Sums] = {}
+        for row in pairs:
+            by_queue.setdefault(row["queue_id"], Sums()).add(Sums.of(row))
+            if row["agent_id"] is not None:
+                by_agent.setdefault(row["agent_id"], Sums()).add(Sums.of(row))
         queues = [
-            QueueFigures(queue_id=row["key"], name=queue_names.get(row["key"]), **_fig(row))
-            for row in sums["queue"]
+            QueueFigures(queue_id=q, name=queue_names.get(q or ""), **one.figures())
+            for q, one in by_queue.items()
         ]
         agents = [
-            AgentFigures(agent_id=row["key"], name=agent_names.get(row["key"]), **_fig(row))
-            for row in sums["agent"]
+            AgentFigures(agent_id=a, name=agent_names.get(a), **one.figures())
+            for a, one in by_agent.items()
         ]
         queues.sort(key=lambda q: (-q.offered, q.name or "", q.queue_id or ""))
         agents.sort(key=lambda a: (-a.answered, -a.outbound, a.name or "", a.agent_id))
@@ -218,7 +223,3 @@ class CallReports:
             queues=queues,
             agents=agents,
         )
-
-
-def _fig(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return Sums.of(row).figures()

@@ -117,6 +117,16 @@ describe('chartSeries', () => {
     assert.deepEqual(s.avgWait, [14.2, null]);
     assert.deepEqual(s.avgHandle, [185, null]);
   });
+  test('stacked bars: answered, then abandoned on it, then missed on top', () => {
+    const stack = m.stackedCounts({ answered: [9, 0, null], abandoned: [2, 1, null], missed: [1, 0, null] });
+    assert.deepEqual(stack, { answered: [9, 0, null], abandoned: [11, 1, null], missed: [12, 1, null] });
+  });
+  test('buckets that begin after now are not drawn (they are not zero calls yet)', () => {
+    const s = m.chartSeries(report, Date.UTC(2026, 9, 25, 12));
+    assert.deepEqual(s.offered, [12, null]);
+    assert.deepEqual(s.serviceLevel, [75.5, null]);
+    assert.equal(s.x.length, 2);
+  });
   test('a report with no call says so', () => {
     assert.equal(m.hasCalls(report), true);
     assert.equal(m.hasCalls({ ...report, totals: figures() }), false);

@@ -129,21 +129,35 @@ export function readPageQuery(search) {
 
 /**
  * The charts' data, uPlot's shape: x in Unix seconds (each bucket's start), one array per
- * series; null where a figure does not exist (no finished call: no service level).
+ * series; null where a figure does not exist (no finished call: no service level), and for
+ * buckets that begin after `now` (today's hours to come are not zero calls: they are not yet).
  */
-export function chartSeries(report) {
+export function chartSeries(report, now = Date.now()) {
   const b = report.buckets;
+  const x = b.map((r) => Date.parse(r.start) / 1000);
+  const future = x.map((t) => t * 1000 > now);
+  const series = (pick) => b.map((r, i) => (future[i] ? null : pick(r) ?? null));
   const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
   return {
-    x: b.map((r) => Date.parse(r.start) / 1000),
-    offered: b.map((r) => r.offered),
-    answered: b.map((r) => r.answered),
-    abandoned: b.map((r) => r.abandoned),
-    missed: b.map((r) => r.missed),
-    serviceLevel: b.map((r) => pct(r.service_level)),
-    avgWait: b.map((r) => r.avg_wait_s),
-    avgHandle: b.map((r) => r.avg_handle_s),
+    x,
+    offered: series((r) => r.offered),
+    answered: series((r) => r.answered),
+    abandoned: series((r) => r.abandoned),
+    missed: series((r) => r.missed),
+    serviceLevel: series((r) => pct(r.service_level)),
+    avgWait: series((r) => r.avg_wait_s),
+    avgHandle: series((r) => r.avg_handle_s),
   };
+}
+
+/**
+ * The tops of the stacked bars: answered at the bottom, abandoned on it, missed on top, so
+ * each bar is as tall as the calls that finished waiting (null stays null).
+ */
+export function stackedCounts(s) {
+  const add = (a, b) => a.map((v, i) => (v === null || b[i] === null ? null : v + b[i]));
+  const abandoned = add(s.answered, s.abandoned);
+  return { answered: s.answered, abandoned, missed: add(abandoned, s.missed) };
 }
 
 /** Whether any call at all is in the report (else the page says so instead of flat charts). */

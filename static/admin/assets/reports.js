@@ -23,9 +23,10 @@ import {
   queueRows,
   readPageQuery,
   reportPath,
+  stackedCounts,
 } from './reports-model.js';
 
-const COLORS = { offered: '#4f46e5', answered: '#0f7b4b', abandoned: '#b42318', missed: '#b7791f', wait: '#0e7490', handle: '#7c3aed' };
+const COLORS = { offered: '#4f46e5', answered: '#0f7b4b', abandoned: '#b42318', missed: '#d69e2e', wait: '#0e7490', handle: '#7c3aed' };
 let uplotLoading = null;
 let observers = []; // the charts' ResizeObservers, disconnected when the charts are redrawn
 
@@ -90,11 +91,16 @@ function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, legendForm
       ...series.map((s) => ({
         label: s.label,
         stroke: s.color,
-        width: 2,
+        width: s.bars ? 1 : 2,
         fill: s.fill,
         spanGaps: false,
-        points: { show: x.length <= 62 },
-        value: (u, v) => (v === null || v === undefined ? '—' : (legendFormat ?? yFormat)(v)),
+        paths: s.bars ? uPlot.paths.bars({ size: [0.8, 28] }) : undefined,
+        points: { show: !s.bars && x.length <= 62 },
+        // A stacked bar's top is a running total; the legend says the series' own figure.
+        value: (u, v, si, idx) => {
+          const own = s.own && idx !== null && idx !== undefined ? s.own[idx] : v;
+          return own === null || own === undefined ? '—' : (legendFormat ?? yFormat)(own);
+        },
       })),
     ],
   };
@@ -210,17 +216,20 @@ export async function reportsPage(root) {
     body.replaceChildren(tiles, h('div', { class: 'report-charts' }, volume.figure, service.figure, times.figure), perBucket, byQueue, byAgent);
     if (!uPlot) return;
     const s = chartSeries(report);
+    const stack = stackedCounts(s);
     const count = (v) => String(Math.round(v * 10) / 10);
     drawChart(uPlot, volume.plot, {
       x: s.x,
       bucket: report.bucket,
       yLabel: 'Calls',
       yFormat: count,
+      // Answered, abandoned and missed stacked (drawn tallest first), offered as a line over
+      // them: the gap between the stack and the line is calls still waiting.
       series: [
-        { label: 'Offered', color: COLORS.offered, data: s.offered, fill: 'rgba(79, 70, 229, 0.08)' },
-        { label: 'Answered', color: COLORS.answered, data: s.answered },
-        { label: 'Abandoned', color: COLORS.abandoned, data: s.abandoned },
-        { label: 'Missed', color: COLORS.missed, data: s.missed },
+        { label: 'Missed', color: COLORS.missed, data: stack.missed, own: s.missed, fill: COLORS.missed, bars: true },
+        { label: 'Abandoned', color: COLORS.abandoned, data: stack.abandoned, own: s.abandoned, fill: COLORS.abandoned, bars: true },
+        { label: 'Answered', color: COLORS.answered, data: stack.answered, own: s.answered, fill: COLORS.answered, bars: true },
+        { label: 'Offered', color: COLORS.offered, data: s.offered },
       ],
     });
     drawChart(uPlot, service.plot, {
