@@ -268,6 +268,11 @@ class Board:
         self._since: dict[str, tuple[tuple[str, str | None], float]] = {}
         self._last_update: float | None = None
 
+    def forget_times(self) -> None:
+        """Nobody watches: what the snapshots showed of agents' states goes stale."""
+        self._since.clear()
+        self._last_update = None
+
     def seed(self, outcomes: Iterable[Outcome]) -> None:
         """What the calls table says of the window's ended calls (at start)."""
         for outcome in outcomes:
@@ -313,9 +318,11 @@ class Board:
     def _since_of(self, agent: AgentLine, now: float) -> float:
         key = (agent.state, agent.reason)
         known = self._since.get(agent.agent_id)
-        if known is not None and known[0] == key:
-            return known[1]
         hint = agent.known_since
+        if known is not None and known[0] == key:
+            # The state's own time wins when it is later (the state ended and began again
+            # between two snapshots).
+            return hint if hint is not None and known[1] < hint <= now else known[1]
         after = self._last_update if known is not None else None  # changed since the last
         if hint is not None and hint <= now and (after is None or hint > after):
             return hint

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.clock import Clock
@@ -51,7 +51,7 @@ class _Watched:
     viewers: int = 0
     model: dict[str, Any] | None = None
     ticker: asyncio.Task[None] | None = None
-    pushes: int = field(default=0)
+    pushes: int = 0
 
 
 class WallboardFeed:
@@ -113,6 +113,7 @@ class WallboardFeed:
             watched.ticker.cancel()
             watched.ticker = None
             watched.model = None  # the next viewer gets a fresh one
+            watched.board.forget_times()
 
     def pushes(self, tenant_id: str) -> int:
         """How many updates went out for a tenant (tests, figures)."""

@@ -195,3 +195,20 @@ def test_the_core_does_no_io() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_state_that_ended_and_began_again_between_snapshots_starts_again() -> None:
+    """Available, a whole call and its wrap-up between two snapshots, available again:
+    since the wrap-up's end (the state's idle_since), not since the first time."""
+    state = new_state()
+    sign_in(state, "ag_ann", T0)
+    board = Board()
+    assert board.update(snapshot(state), T0 + 1)["agents"][0]["since"] == T0
+    call_id, _ = arrive(state, T0 + 2)
+    answer(state, "ag_ann", call_id, T0 + 3)
+    book.decide(state, T0 + 9, lambda: control.hangup(state, "ag_ann", call_id, T0 + 9))
+    book.decide(state, T0 + 9.5, lambda: book.end_wrap_up(state, "ag_ann", T0 + 9.5))
+    (ann,) = board.update(snapshot(state), T0 + 9.7)["agents"]
+    assert (ann["state"], ann["since"]) == ("available", T0 + 9.5)
+    board.forget_times()
+    assert board.update(snapshot(state), T0 + 50)["agents"][0]["since"] == T0 + 9.5

@@ -173,7 +173,11 @@ export async function wallboardPage(root) {
     problem.hidden = true;
     setStatus('live', 'Live');
   });
-  socket.on('disconnect', () => setStatus('offline', 'Reconnecting…'));
+  socket.on('disconnect', (reason) => {
+    setStatus('offline', 'Reconnecting…');
+    // The server closed it (a restart): Socket.IO does not retry that on its own.
+    if (reason === 'io server disconnect') setTimeout(() => root.isConnected && socket.connect(), 2000);
+  });
   socket.on('connect_error', (err) => {
     setStatus('offline', 'Not connected');
     problem.replaceChildren();
