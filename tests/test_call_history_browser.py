@@ -134,6 +134,11 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
             await expect(rows).to_have_count(1)
             await expect(page.get_by_label("Outcome")).to_have_value("answered")
             await expect(page.get_by_label("Agent")).to_have_value(ann)
+            # A quick period applies at once, on top of the other filters.
+            await form.get_by_role("button", name="Last hour").click()
+            await expect(page).to_have_url(re.compile(r"since=.*agent_id=.*outcome=answered"))
+            await expect(rows).to_have_count(1)
+            await expect(page.get_by_label("From")).not_to_have_value("")
             await screenshot(page, tmp_path / "1-filtered.png")
             await assert_no_axe_violations(page, "the call history, filtered")
 

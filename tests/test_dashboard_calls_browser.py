@@ -1,10 +1,14 @@
 """The dashboard's Calls and Settings pages in a real Chromium.
 
 Calls are seeded as the call store writes them (``calls``), transcripts as live transcription
-writes them (``transcripts`` and ``transcript_segments``, migration 0010). The admin opens
-the list, a call without a transcript, a call whose transcript is live (and grows, then
+writes them (``transcripts`` and ``transcript_segments``, migration 0010), the Salesforce
+records a call touched as SCRT2 and call logging keep them (``scrt2_calls``, ``call_logs``).
+The admin opens the list, a call without a transcript (its timeline from the CDR, its
+VoiceCall and Task linked into the org), a call whose transcript is live (and grows, then
 completes, while the page is open), and turns transcription on in Settings → Telephony.
-Screenshots go to the test's tmp dir (printed) for a human to look at.
+axe-core finds no serious or critical violation. Screenshots go to the test's tmp dir
+(printed) for a human to look at. (A recorded call played in the page:
+``test_call_history_browser.py``.)
 """
 
 from __future__ import annotations
@@ -19,9 +23,17 @@ from playwright.async_api import expect
 from sqlalchemy import update
 
 from server.api.context import SERVICES
-from server.store.tables import calls, transcript_segments, transcripts
+from server.store.tables import (
+    call_logs,
+    calls,
+    salesforce_orgs,
+    scrt2_calls,
+    transcript_segments,
+    transcripts,
+)
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
+from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
 from tests.support.dashboard import log_in_page
 
@@ -59,6 +71,37 @@ async def _seed_call(client: Any, tenant: Tenant, call_id: str, **values: Any) -
         await tx.conn.execute(calls.insert().values(**row))
 
 
+INSTANCE = "https://acme.my.salesforce.com"
+
+
+async def _seed_salesforce(client: Any, tenant: Tenant, call_id: str) -> None:
+    """A connected org, the call's VoiceCall (as SCRT2 keeps it) and its Task (call logging)."""
+    now = time.time()
+    async with client.app[SERVICES].db.transaction() as tx:
+        await tx.conn.execute(
+            salesforce_orgs.insert().values(
+                id="sforg_browser", tenant_id=tenant.id, org_id="00D000000000001EAA",
+                org_id15="00D000000000001", name="Acme Prod", environment="production",
+                login_url="https://login.salesforce.com", instance_url=INSTANCE,
+                identity_url=INSTANCE + "/id/x", connected_by="admin@acme.example",
+                status="connected", connected_at=now, updated_at=now, call_centers="[]",
+                discovery="{}",
+            )
+        )  # fmt: skip
+        await tx.conn.execute(
+            scrt2_calls.insert().values(
+                tenant_id=tenant.id, org_row_id="sforg_browser", call_id=call_id, created="{}",
+                voice_call_id="0LQxx0000000001", updated_at=now,
+            )
+        )  # fmt: skip
+        await tx.conn.execute(
+            call_logs.insert().values(
+                call_id=call_id, tenant_id=tenant.id, org_row_id="sforg_browser",
+                task_id="00Txx0000000002", state="sent", created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+
+
 async def _seed_segment(
     client: Any, tenant: Tenant, call_id: str, n: int, speaker: str, text: str, start: float
 ) -> None:
@@ -90,6 +133,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
     tenant = await new_tenant(client)
     await client.app[SERVICES].identity.create_admin(tenant.id, EMAIL, PASSWORD)
     await _seed_call(client, tenant, "call_plain")
+    await _seed_salesforce(client, tenant, "call_plain")
     await _seed_call(
         client, tenant, "call_live", state="connected", ended_at=None, talk_s=None,
         hangup_cause=None, hangup_side=None, agent_id="ag_browser", created_at=time.time() - 60,
@@ -125,6 +169,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         await expect(rows.nth(1)).to_contain_text("3 min 11 s")
         await expect(page.get_by_role("button", name="Show more")).to_be_hidden()
         await screenshot(page, tmp_path / "1-calls.png")
+        await assert_no_axe_violations(page, "the call history")
 
         # A call that was not transcribed: its CDR, and "No transcript".
         await page.get_by_role("link", name="call_plain").click()
@@ -138,6 +183,25 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         await expect(facts.locator('[data-fact="recording"]')).to_have_text("None")
         await expect(page.get_by_test_id("transcript-note")).to_have_text("No transcript")
         await expect(page.locator(".turn")).to_have_count(0)
+        # The records it touched in Salesforce, each a link into the org's Lightning UI.
+        voice_call = page.get_by_role("link", name="VoiceCall 0LQxx0000000001")
+        await expect(voice_call).to_have_attribute(
+            "href", f"{INSTANCE}/lightning/r/VoiceCall/0LQxx0000000001/view"
+        )
+        await expect(voice_call).to_have_attribute("target", "_blank")
+        await expect(page.get_by_role("link", name="Task 00Txx0000000002")).to_have_attribute(
+            "href", f"{INSTANCE}/lightning/r/Task/00Txx0000000002/view"
+        )
+        # No events were stored for this seeded call: its timeline comes from the CDR.
+        kinds = await page.locator(".timeline li").evaluate_all(
+            "(items) => items.map((li) => li.dataset.kind)"
+        )
+        assert kinds == ["created", "queued", "answered", "ended"], kinds
+        await expect(page.get_by_test_id("recording-note")).to_have_text(
+            "This call was not recorded."
+        )
+        await screenshot(page, tmp_path / "1b-call-salesforce.png")
+        await assert_no_axe_violations(page, "a call's view with Salesforce links")
 
         # A live one: turn by turn (a caller's two segments are one turn), text as text.
         await page.get_by_role("link", name="← Calls").click()
@@ -168,6 +232,7 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
             )
         await expect(card).to_have_attribute("data-state", "completed", timeout=8_000)
         await expect(page.get_by_text("Completed", exact=True)).to_be_visible()
+        await expect(page.locator(".call-salesforce")).to_be_hidden()  # none: nothing shown
         await screenshot(page, tmp_path / "2-call.png")
         seen: list[str] = []
         page.on("request", lambda r: seen.append(r.url) if "/transcript" in r.url else None)

@@ -76,6 +76,7 @@ function filtersForm(filters, directory, onApply) {
       h('button', { type: 'button', class: 'btn btn-small', 'data-period': key, onclick: () => {
         since.value = isoToLocalInput(periodFilters(key).since);
         until.value = '';
+        since.closest('form').requestSubmit(); // a quick period applies at once
       } }, label),
     ),
   );
@@ -106,9 +107,12 @@ function filtersForm(filters, directory, onApply) {
       direction: direction.select.value,
       outcome: outcome.select.value,
     });
+    for (const input of [since, until]) input.removeAttribute('aria-invalid');
     if (read.error) {
       say(error, read.error, 'error');
-      (read.field === 'since' ? since : until).focus();
+      const wrong = read.field === 'since' ? since : until;
+      wrong.setAttribute('aria-invalid', 'true');
+      wrong.focus();
       return;
     }
     say(error, '');
@@ -179,7 +183,7 @@ export async function callsPage(root) {
     limit = PAGE_SIZE;
     // The URL keeps the filters: Back returns to the previous ones (popstate re-renders).
     lastListSearch = filtersToSearch(filters);
-    history.pushState(null, '', `/admin/calls${lastListSearch}`);
+    if (lastListSearch !== location.search) history.pushState(null, '', `/admin/calls${lastListSearch}`);
     load();
   });
   root.append(
@@ -271,10 +275,9 @@ function salesforceSlot(call) {
             h(
               'li',
               { 'data-object': r.object },
-              h('a', { href: r.url, target: '_blank', rel: 'noopener noreferrer' }, `${r.object} ${r.id}`),
+              h('a', { href: r.url, target: '_blank', rel: 'noopener noreferrer' }, `${r.object} ${r.id}`, h('span', { class: 'visually-hidden' }, ' (opens in a new tab)')),
               ` in ${r.org_name || r.org_id}`,
               r.note ? h('span', { class: 'muted' }, ` (${r.note})`) : '',
-              h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'),
             ),
           ),
         ),
@@ -347,7 +350,7 @@ export async function callDetailPage(root, id) {
   const player = recordingPlayer(call);
   root.append(
     h('p', { class: 'crumbs' }, h('a', { href: `/admin/calls${lastListSearch}`, 'data-nav': true }, '← Calls')),
-    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, h('h1', {}, 'Call ', h('code', {}, call.id)), stateBadge(call), outcomeBadge(call))),
+    h('div', { class: 'page-head' }, h('div', { class: 'title-row' }, h('h1', {}, 'Call ', h('code', {}, call.id)), call.state === 'ended' ? outcomeBadge(call) : stateBadge(call))),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'cdr-title' },
