@@ -90,6 +90,7 @@ def agent_connected(state: TenantState, profile: AgentProfile, sid: str, now: fl
         "extension": session.extension,
         "status": session.presence.state.value,
         "reason": session.presence.reason,
+        "wrap_up_ends_at": views.wrap_up_ends(session.presence.wrap_up_ends_at),
         "pause_reasons": list(state.settings.pause_reasons),
         "calls": [
             views.agent_view(state.calls[c], agent_id)

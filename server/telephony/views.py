@@ -149,6 +149,11 @@ def status_changed_event(change: StatusChange) -> dict[str, Any]:
     }
 
 
+def wrap_up_ends(at: float | None) -> str | None:
+    """When after-call work ends, for a softphone's countdown (``session.ready`` too)."""
+    return rfc3339(at) if at is not None else None
+
+
 def presence_push(change: StatusChange) -> dict[str, Any]:
     """``presence.changed`` to the agent's softphone."""
     ends = change.wrap_up_ends_at

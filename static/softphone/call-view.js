@@ -34,6 +34,7 @@ export class CallView {
     this.received = '';
     this.sent = '';
     this.endedText = '';
+    this.endedAt = 0;
     this.record = null;
     this.build();
   }
@@ -43,7 +44,7 @@ export class CallView {
     this.title = h('p', { class: 'call-title' });
     this.meta = h('p', { class: 'call-meta' });
     this.badges = h('div', { class: 'badges', 'aria-live': 'polite' });
-    this.timer = h('span', { class: 'call-timer', 'aria-label': 'Call duration' });
+    this.timer = h('span', { class: 'call-timer', role: 'timer', 'aria-label': 'Call duration' });
 
     this.ringNote = h('p', { class: 'hint' });
     this.answerBtn = button('Answer', 'btn-ok btn-big', () => this.act.answer(this), { 'aria-keyshortcuts': 'Alt+A' });
@@ -173,6 +174,7 @@ export class CallView {
   }
 
   ended(text) {
+    if (this.info.state !== 'ended') this.endedAt = Date.now();
     this.info.state = 'ended';
     this.incoming = false;
     this.endedText = text;
@@ -201,7 +203,8 @@ export class CallView {
     const meta = [];
     if (this.incoming) meta.push(RING_WORDS[i.kind] ?? 'Incoming call');
     if (outbound) meta.push('Outbound call');
-    if (i.queue_name || i.queue_id) meta.push(`Queue: ${i.queue_name || i.queue_id}`);
+    const queue = i.queue_name || this.act.queueName?.(i.queue_id) || i.queue_id;
+    if (queue) meta.push(`Queue: ${queue}`);
     const name = (id) => this.act.agentName?.(id) ?? id;
     if (i.kind === 'transfer' && i.from_agent_id) meta.push(`transferred by ${name(i.from_agent_id)}`);
     if ((i.kind === 'consult' || consultRole) && i.from_agent_id) meta.push(`consultation requested by ${name(i.from_agent_id)}`);
@@ -284,7 +287,7 @@ export class CallView {
     else if (i.state !== 'ended') this.timer.textContent = '';
     if (this.incoming && i.state === 'ringing') {
       const left = Math.max(0, Math.ceil((this.ringUntil - Date.now()) / 1000));
-      this.ringNote.textContent = `Answer within ${left} s.`;
+      this.ringNote.textContent = `Answer within ${left} s (shortcut: Alt+A).`;
     }
   }
 

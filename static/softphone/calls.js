@@ -39,12 +39,15 @@ export function viewFor(callId) {
   return view;
 }
 
-/** The Salesforce part of the card (pop, chooser, log) when the agent signed in through an org. */
+/**
+ * The Salesforce part of the card (pop, chooser, log) when the agent signed in through an org,
+ * or is a Salesforce user on the standalone page (its calls' Tasks want a disposition too).
+ */
 export function attachRecordBox(view) {
-  if (!state.sfc) return;
+  if (!state.sfc && !state.agent?.call_logging?.enabled) return;
   view.record = new CallRecordBox(view.id, {
     pick: (match) => {
-      state.sfc.openRecord(match.id);
+      state.sfc?.openRecord(match.id);
       logCall(view, taskLink(match.id, match.type) ?? {}).catch((err) => log(`Record not linked: ${errorWords(err)}`, 'error'));
     },
     save: (fields) => logCall(view, fields),
@@ -93,9 +96,24 @@ export function removeView(callId) {
   renderCalls();
 }
 
-/** The cards of ended calls go (the agent is Available again: docs, status-model.js). */
+// A call that ends straight into Available (no wrap-up) keeps its card this long, so the
+// agent sees how it ended; after a wrap-up the agent has seen it, and it goes at once.
+const ENDED_LINGER_MS = 4000;
+
+/** The cards of ended calls go (the agent is Available again: status-model.js). */
 export function clearEndedCalls() {
-  for (const [id, view] of [...state.calls]) if (!view.active && view !== state.pendingDial) removeView(id);
+  for (const [id, view] of [...state.calls]) {
+    if (view.active || view === state.pendingDial) continue;
+    const left = view.endedAt + ENDED_LINGER_MS - Date.now();
+    if (left <= 0) {
+      removeView(id);
+      continue;
+    }
+    setTimeout(() => {
+      const still = state.calls.get(id) === view && !view.active;
+      if (still && state.presence.status !== 'after_call_work') removeView(id);
+    }, left);
+  }
 }
 
 /**
@@ -111,7 +129,10 @@ export async function loadDirectory(force = false) {
     log(`The list of agents and queues could not be loaded: ${errorWords(err)}`, 'error');
     return;
   }
-  for (const view of state.calls.values()) view.setDirectory(state.directory);
+  for (const view of state.calls.values()) {
+    view.setDirectory(state.directory);
+    view.render(); // names for ids (queues, agents) the card shows
+  }
 }
 
 export function endView(view, text) {
@@ -181,6 +202,9 @@ export async function reconnectAudio(view) {
 
 /** Runs a call action with the card's buttons disabled, showing any refusal on the card. */
 async function withBusy(view, what, fn) {
+  // The card's buttons are disabled meanwhile, which drops the keyboard focus: it comes back
+  // to the button the agent pressed (Tab, Enter, Enter again), if that is still on the card.
+  const focused = view.el.contains(document.activeElement) ? document.activeElement : null;
   view.busy = true;
   view.setError('');
   view.render();
@@ -192,6 +216,8 @@ async function withBusy(view, what, fn) {
   } finally {
     view.busy = false;
     view.render();
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (focused && lost && focused.isConnected && !focused.disabled && focused.offsetParent !== null) focused.focus();
   }
 }
 
@@ -268,6 +294,7 @@ const actions = {
     }),
   directory: () => loadDirectory(),
   agentName: (id) => state.directory?.agents?.find((a) => a.agent_id === id)?.name ?? null,
+  queueName: (id) => (id ? state.directory?.queues?.find((q) => q.queue_id === id)?.name ?? queueName(id) : null),
   complete: (view) => withBusy(view, 'Could not complete the transfer', () => request(state.sock, 'call.consult_complete', { call_id: view.id })),
   cancel: (view) => withBusy(view, 'Could not cancel the consultation', () => request(state.sock, 'call.consult_cancel', { call_id: view.id })),
   conference: (view) => withBusy(view, 'Could not start the conference', () => request(state.sock, 'call.conference', { call_id: view.id })),

@@ -160,6 +160,7 @@ export class Combobox {
     } else {
       this.input.removeAttribute('aria-activedescendant');
     }
-    if (this.isOpen) this.status.textContent = `${this.shown.length} ${this.shown.length === 1 ? 'result' : 'results'}`;
+    const count = `${this.shown.length} ${this.shown.length === 1 ? 'result' : 'results'}`;
+    if (this.isOpen && this.status.textContent !== count) this.status.textContent = count; // said once
   }
 }

@@ -2,7 +2,7 @@
 // signaling.md, "Directory") as options, filtered as the agent types, and the combobox's
 // keyboard (ARIA combobox with a listbox popup). No DOM, no globals, no network.
 
-import { statusText } from './status-model.js';
+import { statusText } from '/softphone/status-model.js';
 
 /**
  * The picker's options from a directory listing: `{kind, id, name, label, detail, disabled}`.

@@ -26,7 +26,6 @@ function render() {
   ui.notifyNote.textContent = control.note;
   ui.notify.hidden = !control.canAsk;
   ui.notify.textContent = control.label;
-  ui.notify.setAttribute('aria-pressed', String(Boolean(state.notify && control.canAsk && Notification.permission === 'granted')));
 }
 
 async function toggle() {

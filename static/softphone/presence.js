@@ -90,6 +90,7 @@ export function renderWrapup() {
   const home = view?.wrapupSlot ?? null;
   if (home && ui.wrapup.parentElement !== home) home.append(ui.wrapup);
   if (!home && ui.wrapup.parentElement !== ui.calls.parentElement) ui.calls.before(ui.wrapup);
+  if (view) view.dismissBtn.hidden = true; // the card goes by itself once the agent is ready
   ui.wrapup.classList.toggle('card', !home);
   ui.wrapup.classList.toggle('panel', Boolean(home));
   ui.wrapupText.textContent = phase.text;

@@ -2,9 +2,10 @@
 // when a key is the agent typing rather than a shortcut. No DOM, no globals, no network.
 //
 // Alt plus a letter, matched by the physical key (`KeyboardEvent.code`, so Option on a Mac,
-// which types a symbol, and other layouts work too). None is a shortcut of Chromium, Firefox
-// or Safari on the page (Alt+D/E/F are the browsers' own and are not used), nor of the
-// Salesforce Lightning console's (which use Ctrl+Shift / Cmd+Shift, or a bare key).
+// which types a symbol, and other layouts work too). Chromium binds none of them (its Alt
+// keys are D, E, F, Home and the arrows, not used here); Firefox's menu bar takes Alt+H for
+// Help when the page lets it, and the softphone does not (it prevents the default); the
+// Salesforce Lightning console's shortcuts use Ctrl+Shift / Cmd+Shift, or a bare key.
 
 export const SHORTCUTS = [
   { action: 'answer', code: 'KeyA', keys: 'Alt+A', words: 'Answer the ringing call' },

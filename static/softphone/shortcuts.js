@@ -20,10 +20,7 @@ function onKey(ev) {
   const target = targetCall(shortcut.action, summaries);
   ev.preventDefault(); // ours on this page, even when there is nothing to do
   const btn = target?.view[BUTTONS[shortcut.action]];
-  if (usable(btn)) {
-    btn.click();
-    if (shortcut.action !== 'hangup') btn.focus();
-  }
+  if (usable(btn)) btn.click();
 }
 
 /** The shortcuts, listed on the page (one source: SHORTCUTS), and listening. */

@@ -66,9 +66,7 @@ function onSessionReady(ready) {
   // When the phone became usable, for bench/console.py (and anyone's performance panel).
   if (first) performance.mark('sivo:ready');
   state.agent = ready;
-  // session.ready does not say when a wrap-up ends: after a reload its countdown is unknown.
-  const keepEnds = state.presence.status === 'after_call_work' && ready.status === 'after_call_work';
-  applyPresence({ status: ready.status, reason: ready.reason ?? null, wrap_up_ends_at: keepEnds ? state.presence.wrap_up_ends_at : null });
+  applyPresence({ status: ready.status, reason: ready.reason ?? null, wrap_up_ends_at: ready.wrap_up_ends_at ?? null });
   ui.who.textContent = `${ready.name}${ready.extension ? ` · ext. ${ready.extension}` : ''}`;
   ui.login.hidden = true;
   ui.app.hidden = false;
@@ -99,7 +97,7 @@ function onSessionReady(ready) {
   renderPresence();
   loadDirectory(true);
   state.sfc?.clickToDial(true);
-  log(first ? `Signed in as ${ready.name} (${statusText(ready.status, ready.reason)})` : 'Session restored');
+  log(first ? `Signed in as ${ready.name}; status: ${statusText(ready.status, ready.reason)}` : 'Session restored');
   // The devices SIVO kept (a console frame has no localStorage), once their names show.
   if (first) checkMicrophone().then(() => restoreDevices(state.devices));
 }

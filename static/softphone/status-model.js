@@ -47,7 +47,7 @@ export function statusDetail(status, connKind) {
     logged_out: 'You are signed in, but calls do not ring. Set your status to Available to take calls.',
   };
   const detail = words[status] ?? '';
-  if (connKind === 'reconnecting' || connKind === 'connecting') return `${detail} (Last known status: reconnecting to SIVO.)`;
+  if (connKind === 'reconnecting' || connKind === 'connecting') return `Reconnecting to SIVO: this is your last known status. ${detail}`;
   if (connKind === 'offline' || connKind === 'replaced') return 'Not connected to SIVO: this status may be out of date.';
   return detail;
 }

@@ -24,6 +24,7 @@ describe('status-model', () => {
     assert.equal(status.statusText('after_call_work'), 'After-call work');
     assert.match(status.statusDetail('logged_out', 'connected'), /calls do not ring/);
     assert.match(status.statusDetail('available', 'offline'), /out of date/);
+    assert.equal(status.statusDetail('available', 'reconnecting'), 'Reconnecting to SIVO: this is your last known status. Calls ring here.');
   });
 
   test('after-call work and on-call are never choices; the list is locked on a call', () => {
