@@ -64,6 +64,11 @@ describe('seconds and parseSeconds', () => {
     assert.equal(m.seconds(5400), '1 h 30 min');
     assert.equal(m.seconds(null), '—');
   });
+  test('rangeText: the bounds the API enforces, for the hints', () => {
+    assert.equal(m.rangeText('ring_timeout_s'), '0.1 to 600');
+    assert.equal(m.rangeText('max_wait_s'), '0.1 to 86400');
+    assert.equal(m.rangeText('service_level_threshold_s'), '1 to 3600');
+  });
   test('text to a number, null for an empty optional field, an error for words', () => {
     assert.equal(m.parseSeconds(' 20 '), 20);
     assert.equal(m.parseSeconds('2,5'), 2.5);
@@ -162,6 +167,19 @@ describe('agents', () => {
     assert.deepEqual(m.agentBody({ name: ' Ada ', email: ' ada@x.example', extension: '101 ', queue_ids: ['q_1', 'q_1', 'q_2'] }), {
       name: 'Ada', email: 'ada@x.example', extension: '101', queue_ids: ['q_1', 'q_2'],
     }); // prettier-ignore
+  });
+  test('agentConflict: the clashing field and agent, never the agent being edited', () => {
+    const agents = [agent({}), agent({ id: 'ag_2', name: 'Zoe', email: 'Zoe@x.example', extension: '102' })];
+    assert.deepEqual(m.agentConflict({ email: 'new@x.example', extension: '101' }, agents), {
+      field: 'extension',
+      message: 'Ada has extension 101 already. Choose another.',
+    });
+    assert.deepEqual(m.agentConflict({ email: 'zoe@x.example', extension: '109' }, agents), {
+      field: 'email',
+      message: 'Zoe has this email already. Each agent needs their own.',
+    });
+    assert.equal(m.agentConflict({ email: 'ada@x.example', extension: '101' }, agents, 'ag_1'), null);
+    assert.equal(m.agentConflict({ email: 'x@x.example', extension: '109' }, agents), null);
   });
   test('softphoneLink carries the token in the fragment', () => {
     assert.equal(m.softphoneLink('http://127.0.0.1:8080', 'a.b-c'), 'http://127.0.0.1:8080/softphone/#token=a.b-c');

@@ -6,7 +6,7 @@ import { ApiError, del, get, patch, post } from './api.js';
 import { field, formErrors, problemText } from './admin-forms.js';
 import { confirmDialog, copyText, h, say, table, timeEl } from './dom.js';
 import { navigate, setFlash, takeFlash } from './router.js';
-import { TOKEN_LIFETIMES, agentBody, agentRows, changes, namesOf, presence, softphoneLink } from './telephony-model.js';
+import { TOKEN_LIFETIMES, agentBody, agentConflict, agentRows, changes, namesOf, presence, softphoneLink } from './telephony-model.js';
 
 const agentPath = (id) => `/agents/${encodeURIComponent(id)}`;
 
@@ -14,8 +14,7 @@ function back() {
   return h('p', { class: 'crumbs' }, h('a', { href: '/admin/agents', 'data-nav': true }, '← Agents'));
 }
 
-function presenceBadge(agent) {
-  const p = presence(agent);
+function presenceBadge(p) {
   return h(
     'span',
     { class: 'presence' },
@@ -44,8 +43,9 @@ async function listPage(root) {
     ),
     h('p', { class: 'muted' }, 'Each agent answers the queues chosen here, from the softphone. Status is live: refresh to see the latest.'),
   );
-  const slot = h('div', { 'aria-live': 'polite' });
-  root.append(slot);
+  const slot = h('div', {});
+  const updated = h('p', { class: 'muted small', role: 'status' });
+  root.append(slot, updated);
   const load = async () => {
     const [{ data: agents }, { data: queues }] = await Promise.all([get('/agents'), get('/queues')]);
     if (!agents.length) {
@@ -65,9 +65,10 @@ async function listPage(root) {
       a.extension,
       a.email,
       a.queues.length ? a.queues.join(', ') : h('span', { class: 'muted' }, 'None'),
-      presenceBadge(agents.find((x) => x.id === a.id)),
+      presenceBadge(a.presence),
     ]);
     slot.replaceChildren(table('Agents', ['Name', 'Extension', 'Email', 'Queues', 'Status'], rows));
+    updated.textContent = `Status as of ${new Date().toLocaleTimeString()}.`;
   };
   const error = h('p', { class: 'alert alert-error', role: 'alert', hidden: true });
   root.append(error);
@@ -133,7 +134,10 @@ function agentForm(agent, queues, submitLabel, onSubmit) {
       const message = await onSubmit(body);
       if (message) say(saved, message, 'ok');
     } catch (err) {
-      errors.show(err);
+      // 409 says "email or extension": the tenant's agents tell which, and whose it is.
+      const clash = err instanceof ApiError && err.status === 409 ? await get('/agents').then(({ data }) => agentConflict(body, data, agent?.id), () => null) : null;
+      if (clash) errors.show(new ApiError(err.status, err.code, clash.message, clash.field));
+      else errors.show(err);
     } finally {
       submit.disabled = false;
     }
@@ -154,14 +158,14 @@ async function newAgentPage(root) {
 }
 
 /** The token, shown once, with a copy button and a link that opens the softphone with it. */
-function tokenBox(minted) {
-  const value = h('input', { id: 'token-value', class: 'mono', type: 'text', value: minted.token, readOnly: true, 'aria-label': 'Softphone token', spellcheck: 'false' });
+function tokenBox(minted, name) {
+  const value = h('input', { id: 'token-value', class: 'mono', type: 'text', value: minted.token, readOnly: true, 'aria-label': 'Token', spellcheck: 'false' });
   const copied = h('span', { class: 'muted', role: 'status' });
   const link = softphoneLink(location.origin, minted.token);
   const box = h(
     'section',
     { class: 'secret-box', 'aria-labelledby': 'token-title', 'data-testid': 'token-box' },
-    h('h3', { id: 'token-title' }, 'Softphone token'),
+    h('h3', { id: 'token-title' }, `New token for ${name}`),
     h('p', {}, h('strong', {}, 'Copy it now: it won’t be shown again. '), 'Anyone holding it can sign in as this agent until ', timeEl(minted.expires_at), '.'),
     h(
       'div',
@@ -177,7 +181,7 @@ function tokenBox(minted) {
   return box;
 }
 
-function tokenCard(agent) {
+function tokenCard(current) {
   const lifetime = h('select', { id: 'token-ttl', name: 'ttl_s' }, TOKEN_LIFETIMES.map((t) => h('option', { value: String(t.seconds) }, t.label)));
   const mint = h('button', { type: 'button', class: 'btn' }, 'Mint a token');
   const error = h('p', { class: 'alert alert-error', role: 'alert', hidden: true });
@@ -186,8 +190,9 @@ function tokenCard(agent) {
     say(error, '');
     mint.disabled = true;
     try {
+      const agent = current();
       const minted = await post(`${agentPath(agent.id)}/tokens`, { ttl_s: Number(lifetime.value) });
-      slot.replaceChildren(tokenBox(minted));
+      slot.replaceChildren(tokenBox(minted, agent.name));
       slot.querySelector('#token-value').focus();
     } catch (err) {
       say(error, problemText(err), 'error');
@@ -216,7 +221,7 @@ async function agentPage(root, id) {
     return;
   }
   const title = h('h1', {}, agent.name);
-  let badge = presenceBadge(agent);
+  let badge = presenceBadge(presence(agent));
   const flash = takeFlash();
   root.append(
     back(),
@@ -230,7 +235,7 @@ async function agentPage(root, id) {
     agent = await patch(agentPath(id), diff);
     title.textContent = agent.name;
     document.title = `${agent.name} · SIVO`;
-    const fresh = presenceBadge(agent);
+    const fresh = presenceBadge(presence(agent));
     badge.replaceWith(fresh);
     badge = fresh;
     return diff.queue_ids ? 'Saved. A signed-in softphone gets the new queues at once.' : 'Saved.';
@@ -263,7 +268,7 @@ async function agentPage(root, id) {
       h(
         'div',
         { class: 'stack' },
-        tokenCard(agent),
+        tokenCard(() => agent),
         h(
           'section',
           { class: 'card card-danger', 'aria-labelledby': 'agent-delete-title' },

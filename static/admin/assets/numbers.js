@@ -112,7 +112,9 @@ function numberForm(number, queues, submitLabel, onSubmit) {
       const message = await onSubmit(body);
       if (message) say(saved, message, 'ok');
     } catch (err) {
-      errors.show(err);
+      // A number registered already is refused without a field: it is the number's.
+      const taken = e164 && err instanceof ApiError && err.status === 409 && !err.field;
+      errors.show(taken ? new ApiError(err.status, err.code, err.message, 'number') : err);
     } finally {
       submit.disabled = false;
     }

@@ -5,7 +5,7 @@ import { ApiError, del, get, patch, post } from './api.js';
 import { field, formErrors, problemText } from './admin-forms.js';
 import { confirmDialog, h, say, table } from './dom.js';
 import { navigate, setFlash, takeFlash } from './router.js';
-import { DEFAULT_OVERFLOW_CAUSE, LIMITS, changes, namesOf, overflowChoice, queueBody, queueInUse, queueRows } from './telephony-model.js';
+import { DEFAULT_OVERFLOW_CAUSE, changes, namesOf, overflowChoice, queueBody, queueInUse, queueRows, rangeText } from './telephony-model.js';
 
 const queuePath = (id) => `/queues/${encodeURIComponent(id)}`;
 
@@ -57,7 +57,6 @@ async function listPage(root) {
 }
 
 function numberInput(name, value, { optional = false } = {}) {
-  const { min, max } = LIMITS[name];
   return h('input', {
     name,
     type: 'text',
@@ -66,8 +65,6 @@ function numberInput(name, value, { optional = false } = {}) {
     value: value === null || value === undefined ? '' : String(value),
     placeholder: optional ? 'No limit' : undefined,
     autocomplete: 'off',
-    'data-min': min,
-    'data-max': max,
   });
 }
 
@@ -121,9 +118,9 @@ function queueForm(queue, others, submitLabel, onSubmit) {
     h(
       'div',
       { class: 'field-row' },
-      field('ring_timeout_s', 'Ring timeout (seconds)', ring, 'How long one agent rings before the next is tried (0.1 to 600).'),
-      field('wrap_up_s', 'Wrap-up (seconds)', wrap, 'After-call work before the agent’s next ring (0 to 3600).'),
-      field('max_wait_s', 'Max wait (seconds)', maxWait, 'Longest a caller waits for an agent (up to 86400). Empty: no limit.'),
+      field('ring_timeout_s', 'Ring timeout (seconds)', ring, `How long one agent rings before the next is tried (${rangeText('ring_timeout_s')}).`),
+      field('wrap_up_s', 'Wrap-up (seconds)', wrap, `After-call work before the agent’s next ring (${rangeText('wrap_up_s')}).`),
+      field('max_wait_s', 'Max wait (seconds)', maxWait, `Longest a caller waits for an agent (${rangeText('max_wait_s')}). Empty: no limit.`),
     ),
     overflowSet,
     h('div', { class: 'actions' }, submit, saved),

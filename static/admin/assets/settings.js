@@ -7,7 +7,7 @@ import { api, get } from './api.js';
 import { checkField, field, formErrors, problemText } from './admin-forms.js';
 import { h, say } from './dom.js';
 import { TELEPHONY_SWITCHES, telephonyChanges } from './calls-model.js';
-import { LIMITS, MAX_PAUSE_REASONS, TELEPHONY_NUMBERS, addPauseReason, movePauseReason, numberSettingsChanges, removePauseReason } from './telephony-model.js';
+import { MAX_PAUSE_REASONS, TELEPHONY_NUMBERS, addPauseReason, movePauseReason, numberSettingsChanges, removePauseReason } from './telephony-model.js';
 
 function telephonyCard(initial, onSaved) {
   let saved = initial;
@@ -21,7 +21,7 @@ function telephonyCard(initial, onSaved) {
   });
   const inputs = {};
   const numbers = TELEPHONY_NUMBERS.filter((n) => n.key in initial).map((n) => {
-    inputs[n.key] = h('input', { type: 'text', inputmode: 'decimal', name: n.key, class: 'seconds', autocomplete: 'off', value: String(initial[n.key]), 'data-min': LIMITS[n.key].min, 'data-max': LIMITS[n.key].max });
+    inputs[n.key] = h('input', { type: 'text', inputmode: 'decimal', name: n.key, class: 'seconds', autocomplete: 'off', value: String(initial[n.key]) });
     return field(n.key, n.label, inputs[n.key], n.hint, { prefix: 'tel' });
   });
   const form = h('form', { class: 'stack', novalidate: true }, formError, switches, numbers, h('div', { class: 'actions' }, save, done));
@@ -77,6 +77,8 @@ function pauseReasonsCard(initial, onSaved) {
   const put = async (next, message) => {
     say(error, '');
     say(status, '');
+    say(fieldError, '');
+    input.removeAttribute('aria-invalid');
     try {
       const saved = await api('PUT', '/telephony/settings', { pause_reasons: next });
       reasons = saved.pause_reasons;
@@ -125,7 +127,7 @@ function pauseReasonsCard(initial, onSaved) {
       say(error, next.error, 'error');
       return;
     }
-    if (await put(next.reasons, `Removed “${reason}”. Agents on that break stay on it until they change.`)) input.focus();
+    if (await put(next.reasons, `Removed “${reason}”.`)) input.focus();
   }
 
   const form = h(

@@ -14,6 +14,12 @@ export const LIMITS = {
   service_level_threshold_s: { min: 1, max: 3600 },
 };
 export const MAX_PAUSE_REASONS = 20;
+
+/** "0.1 to 600": a seconds field's bounds, for its hint. */
+export function rangeText(key) {
+  const { min, max } = LIMITS[key];
+  return `${min} to ${max}`;
+}
 export const TOKEN_LIFETIMES = [
   { seconds: 3600, label: '1 hour' },
   { seconds: 1800, label: '30 minutes' },
@@ -298,12 +304,12 @@ export const TELEPHONY_NUMBERS = [
   {
     key: 'outbound_wrap_up_s',
     label: 'Wrap-up after outbound calls (seconds)',
-    hint: 'After-call work an agent gets after a call they placed, 0 to 3600. Inbound calls use their queue’s wrap-up.',
+    hint: `After-call work an agent gets after a call they placed, ${rangeText('outbound_wrap_up_s')}. Inbound calls use their queue’s wrap-up.`,
   },
   {
     key: 'service_level_threshold_s',
     label: 'Service level threshold (seconds)',
-    hint: 'A queued call answered within this many seconds counts as in service on the wallboard, 1 to 3600 (default 20).',
+    hint: `A queued call answered within this many seconds counts as in service on the wallboard, ${rangeText('service_level_threshold_s')} (default 20).`,
   },
 ];
 
@@ -326,4 +332,19 @@ export function numberSettingsChanges(saved, form) {
 /** The softphone's address carrying a freshly minted token (in the fragment, never a query). */
 export function softphoneLink(origin, token) {
   return `${origin}/softphone/#token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Which field a refused agent (409: "an agent with this email or extension exists") clashes
+ * on, and with whom: {field, message}, or null when no other agent of `agents` explains it.
+ * `selfId` is the agent being edited (it does not clash with itself).
+ */
+export function agentConflict(body, agents, selfId = null) {
+  const others = (agents ?? []).filter((a) => a.id !== selfId);
+  const byExtension = others.find((a) => a.extension === body.extension);
+  if (byExtension) return { field: 'extension', message: `${byExtension.name} has extension ${body.extension} already. Choose another.` };
+  const email = String(body.email ?? '').toLowerCase();
+  const byEmail = others.find((a) => String(a.email).toLowerCase() === email);
+  if (byEmail) return { field: 'email', message: `${byEmail.name} has this email already. Each agent needs their own.` };
+  return null;
 }
