@@ -352,6 +352,19 @@ async def test_queues_agents_and_numbers_are_managed_in_the_dashboard_in_chromiu
         )
         problems[:] = [p for p in problems if "status of 404" not in p]
 
+        # A server error while the list loads: said in words, not the API's "internal error".
+        async def fail(route: Any) -> None:
+            body = {"error": {"code": "internal", "message": "internal error"}}
+            await route.fulfill(status=500, json=body)
+
+        await page.route("**/api/v1/agents", fail)
+        await nav.get_by_role("link", name="Agents").click()
+        await expect(page.get_by_role("alert")).to_have_text(
+            "SIVO could not do this because of a problem on the server. Try again in a moment."
+        )
+        await page.unroute("**/api/v1/agents", fail)
+        problems[:] = [p for p in problems if "status of 500" not in p]
+
     assert _expected_refusals(problems) == []
 
 

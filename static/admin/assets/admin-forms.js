@@ -78,3 +78,13 @@ export function formErrors(form, formError, controls, { prefix = 'f', names = ()
 export function problemText(err, names = {}) {
   return err instanceof ApiError ? errorText(err, names) : 'Something went wrong in this page. Reload it and try again.';
 }
+
+/** Runs a page; what it could not load is said in words under what it drew so far. */
+export async function guarded(root, page) {
+  try {
+    await page();
+  } catch (err) {
+    if (!root.querySelector('h1')) root.append(h('h1', {}, 'Something went wrong'));
+    root.append(h('p', { class: 'alert alert-error', role: 'alert' }, problemText(err)));
+  }
+}

@@ -3,7 +3,7 @@
 // goes through /api/v1/agents, as API clients do.
 
 import { ApiError, del, get, patch, post } from './api.js';
-import { field, formErrors, problemText } from './admin-forms.js';
+import { field, formErrors, guarded, problemText } from './admin-forms.js';
 import { confirmDialog, copyText, h, say, table, timeEl } from './dom.js';
 import { navigate, setFlash, takeFlash } from './router.js';
 import { TOKEN_LIFETIMES, agentBody, agentConflict, agentRows, changes, namesOf, presence, softphoneLink } from './telephony-model.js';
@@ -27,9 +27,9 @@ function presenceBadge(p) {
 // one the text "undefined" (no id of SIVO's looks like that).
 export async function agentsPage(root, id) {
   if (id === 'undefined') id = undefined;
-  if (id === 'new') return newAgentPage(root);
-  if (id) return agentPage(root, id);
-  return listPage(root);
+  if (id === 'new') return guarded(root, () => newAgentPage(root));
+  if (id) return guarded(root, () => agentPage(root, id));
+  return guarded(root, () => listPage(root));
 }
 
 async function listPage(root) {

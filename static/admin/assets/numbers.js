@@ -2,7 +2,7 @@
 // phone offers it, delete). Everything goes through /api/v1/numbers, as API clients do.
 
 import { ApiError, del, get, patch, post } from './api.js';
-import { field, formErrors, problemText } from './admin-forms.js';
+import { field, formErrors, guarded, problemText } from './admin-forms.js';
 import { confirmDialog, h, say, table, timeEl } from './dom.js';
 import { navigate, setFlash, takeFlash } from './router.js';
 import { changes, namesOf, normalizeNumber, numberRows } from './telephony-model.js';
@@ -30,9 +30,9 @@ function noQueues() {
 // one the text "undefined" (no id of SIVO's looks like that).
 export async function numbersPage(root, id) {
   if (id === 'undefined') id = undefined;
-  if (id === 'new') return newNumberPage(root);
-  if (id) return numberPage(root, id);
-  return listPage(root);
+  if (id === 'new') return guarded(root, () => newNumberPage(root));
+  if (id) return guarded(root, () => numberPage(root, id));
+  return guarded(root, () => listPage(root));
 }
 
 async function listPage(root) {

@@ -2,7 +2,7 @@
 // one queue's page (edit, delete). Everything goes through /api/v1/queues, as API clients do.
 
 import { ApiError, del, get, patch, post } from './api.js';
-import { field, formErrors, problemText } from './admin-forms.js';
+import { field, formErrors, guarded, problemText } from './admin-forms.js';
 import { confirmDialog, h, say, table } from './dom.js';
 import { navigate, setFlash, takeFlash } from './router.js';
 import { DEFAULT_OVERFLOW_CAUSE, changes, namesOf, overflowChoice, queueBody, queueInUse, queueRows, rangeText } from './telephony-model.js';
@@ -17,9 +17,9 @@ function back() {
 // one the text "undefined" (no id of SIVO's looks like that).
 export async function queuesPage(root, id) {
   if (id === 'undefined') id = undefined;
-  if (id === 'new') return newQueuePage(root);
-  if (id) return queuePage(root, id);
-  return listPage(root);
+  if (id === 'new') return guarded(root, () => newQueuePage(root));
+  if (id) return guarded(root, () => queuePage(root, id));
+  return guarded(root, () => listPage(root));
 }
 
 async function listPage(root) {
