@@ -4,9 +4,11 @@ Salesforce records a call touched.
 Every read is tenant-scoped. The indexes these reads rely on (migration 0012):
 
 - the log: ``ix_calls_tenant_created`` for a tenant's newest calls and a period; with a
-  queue or an agent, ``ix_calls_tenant_queue`` / ``ix_calls_tenant_agent`` (tenant, id,
-  start). Direction and outcome have a handful of values each, so they filter the rows
-  one of those indexes walks, newest first, until ``limit`` are found;
+  queue or an agent, ``ix_calls_tenant_queue_created`` / ``ix_calls_tenant_agent_created``
+  (migration 0013). Direction and the common outcomes filter the rows one of those walks,
+  newest first, until ``limit`` are found; the rare outcomes (calls still going, calls
+  that ended unanswered) have partial indexes of their own (migration 0015), so a filter
+  that matches few calls or none does not walk them all;
 - a call's events: ``ix_events_tenant_created`` bounds them to the call's lifetime (the
   events table has no call column; ``data`` names the call), then ``data`` is matched.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,17 +43,31 @@ class CallFilter:
     outcome: str | None = None
 
 
+def _literal(value: str) -> ColumnElement[str]:
+    # Inline, not a bound parameter: a partial index is used only when the query's WHERE
+    # names its predicate's constants (SQLite matches the terms as written; PostgreSQL's
+    # generic plans cannot prove it from a parameter). Only this module's constants.
+    return literal_column("'" + value.replace("'", "''") + "'")
+
+
 def outcome_clause(outcome: str) -> ColumnElement[bool]:
-    """The SQL form of ``server.telephony.history.outcome_of`` (the two must agree)."""
-    ended = calls.c.state == "ended"
+    """The SQL form of ``server.telephony.history.outcome_of`` (the two must agree). The
+    rare outcomes match the partial indexes of migration 0015: ``ix_calls_tenant_live``
+    (``state != 'ended'``) and ``ix_calls_tenant_unanswered`` (``state = 'ended' AND
+    answered_at IS NULL``, by direction)."""
+    ended = calls.c.state == _literal("ended")
     unanswered = and_(ended, calls.c.answered_at.is_(None))
-    not_abandoned = or_(calls.c.hangup_cause.is_(None), calls.c.hangup_cause != "abandoned")
+    inbound = calls.c.direction == _literal("inbound")
+    abandoned = calls.c.hangup_cause == _literal("abandoned")
+    not_abandoned = or_(
+        calls.c.hangup_cause.is_(None), calls.c.hangup_cause != _literal("abandoned")
+    )
     clauses: dict[str, ColumnElement[bool]] = {
-        "in_progress": calls.c.state != "ended",
+        "in_progress": calls.c.state != _literal("ended"),
         "answered": and_(ended, calls.c.answered_at.is_not(None)),
-        "abandoned": and_(unanswered, calls.c.hangup_cause == "abandoned"),
-        "missed": and_(unanswered, calls.c.direction == "inbound", not_abandoned),
-        "unanswered": and_(unanswered, calls.c.direction == "outbound", not_abandoned),
+        "abandoned": and_(unanswered, inbound, abandoned),
+        "missed": and_(unanswered, inbound, not_abandoned),
+        "unanswered": and_(unanswered, calls.c.direction == _literal("outbound")),
     }
     return clauses[outcome]
 

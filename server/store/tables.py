@@ -6,7 +6,7 @@ SQLite and PostgreSQL. Every row carries ``tenant_id`` and every store query fil
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias); PostgreSQL gets BIGSERIAL.
@@ -199,6 +199,21 @@ class CallRow(SQLModel, table=True):
         Index("ix_calls_tenant_created", "tenant_id", "created_at"),
         Index("ix_calls_tenant_queue_created", "tenant_id", "queue_id", "created_at"),  # 0013
         Index("ix_calls_tenant_agent_created", "tenant_id", "agent_id", "created_at"),  # 0013
+        Index(  # 0015: the call history's in_progress
+            "ix_calls_tenant_live",
+            "tenant_id",
+            "created_at",
+            sqlite_where=text("state != 'ended'"),
+            postgresql_where=text("state != 'ended'"),
+        ),
+        Index(  # 0015: abandoned, missed, unanswered
+            "ix_calls_tenant_unanswered",
+            "tenant_id",
+            "direction",
+            "created_at",
+            sqlite_where=text("state = 'ended' AND answered_at IS NULL"),
+            postgresql_where=text("state = 'ended' AND answered_at IS NULL"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=40)

@@ -49,9 +49,9 @@ def outcome_of(row: RowMapping) -> Outcome:
         return "in_progress"
     if row["answered_at"] is not None:
         return "answered"
-    if row["hangup_cause"] == "abandoned":
-        return "abandoned"
-    return "missed" if row["direction"] == "inbound" else "unanswered"
+    if row["direction"] != "inbound":
+        return "unanswered"
+    return "abandoned" if row["hangup_cause"] == "abandoned" else "missed"
 
 
 def lightning_url(instance_url: str, object_name: str, record_id: str) -> str | None:
