@@ -235,7 +235,11 @@ def create_app(
     wallboard = WallboardFeed(switchboard=calls, history=SqlWaitHistory(db=db), clock=clock)
     calls.add_observer(wallboard)  # the live wallboard, on /supervisor
     supervisors = SupervisorNamespace(
-        sio=signaling.sio, sessions=identity, feed=wallboard, public_url=settings.public_url
+        sio=signaling.sio,
+        sessions=identity,
+        feed=wallboard,
+        public_url=settings.public_url,
+        clock=clock,
     )
 
     app = web.Application(

@@ -237,3 +237,19 @@ async def test_many_changes_in_one_interval_are_one_push(center: Center) -> None
     for _ in range(3):
         await tick(center)
     assert feed.pushes(center.tenant.id) == 1 and len(updates(sup)) == 2
+
+
+async def test_a_supervisor_who_logs_out_is_disconnected(center: Center) -> None:
+    """The session is checked again every minute: after a logout the socket is closed,
+    while another supervisor's stays up."""
+    token = await session_token(center, center.tenant, "out@acme.example")
+    leaving = await supervisor(center, token, name="leaving")
+    staying = await supervisor(
+        center, await session_token(center, center.tenant, "in@acme.example"), name="staying"
+    )
+    await leaving.wait_for(UPDATE)
+    await center.services.identity.logout(token)
+    await center.advance(60)
+    await center.until(lambda: not leaving.sio.connected)
+    assert staying.sio.connected
+    assert center.client.app[SUPERVISORS].viewers() == 1
