@@ -215,15 +215,22 @@ async def test_queues_agents_and_numbers_are_managed_in_the_dashboard_in_chromiu
         await expect(page.locator(".presence .badge")).to_have_text("Logged out")
 
         # A softphone token: shown once, copied, its link carries it in the fragment.
-        await page.get_by_role("button", name="Mint a token").click()
+        # ... with the keyboard: the lifetime, then the button; the token takes the focus.
+        await page.get_by_label("Valid for").focus()
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("button", name="Mint a token")).to_be_focused()
+        await page.keyboard.press("Enter")
         box = page.get_by_test_id("token-box")
+        await expect(box.get_by_role("textbox", name="Token")).to_be_focused()
         await expect(box).to_contain_text("won’t be shown again")
         token = await box.get_by_role("textbox", name="Token").input_value()
         claims = await client.app[SERVICES].tokens.verify(token)
         assert claims.agent_id == ada["id"] and claims.tenant_id == tenant.id
         payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
         assert payload["exp"] - payload["iat"] == 3600
-        await box.get_by_role("button", name="Copy token").click()
+        await page.keyboard.press("Tab")
+        await expect(box.get_by_role("button", name="Copy token")).to_be_focused()
+        await page.keyboard.press("Enter")
         await expect(box.get_by_role("status")).to_have_text("Copied.")
         assert await page.evaluate("navigator.clipboard.readText()") == token
         link = box.get_by_role("link", name="open the softphone signed in with it")
