@@ -19,6 +19,7 @@ Every figure is a sum, so adding hours up loses nothing; rates and averages are 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -128,11 +129,6 @@ class Period:
         count = int((self.until - self.origin + HOUR_S - 1) // HOUR_S)
         return [self.origin + i * HOUR_S for i in range(count)]
 
-    def day_of(self, hour_start: float) -> float:
-        """The start of the local day an hour of the grid belongs to."""
-        day = datetime.fromtimestamp(hour_start, self.zone).date()
-        return self._midnight(day)
-
     def days(self) -> list[float]:
         first = datetime.fromtimestamp(self.since, self.zone).date()
         last = datetime.fromtimestamp(self.until - 0.001, self.zone).date()
@@ -150,7 +146,10 @@ def bucket_sums(
     out = {start: Sums() for start in starts}
     for row in hour_rows:
         hour = period.origin + int(row["key"]) * HOUR_S
-        start = hour if bucket == "hour" else period.day_of(hour)
+        if bucket == "hour":
+            start = hour
+        else:  # the last local midnight at or before the hour (midnights are on the grid)
+            start = starts[max(0, bisect.bisect_right(starts, hour) - 1)]
         out.setdefault(start, Sums()).add(Sums.of(row))
     return out
 

@@ -1,0 +1,325 @@
+"""Call reports benchmark: ``GET /api/v1/reports/calls``'s SQL at 1,000,000 calls.
+
+For each database (SQLite, then PostgreSQL) a fresh schema is migrated (so the indexes are
+the migrations', 0013 included), then filled with a year of calls of one tenant (1,000,000
+by default, one every ~31.5 s: 80% answered, 12% abandoned, 3% missed, 5% outbound; 5
+queues, 50 agents) beside a second tenant's 100,000, inserted in bulk (executemany, 50,000
+rows a statement) and analysed (``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL).
+
+Then, for each case (a period, its buckets, a filter), measured in this one process, on the
+event loop, with ``time.perf_counter`` around the awaited call:
+
+- ``report_ms``: the whole service call, ``CallReports.report`` (one read connection: the
+  threshold, the names, the two GROUP BY statements, the buckets built in Python), what a
+  request costs apart from HTTP;
+- ``hour_ms``, ``queue_agent_ms``: each aggregate statement alone
+  (``server.store.reports.call_sums`` grouped by hour, or by queue and agent, rows fetched);
+
+each repeated ``--repeat`` times after one unmeasured warm-up run, reported as p50 and p99
+(nearest rank: with 20 repeats the p99 is the slowest run). ``calls`` is how many of the
+tenant's calls the period holds; ``plan`` is the database's plan for the hourly statement
+(which index it searches). Last, the two indexes of migration 0013 are dropped and the
+filtered cases measured again (``without_0013``), which is what they buy.
+
+The machine's 1-minute load average before and after is in the result: the statements run
+on one core each, so other processes' load shows in the timings.
+
+PostgreSQL runs in a database of its own (``sivo_bench_reports``, created if missing and
+emptied before each run, never the tests' ``test``); it is skipped when unreachable.
+
+Prints one JSON line. Usage: ``python -m bench.reports [--calls 1000000] [--repeat 20]
+[--databases sqlite,postgresql] [--postgres-url URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import text
+
+from server.schemas.reports import CallReportQuery
+from server.store import reports as store
+from server.store.db import Database
+from server.store.tables import calls
+from server.telephony.reports import CallReports, Period
+
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/sivo_bench_reports"
+TENANT, OTHER = "tn_bench_a", "tn_bench_b"
+QUEUES = [f"q_bench_{n}" for n in range(5)]
+AGENTS = [f"ag_bench_{n:02d}" for n in range(50)]
+YEAR_S = 365 * 86400
+END = datetime(2026, 12, 1, tzinfo=UTC)  # the history's last day ends here
+CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    days: int
+    bucket: Literal["hour", "day"]
+    queue_id: str | None = None
+    agent_id: str | None = None
+
+
+CASES = (
+    Case("day_hourly", 1, "hour"),
+    Case("week_hourly", 7, "hour"),
+    Case("month_hourly", 31, "hour"),
+    Case("month_hourly_queue", 31, "hour", queue_id=QUEUES[2]),
+    Case("month_hourly_agent", 31, "hour", agent_id=AGENTS[7]),
+    Case("year_daily", 365, "day"),
+    Case("year_daily_queue", 365, "day", queue_id=QUEUES[2]),
+    Case("year_daily_agent", 365, "day", agent_id=AGENTS[7]),
+)
+
+
+def _rows(tenant_id: str, count: int, seed: int) -> Iterator[list[dict[str, Any]]]:
+    """The tenant's calls over the year before END, in chunks of CHUNK rows."""
+    rng = random.Random(seed)
+    start = END.timestamp() - YEAR_S
+    step = YEAR_S / count
+    chunk: list[dict[str, Any]] = []
+    for i in range(count):
+        created = start + i * step + rng.random() * step
+        kind = rng.random()
+        wait = rng.expovariate(1 / 18)
+        talk = 60 + rng.expovariate(1 / 180)
+        row: dict[str, Any] = {
+            "id": f"c_{tenant_id}_{i:08d}",
+            "tenant_id": tenant_id,
+            "direction": "inbound",
+            "from_number": "+14155550100",
+            "to_number": "+18005550100",
+            "queue_id": QUEUES[i % len(QUEUES)],
+            "agent_id": None,
+            "state": "ended",
+            "created_at": created,
+            "queued_at": created,
+            "answered_at": None,
+            "ended_at": created + wait,
+            "wait_s": wait,
+            "talk_s": 0.0,
+            "hold_s": 0.0,
+            "hangup_cause": "abandoned",
+            "hangup_side": "caller",
+            "transfers": "[]",
+            "recording_id": None,
+        }
+        agent = AGENTS[rng.randrange(len(AGENTS))]
+        if kind < 0.80:
+            row.update(agent_id=agent, answered_at=created + wait, ended_at=created + wait + talk)
+            row.update(talk_s=talk, hold_s=15.0 if i % 5 == 0 else 0.0)
+            row.update(hangup_cause="caller_hangup")
+        elif kind < 0.92:
+            pass  # abandoned
+        elif kind < 0.95:
+            row.update(hangup_cause="no_answer", hangup_side="system")
+        else:
+            row.update(direction="outbound", queue_id=None, queued_at=None, agent_id=agent)
+            row.update(answered_at=created + 4, ended_at=created + 4 + talk, talk_s=talk)
+            row.update(hangup_cause="agent_hangup", hangup_side="agent")
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def _fresh_postgres(url: str) -> str | None:
+    """Create the bench's own database if missing and empty it; why not, when it cannot."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    base, _, name = dsn.rpartition("/")
+    try:
+        try:
+            conn = await asyncpg.connect(dsn, timeout=3)
+        except asyncpg.InvalidCatalogNameError:
+            admin = await asyncpg.connect(f"{base}/postgres", timeout=3)
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await admin.close()
+            conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"PostgreSQL unreachable: {exc}"
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+    return None
+
+
+async def _load(db: Database, count: int) -> float:
+    began = time.perf_counter()
+    for tenant_id, n, seed in ((TENANT, count, 1), (OTHER, count // 10, 2)):
+        for chunk in _rows(tenant_id, n, seed):
+            async with db.transaction() as tx:
+                await tx.conn.execute(calls.insert(), chunk)
+    if db.is_sqlite:
+        async with db.transaction() as tx:
+            await tx.conn.execute(text("ANALYZE"))
+    else:
+        async with db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("VACUUM ANALYZE calls"))
+    return time.perf_counter() - began
+
+
+def _query(case: Case) -> CallReportQuery:
+    """The case's query as the API would parse it (RFC 3339 strings, like a client sends)."""
+    since = END - timedelta(days=case.days)
+    return CallReportQuery.model_validate(
+        {
+            "since": since.isoformat(),
+            "until": END.isoformat(),
+            "bucket": case.bucket,
+            **({"queue_id": case.queue_id} if case.queue_id else {}),
+            **({"agent_id": case.agent_id} if case.agent_id else {}),
+        }
+    )
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, math.ceil(p * len(ordered)) - 1)] * 1000
+
+    return {"p50": round(rank(0.50), 2), "p99": round(rank(0.99), 2)}
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
+    await fn()  # warm-up: caches, the statement's compilation
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - began)
+    return _percentiles(samples)
+
+
+async def _plan(db: Database, where: store.ReportFilter, origin: float) -> str:
+    """Which index the hourly statement searches, as the database says it (values inline)."""
+    statement = store.sums_statement(where, group="hour", threshold_s=20.0, origin=origin)
+    async with db.read() as conn:
+        sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        if db.is_sqlite:
+            rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
+            return "; ".join(str(row[-1]) for row in rows)
+        rows = (await conn.exec_driver_sql("EXPLAIN " + sql)).all()
+        lines = [str(row[0]).strip().lstrip("-> ") for row in rows]
+        return "; ".join(line for line in lines if "Scan" in line or "Aggregate" in line)
+
+
+def _statement_alone(
+    db: Database, where: store.ReportFilter, group: store.Group, origin: float
+) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        async with db.read() as conn:
+            await store.call_sums(conn, where, group=group, threshold_s=20.0, origin=origin)
+
+    return run
+
+
+async def _case(db: Database, reports: CallReports, case: Case, repeat: int) -> dict[str, Any]:
+    query = _query(case)
+    period = Period.of(query)
+    where = store.ReportFilter(
+        tenant_id=TENANT,
+        since=period.since,
+        until=period.until,
+        queue_id=case.queue_id,
+        agent_id=case.agent_id,
+    )
+    out: dict[str, Any] = {"report_ms": await _timed(lambda: reports.report(TENANT, query), repeat)}
+    groups: tuple[store.Group, ...] = ("hour", "queue_agent")
+    for group in groups:
+        out[f"{group}_ms"] = await _timed(_statement_alone(db, where, group, period.origin), repeat)
+    report = await reports.report(TENANT, query)
+    out["calls"] = report.totals.offered + report.totals.outbound
+    out["plan"] = await _plan(db, where, period.origin)
+    return out
+
+
+async def run_database(name: str, url: str, count: int, repeat: int) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        await db.upgrade()
+        load_s = await _load(db, count)
+        print(f"# {name}: {count} calls loaded in {load_s:.1f} s", file=sys.stderr, flush=True)
+        reports = CallReports(db=db)
+        cases: dict[str, Any] = {}
+        for case in CASES:
+            cases[case.name] = await _case(db, reports, case, repeat)
+            print(
+                f"# {name} {case.name}: {json.dumps(cases[case.name])}", file=sys.stderr, flush=True
+            )
+        async with db.transaction() as tx:
+            await tx.conn.execute(text("DROP INDEX ix_calls_tenant_queue_created"))
+            await tx.conn.execute(text("DROP INDEX ix_calls_tenant_agent_created"))
+        await db.engine.dispose()  # no pooled connection plans with what it knew before
+        without: dict[str, Any] = {}
+        for case in CASES:
+            if case.queue_id or case.agent_id:
+                without[case.name] = await _case(db, reports, case, max(3, repeat // 4))
+        return {"load_s": round(load_s, 1), "cases": cases, "without_0013": without}
+    finally:
+        await db.close()
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "bench": "reports",
+        "calls": args.calls,
+        "other_tenant_calls": args.calls // 10,
+        "repeat": args.repeat,
+        "cpus": os.cpu_count(),
+        "load_avg_1m_before": round(os.getloadavg()[0], 2),
+        "databases": {},
+    }
+    for name in args.databases.split(","):
+        if name == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="sivo-bench-reports-") as tmp:
+                url = f"sqlite+aiosqlite:///{Path(tmp) / 'reports.db'}"
+                result["databases"]["sqlite"] = await run_database(
+                    name, url, args.calls, args.repeat
+                )
+        elif name == "postgresql":
+            why = await _fresh_postgres(args.postgres_url)
+            if why is not None:
+                result["databases"]["postgresql"] = {"skipped": why}
+                continue
+            result["databases"]["postgresql"] = await run_database(
+                name, args.postgres_url, args.calls, args.repeat
+            )
+    result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main_async(args))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
