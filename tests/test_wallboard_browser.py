@@ -53,6 +53,9 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
     base = str(client.make_url("/admin/"))
     try:
         agent, agent_id = await center.agent("Ann")
+        bob, bob_id = await center.agent("Bob")
+        await bob.ok("presence.set", {"status": "on_break", "reason": "lunch"})
+        _, cy_id = await center.agent("Cy", available=False)
         async with chromium() as browser:
             page, problems = await new_page(browser)
             await log_in_page(page, base, EMAIL, PASSWORD)
@@ -62,6 +65,10 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
             await expect(card).to_contain_text("Available")
             await expect(page.get_by_test_id("waiting")).to_have_text("0")
             await expect(page.get_by_text("No calls in progress.")).to_be_visible()
+            await expect(page.locator(f'[data-agent="{bob_id}"]')).to_contain_text(
+                "On break · lunch"
+            )
+            await expect(page.locator(f'[data-agent="{cy_id}"]')).to_contain_text("Logged out")
             await screenshot(page, tmp_path / "1-idle.png")
             await assert_no_axe_violations(page, "the wallboard, idle")
 
