@@ -17,6 +17,7 @@ import socketio
 from sqlalchemy import event
 
 from server.signaling.supervisor import SUPERVISORS
+from server.store.tables import calls
 from tests.support.api import Tenant, new_tenant
 from tests.telephony.conftest import Center, Phone, answer, dial
 
@@ -253,3 +254,43 @@ async def test_a_supervisor_who_logs_out_is_disconnected(center: Center) -> None
     await center.until(lambda: not leaving.sio.connected)
     assert staying.sio.connected
     assert center.client.app[SUPERVISORS].viewers() == 1
+
+
+async def test_the_first_viewer_seeds_the_service_level_from_the_calls_table(
+    center: Center,
+) -> None:
+    """Calls that ended before anyone watched count, if their wait ended in the last hour:
+    answered in 5 s (in), in 45 s (out), abandoned; not a call of two hours ago, an
+    outbound call or another tenant's."""
+    now = center.clock.now()
+    other = await new_tenant(center.client, "Other")
+
+    def row(call_id: str, queued: float, answered: float | None, **values: Any) -> dict[str, Any]:
+        ended = (answered or queued) + 30
+        return {
+            "id": call_id, "tenant_id": center.tenant.id, "direction": "inbound",
+            "from_number": "+14155550100", "to_number": "+18005550100",
+            "queue_id": center.queue_id, "agent_id": None, "state": "ended",
+            "created_at": queued, "queued_at": queued, "answered_at": answered,
+            "ended_at": ended, "transfers": "[]", **values,
+        }  # fmt: skip
+
+    rows = [
+        row("call_in", now - 600, now - 595),
+        row("call_late", now - 500, now - 455),
+        row("call_gone", now - 400, None),
+        row("call_old", now - 7200, now - 7190),
+        row("call_out", now - 300, now - 290, direction="outbound", queue_id=None),
+        row("call_other", now - 200, now - 150, tenant_id=other.id),
+    ]
+    async with center.services.db.transaction() as tx:
+        await tx.conn.execute(calls.insert(), rows)
+    sup = await supervisor(center, await session_token(center, center.tenant, "s@acme.example"))
+    first = await sup.wait_for(UPDATE)
+    assert first["totals"]["service_level"] == {
+        "answered": 2,
+        "answered_within": 1,
+        "abandoned": 1,
+        "percent": 33.3,
+    }
+    assert first["queues"][0]["service_level"]["answered"] == 2
