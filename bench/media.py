@@ -6,8 +6,12 @@ Three processes, so the server's CPU can be measured alone:
   control socket on 127.0.0.1 (open leg, bridge, CPU/RSS sampling).
 * ``--role clients``: 2N aiortc peers (caller + agent per call) that send
   pre-encoded 20 ms Opus packets (no encoding) stamped with their send time,
-  and count what they receive through an RTP tap (no decoding). One extra
-  pair is connected *directly*, client to client, as the latency baseline.
+  and count what they receive (no decoding). One extra pair is connected
+  *directly*, client to client, as the latency baseline. By default the clients
+  send and receive as the server's direct path does (``RtpWriter``,
+  ``install_direct_rtp``; one pacing task spreads the peers over the 20 ms), so a
+  client leg costs about what a server leg costs; ``--aiortc-clients`` uses aiortc's
+  own send and receive tasks, as the bench did before 2026-12-02.
 * the orchestrator (default role) runs both for each N and prints ONE JSON line.
 
 Two series: ``--calls`` with server and clients sharing the machine's cores, which gives the
@@ -51,15 +55,20 @@ import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtp import RtpPacket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.media import MediaConfig, MediaEngine  # noqa: E402
-from server.media.aiortc_private import install_rtp_tap, restrict_host_addresses  # noqa: E402
+from server.media.aiortc_private import (  # noqa: E402
+    RtpWriter,
+    install_direct_rtp,
+    install_rtp_tap,
+    restrict_host_addresses,
+    trim_receive_buffers,
+)
 from server.media.codec import encode_frames  # noqa: E402
 from server.media.feed import FeedTrack  # noqa: E402
-from server.media.sdpinfo import CodecInfo  # noqa: E402
+from server.media.sdpinfo import CodecInfo, negotiated_codec  # noqa: E402
 from server.media.tones import hold_frames  # noqa: E402
 
 STAMP = struct.Struct("<dI")  # send time (perf_counter), sender id
@@ -86,24 +95,34 @@ _queue_delays_s: list[float] = []
 
 
 def _instrument_feed() -> None:
-    """Bench-only: time each packet from the tap (push) to the sender (recv).
+    """Bench-only: time each packet from the tap (push) to the sender taking it.
 
-    The payload object is passed through unchanged, so its id() pairs the two.
+    The sender takes it from the queue (``_packet``, aiortc's loops) or at once from
+    ``push`` (``_write``, the direct path). The payload object is passed through unchanged,
+    so its id() pairs the two.
     """
-    push, make = FeedTrack.push, FeedTrack._packet
+    push, make, write = FeedTrack.push, FeedTrack._packet, FeedTrack._write
 
     def timed_push(self: FeedTrack, source: Any, timestamp: int, payload: bytes) -> None:
         _pushed[id(payload)] = time.perf_counter()
         push(self, source, timestamp, payload)
 
-    def timed_packet(self: FeedTrack, source: Any, timestamp: int, payload: bytes) -> Any:
+    def taken(payload: bytes) -> None:
         pushed = _pushed.pop(id(payload), None)
         if pushed is not None:
             _queue_delays_s.append(time.perf_counter() - pushed)
+
+    def timed_packet(self: FeedTrack, source: Any, timestamp: int, payload: bytes) -> Any:
+        taken(payload)
         return make(self, source, timestamp, payload)
+
+    def timed_write(self: FeedTrack, writer: Any, timestamp: int, payload: bytes) -> None:
+        taken(payload)
+        write(self, writer, timestamp, payload)
 
     FeedTrack.push = timed_push  # type: ignore[method-assign]
     FeedTrack._packet = timed_packet  # type: ignore[method-assign]
+    FeedTrack._write = timed_write  # type: ignore[method-assign]
 
 
 def _queue_delays() -> dict[str, float]:
@@ -166,11 +185,13 @@ def _forwarded(engine: MediaEngine) -> int:
     return sum(leg.feed.sent for leg in engine._legs.values())
 
 
-async def run_server(freeze_gc: bool, profile: str | None = None) -> None:
+async def run_server(
+    freeze_gc: bool, profile: str | None = None, *, aiortc_loops: bool = False
+) -> None:
     _instrument_feed()
     profiler = _WindowProfiler(profile)
     engine = MediaEngine(
-        config=MediaConfig.loopback(setup_timeout_s=60.0),
+        config=MediaConfig.loopback(setup_timeout_s=60.0, direct_rtp=not aiortc_loops),
         recordings_dir=Path(tempfile.mkdtemp(prefix="sivo-bench-")),
     )
     base_rss = _rss_kb()
@@ -265,37 +286,77 @@ class PeerStats:
         if self.window is not None and self.window[0] <= sent < self.window[1]:
             self.sent += 1
 
-    def on_received(self, packet: RtpPacket, _arrival_ms: int) -> None:
-        if self.window is None or len(packet.payload) < STAMP.size:
+    def on_payload(self, _payload_type: int, _ssrc: int, _timestamp: int, payload: bytes) -> None:
+        if self.window is None or len(payload) < STAMP.size:
             return
-        sent, _sender = STAMP.unpack_from(packet.payload, len(packet.payload) - STAMP.size)
+        sent, _sender = STAMP.unpack_from(payload, len(payload) - STAMP.size)
         if self.window[0] <= sent < self.window[1]:
             self.latencies.append(time.perf_counter() - sent)
 
 
 class BenchPeer:
-    def __init__(self, sender_id: int, payloads: list[bytes]) -> None:
+    """One client phone. ``direct``: it sends and receives as the server's direct path does
+    (:class:`RtpWriter`, :func:`install_direct_rtp`), paced by :func:`_pace_peers`, so that a
+    client costs about what a server leg costs; otherwise through aiortc's own loops
+    (:class:`StampedOpusTrack`, the RTP tap)."""
+
+    def __init__(self, sender_id: int, payloads: list[bytes], *, direct: bool) -> None:
         self.tx = PeerStats()  # packets this peer sends
         self.rx = PeerStats()  # packets this peer receives
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.track = StampedOpusTrack(payloads, sender_id, self.tx)
-        self.transceiver = self.pc.addTransceiver(self.track, direction="sendrecv")
+        self.direct = direct
+        self._sender_id = sender_id
+        self._payloads = payloads
+        self._index = 0
+        self._writer: RtpWriter | None = None
+        if direct:
+            self.transceiver = self.pc.addTransceiver("audio", direction="sendrecv")
+        else:
+            track = StampedOpusTrack(payloads, sender_id, self.tx)
+            self.transceiver = self.pc.addTransceiver(track, direction="sendrecv")
+
+    def _tap(self) -> None:
+        if self.direct:
+            install_direct_rtp(self.transceiver, self.rx.on_payload)
+            trim_receive_buffers(self.pc)
+        else:
+            install_rtp_tap(
+                self.transceiver.receiver,
+                lambda p, _t: self.rx.on_payload(p.payload_type, p.ssrc, p.timestamp, p.payload),
+            )
+
+    def _negotiated(self, sdp: str) -> None:
+        if self.direct:
+            codec = negotiated_codec(sdp)
+            self._writer = RtpWriter(self.transceiver.sender, payload_type=codec.payload_type)
 
     async def offer(self) -> str:
         restrict_host_addresses(self.pc, ["127.0.0.1"])
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        install_rtp_tap(self.transceiver.receiver, self.rx.on_received)
+        self._tap()
         return str(self.pc.localDescription.sdp)
 
     async def answer(self, offer: str) -> str:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        install_rtp_tap(self.transceiver.receiver, self.rx.on_received)
         restrict_host_addresses(self.pc, ["127.0.0.1"])
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return str(self.pc.localDescription.sdp)
+        self._tap()
+        answer = str(self.pc.localDescription.sdp)
+        self._negotiated(answer)
+        return answer
 
     async def accept(self, answer: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        self._negotiated(answer)
+
+    def send_next(self) -> None:
+        """Direct clients: send the next stamped packet now."""
+        sent = time.perf_counter()
+        payload = self._payloads[self._index % len(self._payloads)]
+        assert self._writer is not None
+        self._writer.send(self._index * 960, payload + STAMP.pack(sent, self._sender_id))
+        self._index += 1
+        self.tx.on_sent(sent)
 
     async def wait_connected(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -303,6 +364,25 @@ class BenchPeer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"peer not connected: {self.pc.connectionState}")
             await asyncio.sleep(0.05)
+
+
+async def _pace_peers(peers: list[BenchPeer], slots: int = 10) -> None:
+    """Send one packet per direct peer every 20 ms, the peers spread over ``slots`` phases
+    (as independent phones would be), not one burst."""
+    groups = [peers[i::slots] for i in range(slots)]
+    step = FRAME_S / slots
+    due = time.perf_counter()
+    slot = 0
+    while True:
+        for peer in groups[slot]:
+            peer.send_next()
+        slot = (slot + 1) % slots
+        due += step
+        delay = due - time.perf_counter()
+        if delay < -0.1:
+            due = time.perf_counter()  # far behind (a stall): resume, don't burst
+        elif delay > 0:
+            await asyncio.sleep(delay)
 
 
 class Control:
@@ -337,10 +417,15 @@ def _summary(pairs: list[tuple[BenchPeer, BenchPeer]], deadline_s: float) -> dic
     }
 
 
-async def run_clients(port: int, calls: int, seconds: float, deadline_ms: float) -> None:
+async def run_clients(
+    port: int, calls: int, seconds: float, deadline_ms: float, *, direct: bool
+) -> None:
     payloads = encode_frames(CodecInfo("opus", 48000, 2, 111), hold_frames((440.0, 660.0)))
     control = Control(*await asyncio.open_connection("127.0.0.1", port))
-    pairs = [(BenchPeer(2 * i, payloads), BenchPeer(2 * i + 1, payloads)) for i in range(calls)]
+    pairs = [
+        (BenchPeer(2 * i, payloads, direct=direct), BenchPeer(2 * i + 1, payloads, direct=direct))
+        for i in range(calls)
+    ]
     semaphore = asyncio.Semaphore(8)
 
     async def setup(index: int, caller: BenchPeer, agent: BenchPeer) -> None:
@@ -353,17 +438,21 @@ async def run_clients(port: int, calls: int, seconds: float, deadline_ms: float)
             await control.call(op="bridge", a=f"c{index}", b=f"a{index}")
 
     await asyncio.gather(*(setup(i, a, b) for i, (a, b) in enumerate(pairs)))
-    direct = (BenchPeer(2 * calls, payloads), BenchPeer(2 * calls + 1, payloads))
-    await direct[0].accept(await direct[1].answer(await direct[0].offer()))
-    await direct[0].wait_connected()
-    await direct[1].wait_connected()
+    baseline = (
+        BenchPeer(2 * calls, payloads, direct=direct),
+        BenchPeer(2 * calls + 1, payloads, direct=direct),
+    )
+    await baseline[0].accept(await baseline[1].answer(await baseline[0].offer()))
+    await baseline[0].wait_connected()
+    await baseline[1].wait_connected()
+    everyone = [peer for pair in [*pairs, baseline] for peer in pair]
+    pacer = asyncio.ensure_future(_pace_peers(everyone)) if direct else None
 
     await asyncio.sleep(3.0)  # warm-up
     await control.call(op="start")
     window = (time.perf_counter(), time.perf_counter() + seconds)
-    for a, b in [*pairs, direct]:
-        for peer in (a, b):
-            peer.tx.window = peer.rx.window = window
+    for peer in everyone:
+        peer.tx.window = peer.rx.window = window
     client_cpu = _cpu_s()
     await asyncio.sleep(seconds)
     client_cpu = _cpu_s() - client_cpu
@@ -374,11 +463,12 @@ async def run_clients(port: int, calls: int, seconds: float, deadline_ms: float)
         "server": server,
         "client_cpu_cores": client_cpu / seconds,
         "bridged": _summary(pairs, deadline_ms / 1000),
-        "direct": _summary([direct], deadline_ms / 1000),
+        "direct": _summary([baseline], deadline_ms / 1000),
     }
-    for a, b in [*pairs, direct]:
-        await a.pc.close()
-        await b.pc.close()
+    if pacer is not None:
+        pacer.cancel()
+    for peer in everyone:
+        await peer.pc.close()
     await control.call(op="quit")
     print(json.dumps(result), flush=True)
 
@@ -404,6 +494,8 @@ def run_one(
     *,
     pin: bool = False,
     profile: str | None = None,
+    aiortc_loops: bool = False,
+    aiortc_clients: bool = False,
 ) -> dict[str, Any]:
     script = str(Path(__file__).resolve())
     server_core, clients_core = _cores(pin)
@@ -414,6 +506,8 @@ def run_one(
         server_args += ["--core", str(server_core)]
     if profile:
         server_args += ["--profile", profile]
+    if aiortc_loops:
+        server_args.append("--aiortc-loops")
     server = subprocess.Popen(server_args, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -424,6 +518,8 @@ def run_one(
         ]  # fmt: skip
         if clients_core is not None:
             clients_args += ["--core", str(clients_core)]
+        if aiortc_clients:
+            clients_args.append("--aiortc-clients")
         clients = subprocess.run(
             clients_args, capture_output=True, text=True, timeout=seconds + 120 + calls
         )
@@ -465,7 +561,8 @@ def _series(args: argparse.Namespace, counts: list[int], *, pin: bool) -> list[d
     for calls in counts:
         runs = [
             run_one(calls, args.seconds, args.deadline_ms, args.freeze_gc, pin=pin,
-                    profile=_profile_path(args.profile, calls, pin, run))
+                    profile=_profile_path(args.profile, calls, pin, run),
+                    aiortc_loops=args.aiortc_loops, aiortc_clients=args.aiortc_clients)
             for run in range(args.repeat)
         ]  # fmt: skip
         row: dict[str, Any] = {
@@ -506,6 +603,8 @@ def orchestrate(args: argparse.Namespace) -> None:
                 "repeat": args.repeat,
                 "deadline_ms": args.deadline_ms,
                 "cpus": os.cpu_count(),
+                "server_path": "aiortc loops" if args.aiortc_loops else "direct",
+                "clients_path": "aiortc loops" if args.aiortc_clients else "direct",
                 # Server and clients sharing the cores; the largest N on time, and its server
                 # CPU: calls per core by CPU = N / the cores the server process used.
                 "max_calls_on_time": best["calls"] if best else 0,
@@ -543,6 +642,12 @@ def main() -> None:
     parser.add_argument("--profile", default=None,
                         help="profile the server over each measurement window to this file: "
                         "*.raw/*.svg/*.txt with py-spy, anything else with cProfile")  # fmt: skip
+    parser.add_argument("--aiortc-loops", action="store_true",
+                        help="the server forwards through aiortc's own tasks "
+                        "(MediaConfig.direct_rtp=False), for comparison")  # fmt: skip
+    parser.add_argument("--aiortc-clients", action="store_true",
+                        help="the clients send and receive through aiortc's own tasks "
+                        "(as before 2026-12-02; about twice the client CPU)")  # fmt: skip
     parser.add_argument("--core", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="--calls 5,10 --seconds 5")
     parser.add_argument("--port", type=int, default=0)
@@ -551,11 +656,15 @@ def main() -> None:
         args.calls, args.seconds = "5,10", 5.0
     if args.role == "server":
         _pin(args.core)
-        asyncio.run(run_server(args.freeze_gc, args.profile))
+        asyncio.run(run_server(args.freeze_gc, args.profile, aiortc_loops=args.aiortc_loops))
     elif args.role == "clients":
         _pin(args.core)
         calls = int(args.calls)
-        asyncio.run(run_clients(args.port, calls, args.seconds, args.deadline_ms))
+        asyncio.run(
+            run_clients(
+                args.port, calls, args.seconds, args.deadline_ms, direct=not args.aiortc_clients
+            )
+        )
     else:
         orchestrate(args)
 

@@ -46,29 +46,39 @@ network traffic beyond binding a UDP socket on 127.0.0.1, and raises
 
 from __future__ import annotations
 
+import asyncio
 import asyncio.selector_events
 import datetime
 import fractions
 import inspect
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiortc
 import av
+import pylibsrtp
 from aiortc import (
     RTCCertificate,
     RTCConfiguration,
     RTCIceGatherer,
+    RTCIceTransport,
     RTCPeerConnection,
     RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpTransceiver,
 )
-from aiortc.mediastreams import MediaStreamTrack
-from aiortc.rtcdtlstransport import RTCDtlsFingerprint, SRTPProtectionProfile
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsFingerprint, RtpRouter, SRTPProtectionProfile
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from aiortc.rtcrtpreceiver import RTCRtpReceiver, StreamStatistics
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.utils import random16, random32
 
+from . import rtpwire
 from .errors import PrivateApiError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +86,8 @@ logger = logging.getLogger(__name__)
 TESTED_AIORTC_VERSIONS = ("1.16.0",)
 
 RtpSink = Callable[[RtpPacket, int], None]
+# (payload type, SSRC, RTP timestamp, payload) of one received RTP packet.
+DirectRtpSink = Callable[[int, int, int, bytes], None]
 
 # The largest UDP payload is 65,507 bytes (IPv4), 65,527 (IPv6 without jumbograms).
 DATAGRAM_READ_SIZE = 65536
@@ -110,6 +122,206 @@ def install_rtp_tap(receiver: RTCRtpReceiver, sink: RtpSink) -> None:
         sink(packet, arrival_time_ms)
 
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+
+
+class _SequenceAndTimestamp:
+    """What ``StreamStatistics.add`` reads of a packet (one reused per receiver)."""
+
+    __slots__ = ("sequence_number", "timestamp")
+
+    def __init__(self) -> None:
+        self.sequence_number = 0
+        self.timestamp = 0
+
+
+def install_direct_rtp(transceiver: RTCRtpTransceiver, sink: DirectRtpSink) -> None:
+    """Hand a transceiver's RTP to ``sink`` from the socket callback, with no task in between.
+
+    aiortc moves each datagram through an ``asyncio.Queue`` (aioice) to the DTLS transport's
+    task, which decrypts it, parses it into an ``RtpPacket`` and awaits the receiver. Here
+    the ICE sockets' ``datagram_received`` decrypts SRTP with the DTLS transport's own
+    session, parses the header (:mod:`.rtpwire`), updates the receiver's RTCP statistics as
+    aiortc does, and calls ``sink(payload_type, ssrc, timestamp, payload)``. Everything else
+    (STUN, DTLS, SRTCP) takes aiortc's path unchanged, and so do RTP packets that arrive
+    through it (:func:`install_rtp_tap` feeds them to the same sink).
+
+    Call after ``setLocalDescription`` (gathering creates the sockets), on a peer connection
+    with this one transceiver. A packet that fails to decrypt or parse is dropped, as aiortc
+    drops it.
+    """
+    receiver = transceiver.receiver
+    dtls = receiver.transport
+    codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+    streams: dict[int, Any] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    active: dict[int, Any] = receiver._RTCRtpReceiver__active_ssrc  # type: ignore[attr-defined]
+    seen = _SequenceAndTimestamp()
+
+    def deliver(payload_type: int, sequence_number: int, timestamp: int, ssrc: int,
+                payload: bytes) -> None:  # fmt: skip
+        if not receiver._enabled:
+            return
+        codec = codecs.get(payload_type)
+        if codec is None:
+            return
+        stream = streams.get(ssrc)
+        if stream is None:
+            stream = streams[ssrc] = StreamStatistics(codec.clockRate)
+            active[ssrc] = _now()
+        seen.sequence_number, seen.timestamp = sequence_number, timestamp
+        stream.add(seen)  # type: ignore[arg-type]
+        sink(payload_type, ssrc, timestamp, payload)
+
+    install_rtp_tap(
+        receiver,
+        lambda p, _arrival: deliver(p.payload_type, p.sequence_number, p.timestamp, p.ssrc,
+                                    p.payload),
+    )  # fmt: skip
+
+    def on_srtp(data: bytes) -> None:
+        try:
+            plain = dtls._rx_srtp.unprotect(data)
+        except pylibsrtp.Error as exc:
+            logger.debug("x SRTP unprotect failed: %s", exc)
+            return
+        dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
+        fields = rtpwire.parse(plain)
+        if fields is not None:
+            deliver(*fields)
+
+    router = dtls._rtp_router
+    for protocol in dtls.transport._connection._protocols:
+        original = protocol.datagram_received
+
+        def datagram_received(
+            data: bytes, addr: tuple[Any, ...], _original: Any = original
+        ) -> None:
+            # SRTP, not SRTCP (RFC 7983 first byte 128-191; RFC 5761 payload types 192-208),
+            # once the DTLS handshake has produced the keys.
+            if (
+                len(data) > rtpwire.HEADER.size
+                and 127 < data[0] < 192
+                and not 191 < data[1] < 209
+                and dtls._rx_srtp is not None
+                and dtls._state is DtlsState.CONNECTED
+                and len(router.receivers) == 1
+            ):
+                # An error here would reach asyncio's read callback, which closes the socket.
+                try:
+                    on_srtp(data)
+                except Exception:
+                    logger.exception("x direct RTP: packet dropped")
+            else:
+                _original(data, addr)
+
+        protocol.datagram_received = datagram_received  # type: ignore[method-assign,assignment]
+
+
+class _ParkedTrack(MediaStreamTrack):
+    """The track of a sender that :class:`RtpWriter` sends for: it never yields a frame.
+
+    aiortc's send loop awaits ``recv()`` once and stays there, costing nothing, until the
+    sender stops (cancelling it) or the track is stopped.
+    """
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def recv(self) -> av.Packet[Any]:
+        await self._ended
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._ended.done():
+            self._ended.set_result(None)
+
+
+class RtpWriter:
+    """Sends already-encoded payloads on one sender's RTP stream, synchronously.
+
+    aiortc's sender wakes a task per packet, wraps the payload in an ``av.Packet``, builds an
+    ``RtpPacket`` and awaits four coroutines down to ``sendto``. :meth:`send` does the same
+    work in one call: the RTP header as aiortc writes it (the sender's SSRC, its negotiated
+    header extensions, marker set on every audio packet), SRTP with the DTLS transport's
+    session, ``sendto`` on the nominated ICE pair's socket, and the sender's RTCP sender-report
+    counters. The sender keeps its RTCP loop; its RTP loop idles on a :class:`_ParkedTrack`.
+
+    Create it before the sender starts (right after ``setLocalDescription``); :meth:`send`
+    returns False until the leg is connected.
+    """
+
+    def __init__(self, sender: RTCRtpSender, *, payload_type: int) -> None:
+        self._sender = sender
+        self._dtls = sender.transport
+        self._second_byte = 0x80 | payload_type  # marker bit: one payload per frame
+        self._sequence_number = random16()
+        self._timestamp_origin = random32()
+        self._layout: rtpwire.ExtensionLayout | None = None
+        self._first_byte = 0x80
+        sender.replaceTrack(_ParkedTrack())
+
+    def _prepare(self) -> bool:
+        sender = self._sender
+        if not sender._RTCRtpSender__started:  # type: ignore[attr-defined]
+            return False
+        extensions_map = sender._RTCRtpSender__rtp_header_extensions_map  # type: ignore[attr-defined]
+        mid = sender._RTCRtpSender__mid  # type: ignore[attr-defined]
+        self._layout = _extension_layout(extensions_map, mid)
+        self._first_byte = 0x90 if self._layout.present else 0x80
+        return True
+
+    def send(self, timestamp: int, payload: bytes) -> bool:
+        """Send one payload with RTP timestamp ``timestamp`` (before the stream's origin).
+
+        Returns False, sending nothing, until the leg is connected, or after it closed.
+        """
+        dtls = self._dtls
+        if dtls._state is not DtlsState.CONNECTED or not self._sender._enabled:
+            return False
+        if self._layout is None and not self._prepare():
+            return False
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None:
+            return False
+        sender = self._sender
+        rtp_timestamp = (self._timestamp_origin + timestamp) & 0xFFFFFFFF
+        ntp = rtpwire.ntp_time(time.time())
+        data = dtls._tx_srtp.protect(
+            rtpwire.HEADER.pack(
+                self._first_byte, self._second_byte, self._sequence_number, rtp_timestamp,
+                sender._ssrc,
+            )
+            + self._layout.block(ntp)  # type: ignore[union-attr]
+            + payload
+        )  # fmt: skip
+        pair.protocol.transport.sendto(data, pair.remote_addr)
+        self._sequence_number = (self._sequence_number + 1) & 0xFFFF
+        dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
+        # What aiortc's send loop records for the next RTCP sender report.
+        sender._RTCRtpSender__ntp_timestamp = ntp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__rtp_timestamp = rtp_timestamp  # type: ignore[attr-defined]
+        sender._RTCRtpSender__octet_count += len(payload)  # type: ignore[attr-defined]
+        sender._RTCRtpSender__packet_count += 1  # type: ignore[attr-defined]
+        return True
+
+
+def _extension_layout(
+    extensions_map: HeaderExtensionsMap, mid: str | None
+) -> rtpwire.ExtensionLayout:
+    """Where a sender's header extensions go, from aiortc's own serializer."""
+
+    def block(abs_send_time: int) -> bytes:
+        packet = RtpPacket(payload_type=0, sequence_number=0, timestamp=0, ssrc=0)
+        packet.extensions.mid = mid
+        packet.extensions.abs_send_time = abs_send_time
+        return packet.serialize(extensions_map)[rtpwire.HEADER.size :]
+
+    return rtpwire.ExtensionLayout.between(block(0), block(0xFFFFFF))
 
 
 def _gatherers(pc: RTCPeerConnection) -> list[RTCIceGatherer]:
@@ -275,6 +487,121 @@ async def _check_encoded_send() -> None:
     )
 
 
+def _source(function: Any) -> str:
+    return inspect.getsource(function)
+
+
+async def _check_direct_rtp() -> None:
+    """What :func:`install_direct_rtp` and :class:`RtpWriter` stand in for, still as they were."""
+    import aioice.ice
+
+    dtls_class = aiortc.rtcdtlstransport.RTCDtlsTransport
+    recv_next = _source(dtls_class._recv_next)
+    _check(
+        "self._rx_srtp.unprotect(data)" in recv_next and "__rx_packets += 1" in recv_next,
+        "RTCDtlsTransport._recv_next no longer decrypts RTP with _rx_srtp",
+    )
+    send_rtp = _source(dtls_class._send_rtp)
+    _check(
+        "self._tx_srtp.protect(data)" in send_rtp
+        and "await self.transport._send(data)" in send_rtp,
+        "RTCDtlsTransport._send_rtp no longer encrypts with _tx_srtp and sends on its transport",
+    )
+    _check(
+        "self.receiver.data_received(data, self.local_candidate.component)"
+        in _source(aioice.ice.StunProtocol.datagram_received),
+        "aioice StunProtocol.datagram_received no longer hands data to its connection",
+    )
+    _check(
+        "self.transport.sendto(data, addr)" in _source(aioice.ice.StunProtocol.send_data)
+        and "active_pair = self._nominated.get(component)" in _source(aioice.ice.Connection.sendto),
+        "aioice no longer sends data on the nominated pair's protocol",
+    )
+    run_rtp = _source(RTCRtpSender._run_rtp)
+    for fragment in (
+        "packet.extensions.abs_send_time = (",
+        "clock.current_ntp_time() >> 14",
+        "packet.extensions.mid = self.__mid",
+        "packet.marker = (i == len(enc_frame.payloads) - 1) and 1 or 0",
+        "self.__ntp_timestamp = clock.current_ntp_time()",
+        "self.__rtp_timestamp = packet.timestamp",
+        "self.__octet_count += len(payload)",
+        "self.__packet_count += 1",
+    ):
+        _check(fragment in run_rtp, f"RTCRtpSender._run_rtp changed: {fragment!r} is gone")
+    _check(
+        "if isinstance(packet, RtcpPsfbPacket)" in _source(RtpRouter.route_rtcp)
+        and "self.ssrc_table.get(packet.ssrc)" in _source(RtpRouter.route_rtp),
+        "RtpRouter changed",
+    )
+
+    gatherer = RTCIceGatherer(iceServers=[])
+    dtls = dtls_class(RTCIceTransport(gatherer), [RTCCertificate.generateCertificate()])
+    for name in ("_rx_srtp", "_tx_srtp", "_state", "_rtp_router"):
+        _check(hasattr(dtls, name), f"RTCDtlsTransport.{name} is gone")
+    for name in ("__rx_bytes", "__rx_packets", "__tx_bytes", "__tx_packets"):
+        _check(
+            isinstance(getattr(dtls, "_RTCDtlsTransport" + name, None), int),
+            f"RTCDtlsTransport.{name} is not a counter",
+        )
+    _check(
+        isinstance(getattr(dtls.transport._connection, "_nominated", None), dict),
+        "aioice Connection._nominated is not a dict",
+    )
+    sender = RTCRtpSender("audio", dtls)
+    for name in ("__ntp_timestamp", "__rtp_timestamp", "__octet_count", "__packet_count"):
+        _check(
+            isinstance(getattr(sender, "_RTCRtpSender" + name, None), int),
+            f"RTCRtpSender.{name} is not a counter",
+        )
+    for name in ("__started", "__rtp_header_extensions_map", "__mid"):
+        _check(hasattr(sender, "_RTCRtpSender" + name), f"RTCRtpSender.{name} is gone")
+    _check(isinstance(sender._ssrc, int), "RTCRtpSender._ssrc is gone")
+
+    # Our bytes are aiortc's bytes: header extensions as negotiated by a browser (mid,
+    # abs-send-time, and one aiortc does not send), then no extension at all.
+    parameters = RTCRtpSendParameters(
+        headerExtensions=[
+            RTCRtpHeaderExtensionParameters(id=4, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
+            RTCRtpHeaderExtensionParameters(
+                id=2, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+            ),
+            RTCRtpHeaderExtensionParameters(
+                id=1, uri="urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+            ),
+        ]
+    )
+    configured = HeaderExtensionsMap()
+    configured.configure(parameters)
+    for extensions_map, mid in ((configured, "0"), (HeaderExtensionsMap(), None)):
+        layout = _extension_layout(extensions_map, mid)
+        ntp = rtpwire.ntp_time(time.time())
+        packet = RtpPacket(payload_type=111, sequence_number=65535, timestamp=4294967295)
+        packet.ssrc, packet.marker, packet.payload = 0xDEADBEEF, 1, b"\xfc\xff\xfe"
+        packet.extensions.mid = mid
+        packet.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+        ours = (
+            rtpwire.HEADER.pack(
+                0x90 if layout.present else 0x80, 0x80 | 111, 65535, 4294967295, 0xDEADBEEF
+            )
+            + layout.block(ntp)
+            + packet.payload
+        )
+        _check(ours == packet.serialize(extensions_map), "RTP bytes differ from aiortc's")
+        parsed = RtpPacket.parse(ours, extensions_map)
+        _check(
+            rtpwire.parse(ours)
+            == (
+                parsed.payload_type,
+                parsed.sequence_number,
+                parsed.timestamp,
+                parsed.ssrc,
+                parsed.payload,
+            ),
+            "RTP parsing differs from aiortc's",
+        )
+
+
 async def _check_gather_restriction() -> None:
     source = inspect.getsource(aiortc.rtcicetransport.RTCIceGatherer.__init__)
     _check("self._connection = Connection(" in source, "RTCIceGatherer._connection changed")
@@ -355,6 +682,7 @@ async def self_test() -> None:
         await _check_encoded_send()
         await _check_gather_restriction()
         await _check_shared_certificate()
+        await _check_direct_rtp()
     except PrivateApiError:
         raise
     except Exception as exc:

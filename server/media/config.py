@@ -43,6 +43,10 @@ class MediaConfig:
             transcoding. Default 2.
         recording_sample_rate: sample rate of recording WAV files. Default 16000.
         hold_tone_hz: frequencies of the hold tone. Default 440 Hz.
+        direct_rtp: forward RTP from the socket callback that receives it, straight to
+            the other leg's socket (decrypt, route, encrypt, send; no task or queue per
+            packet). ``False`` uses aiortc's own receive and send tasks through each leg's
+            bounded queue (``max_queue_packets``), as before. Default True.
     """
 
     ice_servers: tuple[IceServer, ...] = ()
@@ -54,6 +58,7 @@ class MediaConfig:
     worker_threads: int = 2
     recording_sample_rate: int = 16000
     hold_tone_hz: tuple[float, ...] = field(default=(440.0,))
+    direct_rtp: bool = True
 
     @classmethod
     def loopback(cls, **overrides: object) -> MediaConfig:

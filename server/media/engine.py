@@ -31,12 +31,13 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
-from aiortc.rtp import RtpPacket
 from aiortc.sdp import candidate_from_sdp
 
 from . import sdpinfo
 from .aiortc_private import (
+    RtpWriter,
     SharedCertificate,
+    install_direct_rtp,
     install_rtp_tap,
     restrict_host_addresses,
     restrict_remote_sources,
@@ -144,13 +145,12 @@ class MediaEngine:
             clock=self._clock,
             label=leg_id,
         )
-        transceiver.sender.replaceTrack(feed)
         leg = Leg(
             id=leg_id, pc=pc, codec=codec, feed=feed, remote_ice=(offer.ice_ufrag, offer.ice_pwd)
         )
         self._legs[leg_id] = leg
         self._watch(leg, pc)
-        install_rtp_tap(transceiver.receiver, lambda p, _t: self._on_rtp(leg, pc, p))
+        self._wire(leg, pc, transceiver, codec)
         logger.info("leg %s: answered (%s)", leg_id, codec.name)
         return answer
 
@@ -206,11 +206,10 @@ class MediaEngine:
         old = leg.pc
         for old_transceiver in old.getTransceivers():
             old_transceiver.sender.replaceTrack(None)
-        transceiver.sender.replaceTrack(leg.feed)
         leg.pc, leg.retired = pc, [*leg.retired, old]
         leg.remote_ice = (offer.ice_ufrag, offer.ice_pwd)
         self._watch(leg, pc)
-        install_rtp_tap(transceiver.receiver, lambda p, _t: self._on_rtp(leg, pc, p))
+        self._wire(leg, pc, transceiver, codec)
         if codec != leg.codec:
             leg.codec = codec
             leg.feed.set_codec(codec)
@@ -468,19 +467,49 @@ class MediaEngine:
         finally:
             self._pcs.discard(pc)
 
-    def _on_rtp(self, leg: Leg, pc: RTCPeerConnection, packet: RtpPacket) -> None:
+    def _wire(
+        self,
+        leg: Leg,
+        pc: RTCPeerConnection,
+        transceiver: RTCRtpTransceiver,
+        codec: sdpinfo.CodecInfo,
+    ) -> None:
+        """Connect a (new) peer connection's RTP to the leg: what it receives, what it sends."""
+
+        def on_rtp(payload_type: int, ssrc: int, timestamp: int, payload: bytes) -> None:
+            self._on_rtp(leg, pc, payload_type, ssrc, timestamp, payload)
+
+        if self._config.direct_rtp:
+            leg.feed.attach(RtpWriter(transceiver.sender, payload_type=codec.payload_type).send)
+            install_direct_rtp(transceiver, on_rtp)
+        else:
+            leg.feed.attach(None)
+            transceiver.sender.replaceTrack(leg.feed)
+            install_rtp_tap(
+                transceiver.receiver,
+                lambda p, _t: on_rtp(p.payload_type, p.ssrc, p.timestamp, p.payload),
+            )
+
+    def _on_rtp(
+        self,
+        leg: Leg,
+        pc: RTCPeerConnection,
+        payload_type: int,
+        ssrc: int,
+        timestamp: int,
+        payload: bytes,
+    ) -> None:
         """Hot path: every received RTP packet of every leg."""
         if leg.muted or leg.held or pc is not leg.pc:
             return
-        payload = packet.payload
-        if not payload or packet.payload_type != leg.codec.payload_type:
+        if not payload or payload_type != leg.codec.payload_type:
             return
         if leg.recorder is not None:
             leg.recorder.add(0, leg.codec, payload)
         if leg.audio_tap is not None:
             leg.audio_tap(leg.codec, payload, self._clock())
         if leg.partner is not None:
-            leg.partner.feed.push((leg.id, packet.ssrc), packet.timestamp, payload)
+            leg.partner.feed.push((leg.id, ssrc), timestamp, payload)
         elif leg.mix is not None:
             leg.mix.add_payload(leg.id, payload)
 

@@ -10,6 +10,11 @@ encoding (see aiortc_private). Three kinds of input, by priority:
    (or from a mixer), in a small bounded queue that drops the oldest packet,
    so a stall cannot build up latency.
 
+With a *writer* attached (:meth:`FeedTrack.attach`, the engine's direct path), nothing
+waits in a queue: a bridged packet is sent from :meth:`FeedTrack.push` itself, on the
+stack of the socket callback that received it, and local audio is paced by a task of
+the track's own; aiortc's sender then never calls :meth:`FeedTrack.recv`.
+
 Output timestamps are re-based per source (:mod:`.rtptime`), so the receiver
 sees one continuous stream whoever is speaking.
 """
@@ -35,6 +40,8 @@ FRAME_S = 0.02
 _LOCAL = "local"
 
 PacketObserver = Callable[[bytes], None]
+# Sends one payload with its (re-based) RTP timestamp now; False if it could not be sent.
+PacketWriter = Callable[[int, bytes], bool]
 
 
 class FeedTrack(MediaStreamTrack):
@@ -59,6 +66,8 @@ class FeedTrack(MediaStreamTrack):
         self.observer: PacketObserver | None = None
         self.sent = 0
         self.dropped = 0
+        self._writer: PacketWriter | None = None
+        self._pump: asyncio.Task[None] | None = None
         self.set_codec(codec)
 
     def set_codec(self, codec: CodecInfo) -> None:
@@ -69,13 +78,23 @@ class FeedTrack(MediaStreamTrack):
         )
         self._queue.clear()
 
+    def attach(self, writer: PacketWriter | None) -> None:
+        """Send through ``writer`` from now on (``None``: back to :meth:`recv`)."""
+        self._writer = writer
+        self._queue.clear()
+        self._start_pump()
+
     @property
     def playing_local(self) -> bool:
         return bool(self._overlay) or bool(self._hold)
 
     def push(self, source: Hashable, timestamp: int, payload: bytes) -> None:
-        """Queue a bridged packet (ignored while local audio plays)."""
+        """Send (with a writer) or queue a bridged packet; ignored while local audio plays."""
         if self._overlay or self._hold:
+            return
+        writer = self._writer
+        if writer is not None:
+            self._write(writer, self._rebaser.rebase(source, timestamp, self._clock()), payload)
             return
         if len(self._queue) >= self._max_queue:
             self._queue.popleft()
@@ -88,6 +107,7 @@ class FeedTrack(MediaStreamTrack):
         self._overlay.extend(payloads)
         self._queue.clear()
         self._wake.set()
+        self._start_pump()
 
     def set_hold(self, payloads: Sequence[bytes]) -> None:
         """Loop ``payloads`` until called again with an empty sequence."""
@@ -95,10 +115,14 @@ class FeedTrack(MediaStreamTrack):
         self._hold_index = 0
         self._queue.clear()
         self._wake.set()
+        self._start_pump()
 
     def stop(self) -> None:
         super().stop()
         self._wake.set()
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
 
     def _next_local(self) -> bytes | None:
         if self._overlay:
@@ -126,6 +150,36 @@ class FeedTrack(MediaStreamTrack):
         if self.observer is not None:
             self.observer(payload)
         return packet
+
+    def _write(self, writer: PacketWriter, timestamp: int, payload: bytes) -> None:
+        if writer(timestamp, payload):
+            self.sent += 1
+            if self.observer is not None:
+                self.observer(payload)
+        else:
+            self.dropped += 1
+
+    def _start_pump(self) -> None:
+        """With a writer, play local audio from a task of our own (none while there is none)."""
+        if self._writer is None or not self.playing_local or self.readyState != "live":
+            return
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(
+                self._play_local(), name=f"feed-{self.label}"
+            )
+
+    async def _play_local(self) -> None:
+        while self.readyState == "live" and self.playing_local and self._writer is not None:
+            await self._pace()
+            payload = self._next_local()
+            writer = self._writer
+            if payload is None or writer is None:  # ended, or detached, while pacing
+                continue
+            self._local_ts += self.codec.frame_samples
+            self._write(
+                writer, self._rebaser.rebase(_LOCAL, self._local_ts, self._clock()), payload
+            )
+        self._deadline = None
 
     async def recv(self) -> av.Packet[Any]:
         while True:
