@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,13 +64,31 @@ class Sums:
     hold_sum: float = 0.0
     outbound: int = 0
 
-    @classmethod
-    def of(cls, row: Mapping[Any, Any]) -> Sums:
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
+    # Spelled out, not looped over fields(): a year's daily report adds up 8,784 hours.
+    def add_row(self, row: Mapping[Any, Any]) -> None:
+        """Add one row of the store's sums (its columns are named as these fields)."""
+        self.offered += row["offered"]
+        self.answered += row["answered"]
+        self.abandoned += row["abandoned"]
+        self.missed += row["missed"]
+        self.within += row["within"]
+        self.wait_sum += row["wait_sum"]
+        self.handled += row["handled"]
+        self.handle_sum += row["handle_sum"]
+        self.hold_sum += row["hold_sum"]
+        self.outbound += row["outbound"]
 
     def add(self, other: Sums) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.offered += other.offered
+        self.answered += other.answered
+        self.abandoned += other.abandoned
+        self.missed += other.missed
+        self.within += other.within
+        self.wait_sum += other.wait_sum
+        self.handled += other.handled
+        self.handle_sum += other.handle_sum
+        self.hold_sum += other.hold_sum
+        self.outbound += other.outbound
 
     def figures(self) -> dict[str, Any]:
         """The :class:`CallFigures` fields: rates and averages, null where nothing counts."""
@@ -150,7 +168,7 @@ def bucket_sums(
             start = hour
         else:  # the last local midnight at or before the hour (midnights are on the grid)
             start = starts[max(0, bisect.bisect_right(starts, hour) - 1)]
-        out.setdefault(start, Sums()).add(Sums.of(row))
+        out.setdefault(start, Sums()).add_row(row)
     return out
 
 
@@ -195,9 +213,9 @@ class CallReports:
         by_queue: dict[str | None, Sums] = {}
         by_agent: dict[str, Sums] = {}
         for row in pairs:
-            by_queue.setdefault(row["queue_id"], Sums()).add(Sums.of(row))
+            by_queue.setdefault(row["queue_id"], Sums()).add_row(row)
             if row["agent_id"] is not None:
-                by_agent.setdefault(row["agent_id"], Sums()).add(Sums.of(row))
+                by_agent.setdefault(row["agent_id"], Sums()).add_row(row)
         queues = [
             QueueFigures(queue_id=q, name=queue_names.get(q or ""), **one.figures())
             for q, one in by_queue.items()
