@@ -215,6 +215,7 @@ describe('waveform', () => {
   test('labels, and the WAV fetched from the page’s own origin', () => {
     assert.equal(w.playbackLabel(12.4, 90), '00:12 / 01:30');
     assert.equal(w.playbackLabel(0, NaN), '00:00 / —');
+    assert.equal(w.playbackLabel(2.4, 2.5), '00:02 / 00:03', 'as the recording\'s "3 s"');
     assert.equal(w.playbackValueText(12, 90), '12 seconds of 1 minute 30 seconds');
     assert.equal(
       w.sameOriginUrl('https://sivo.example.com/recordings/rec_1.wav?expires=1&sig=ab', 'http://127.0.0.1:8080'),

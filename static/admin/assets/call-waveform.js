@@ -110,9 +110,9 @@ export function seekForKey(key, current, duration) {
   }
 }
 
-/** "00:12 / 01:30" (the duration '—' until known). */
+/** "00:12 / 01:30" (the duration rounded, as the page's other durations are; '—' until known). */
 export function playbackLabel(current, duration) {
-  return `${clockTime(current)} / ${Number(duration) > 0 ? clockTime(duration) : '—'}`;
+  return `${clockTime(current)} / ${Number(duration) > 0 ? clockTime(Math.round(Number(duration))) : '—'}`;
 }
 
 /** The slider's spoken value: "12 seconds of 1 minute 30 seconds". */
