@@ -10,6 +10,7 @@ import {
   FIGURE_HEADERS,
   PRESETS,
   agentRows,
+  bucketLabel,
   bucketRows,
   chartSeries,
   dateInput,
@@ -75,19 +76,39 @@ function chartFigure(title, describedBy) {
   return { figure, plot };
 }
 
+const DAY_TICKS = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+/**
+ * One uPlot chart. Each bucket is drawn at its middle (a bar spans its hour or day; a line's
+ * point sits over it), the x range padded by half a bucket, the legend naming the bucket.
+ */
 function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, legendFormat, bucket }) {
   const width = Math.max(300, plot.clientWidth || 600);
+  const half = bucket === 'hour' ? 1800 : 43200;
+  const middles = x.map((t) => t + half);
+  const xAxis = { stroke: '#5d6678', grid: { stroke: '#eceef4' } };
+  if (bucket === 'day') {
+    // Ticks at local midnights only, named by their date (not 12am, 8am, 4pm).
+    xAxis.incrs = [86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400, 91 * 86400];
+    xAxis.values = (u, ticks) => ticks.map((t) => DAY_TICKS.format(new Date(t * 1000)));
+  }
   const opts = {
     width,
     height: 240,
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: yRange ? { range: yRange } : { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    scales: {
+      x: { time: true, range: (u, min, max) => [min - half, max + half] },
+      y: yRange ? { range: yRange } : { range: (u, min, max) => [0, Math.max(1, max * 1.1)] },
+    },
     axes: [
-      { stroke: '#5d6678', grid: { stroke: '#eceef4' } },
+      xAxis,
       { stroke: '#5d6678', grid: { stroke: '#eceef4' }, label: yLabel, size: 60, values: (u, ticks) => ticks.map(yFormat) },
     ],
     series: [
-      { label: bucket === 'hour' ? 'Hour' : 'Day', value: bucket === 'hour' ? '{WWW} {D} {MMM} {HH}:{mm}' : '{WWW} {D} {MMM}' },
+      {
+        label: bucket === 'hour' ? 'Hour' : 'Day',
+        value: (u, v) => (v === null || v === undefined ? '—' : bucketLabel(new Date((v - half) * 1000).toISOString(), bucket)),
+      },
       ...series.map((s) => ({
         label: s.label,
         stroke: s.color,
@@ -105,7 +126,7 @@ function drawChart(uPlot, plot, { x, series, yLabel, yRange, yFormat, legendForm
     ],
   };
   plot.replaceChildren();
-  const chart = new uPlot(opts, [x, ...series.map((s) => s.data)], plot);
+  const chart = new uPlot(opts, [middles, ...series.map((s) => s.data)], plot);
   const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(300, plot.clientWidth), height: 240 }));
   observer.observe(plot);
   observers.push(observer);
