@@ -210,18 +210,27 @@ async def test_an_agent_works_a_call_by_keyboard_transfers_it_from_the_list_and_
             await expect(card.locator(".badges")).not_to_contain_text("On hold")
 
             # The same by Tab and Enter (focus stays on the button pressed).
+            # (A button is disabled while its request is on the way: a person waits for it.)
             hold = card.get_by_role("button", name="Hold")
+            await expect(hold).to_be_enabled()
             await _tab_to(ann, hold)
             await ann.keyboard.press("Enter")
             await expect(card.locator(".badges")).to_contain_text("On hold")
-            await expect(card.get_by_role("button", name="Resume")).to_be_focused()
+            resume = card.get_by_role("button", name="Resume")
+            await expect(resume).to_be_focused()
+            await expect(resume).to_be_enabled()
             await ann.keyboard.press("Enter")
             await expect(card.locator(".badges")).not_to_contain_text("On hold")
+            await expect(mute).to_be_enabled()
             await _tab_to(ann, mute)
             await ann.keyboard.press("Enter")
             await expect(card.locator(".badges")).to_contain_text("Muted")
+            unmute = card.get_by_role("button", name="Unmute")
+            await expect(unmute).to_be_focused()
+            await expect(unmute).to_be_enabled()
             await ann.keyboard.press("Enter")
             await expect(card.locator(".badges")).not_to_contain_text("Muted")
+            await expect(card.get_by_role("button", name="Transfer")).to_be_enabled()
 
             # Transfer, keyboard only: Tab to Transfer, Enter; the picker has the focus.
             await _tab_to(ann, card.get_by_role("button", name="Transfer"))

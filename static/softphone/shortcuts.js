@@ -19,8 +19,15 @@ function onKey(ev) {
   const summaries = views.map((v) => ({ id: v.id, state: v.info.state, incoming: v.incoming, view: v }));
   const target = targetCall(shortcut.action, summaries);
   ev.preventDefault(); // ours on this page, even when there is nothing to do
-  const btn = target?.view[BUTTONS[shortcut.action]];
+  if (target) press(target.view, BUTTONS[shortcut.action], 40);
+}
+
+/** Presses the card's button; while the card is busy with the previous action (its buttons
+ * disabled for a moment), the key waits for it, up to 2 s, instead of being lost. */
+function press(view, name, tries) {
+  const btn = view[name];
   if (usable(btn)) btn.click();
+  else if (view.busy && tries > 0) setTimeout(() => press(view, name, tries - 1), 50);
 }
 
 /** The shortcuts, listed on the page (one source: SHORTCUTS), and listening. */
