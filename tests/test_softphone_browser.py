@@ -263,6 +263,27 @@ async def test_an_agent_works_a_call_by_keyboard_transfers_it_from_the_list_and_
             await expect(options).to_have_count(1)
             await ann.keyboard.press("Enter")  # picks the one match
             await expect(picker).to_have_value("Bob Stone")
+
+            # Bob takes a break before Ann sends it: refused, in words (whether SIVO refused
+            # it or the picker's fresh list already said so), and the call stays with Ann.
+            await bob.get_by_label("Set status").select_option("on_break:break")
+            await expect(bob.locator("#status")).to_have_text("On break: break")
+            await ann.keyboard.press("Enter")
+            error = card.locator(".error-line")
+            await expect(error).to_contain_text("cannot take the call now")
+            assert "_" not in (await error.text_content() or "")
+            await expect(card).to_have_attribute("data-state", "connected")
+            await bob.get_by_label("Set status").select_option("available")
+            await expect(bob.locator("#status")).to_have_text("Available")
+
+            # Picked again once the list shows him Available, and sent.
+            await picker.focus()
+            await ann.keyboard.press("Escape")  # the list is closed: Escape clears the text
+            await expect(picker).to_have_value("")
+            await ann.keyboard.type("bob")
+            await expect(options.nth(0)).not_to_have_attribute("aria-disabled", "true")
+            await ann.keyboard.press("Enter")
+            await expect(picker).to_have_value("Bob Stone")
             await ann.keyboard.press("Enter")  # submits the transfer
 
             bob_card = bob.locator("section.call")
