@@ -326,6 +326,38 @@ async def test_an_agent_works_a_call_by_keyboard_transfers_it_from_the_list_and_
             await screenshot(bob, tmp_path / "5-available-again.png")
             await screenshot(ann, tmp_path / "5-ann-available-again.png")
 
+            # A consultation, picked the same way: the caller waits on hold while Ann talks to
+            # Bob (named, not an id), then Bob keeps the caller.
+            peer2 = caller.peer(440.0)
+            reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer2.offer()})
+            await peer2.accept(reply["sdp"])
+            card = ann.locator("section.call")
+            await expect(card).to_have_attribute("data-state", "ringing")
+            await card.get_by_role("button", name="Answer").click()
+            await expect(card).to_have_attribute("data-state", "connected")
+            await card.get_by_role("button", name="Consult").click()
+            consult = card.get_by_role("combobox", name="Agent to consult")
+            await expect(consult).to_be_focused()
+            await ann.keyboard.type("stone")
+            await expect(card.get_by_role("option")).to_have_count(1)
+            await ann.keyboard.press("Enter")
+            await ann.keyboard.press("Enter")
+            await expect(card.locator(".badges")).to_contain_text("Consulting Bob Stone")
+            bob_card = bob.locator("section.call")
+            await expect(bob_card.locator(".call-meta")).to_contain_text("Consultation request")
+            await expect(bob_card.locator(".call-meta")).to_contain_text(
+                "consultation requested by Ann Agent"
+            )
+            await _blur(bob)
+            await bob.keyboard.press("Alt+A")
+            await expect(card).to_contain_text("Talking to Bob Stone; the caller is on hold.")
+            await screenshot(ann, tmp_path / "6-consulting.png")
+            await card.get_by_role("button", name="Complete transfer").click()
+            await expect(card).to_have_attribute("data-state", "ended")
+            await expect(bob_card).to_have_attribute("data-state", "connected")
+            await bob.keyboard.press("Alt+H")
+            await expect(bob_card).to_have_attribute("data-state", "ended")
+
             for page in (ann, bob):
                 await page.context.close()
         assert ann_problems == [] and bob_problems == []
