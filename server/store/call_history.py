@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,8 +73,8 @@ def outcome_clause(outcome: str) -> ColumnElement[bool]:
     return clauses[outcome]
 
 
-async def list_calls(conn: AsyncConnection, f: CallFilter) -> Sequence[RowMapping]:
-    """The tenant's calls that match ``f``, newest first, at most ``f.limit``."""
+def list_calls_query(f: CallFilter) -> Select[Any]:
+    """The statement of ``list_calls`` (tests read its plan)."""
     where: list[ColumnElement[bool]] = [calls.c.tenant_id == f.tenant_id]
     if f.since is not None:
         where.append(calls.c.created_at >= f.since)
@@ -87,8 +88,13 @@ async def list_calls(conn: AsyncConnection, f: CallFilter) -> Sequence[RowMappin
         where.append(calls.c.direction == f.direction)
     if f.outcome is not None:
         where.append(outcome_clause(f.outcome))
-    query = select(calls).where(*where).order_by(calls.c.created_at.desc()).limit(f.limit)
-    return (await conn.execute(query)).mappings().all()
+    return select(calls).where(*where).order_by(calls.c.created_at.desc()).limit(f.limit)
+
+
+async def list_calls(conn: AsyncConnection, f: CallFilter) -> Sequence[RowMapping]:
+    """The tenant's calls that match ``f``, newest first, at most ``f.limit``."""
+    rows: Sequence[RowMapping] = (await conn.execute(list_calls_query(f))).mappings().all()
+    return rows
 
 
 def _like_literal(text: str) -> str:
