@@ -240,6 +240,10 @@ class _ParkedTrack(MediaStreamTrack):
             self._ended.set_result(None)
 
 
+def _not_connected(_data: bytes, _addr: tuple[str, int]) -> None:
+    raise ConnectionError("no nominated ICE pair")
+
+
 class RtpWriter:
     """Sends already-encoded payloads on one sender's RTP stream, synchronously.
 
@@ -262,6 +266,9 @@ class RtpWriter:
         self._timestamp_origin = random32()
         self._layout: rtpwire.ExtensionLayout | None = None
         self._first_byte = 0x80
+        self._pair: Any = None
+        self._sendto: Callable[[bytes, tuple[str, int]], None] = _not_connected
+        self._remote: tuple[str, int] = ("", 0)
         sender.replaceTrack(_ParkedTrack())
 
     def _prepare(self) -> bool:
@@ -285,8 +292,15 @@ class RtpWriter:
         if self._layout is None and not self._prepare():
             return False
         pair = dtls.transport._connection._nominated.get(1)
-        if pair is None:
-            return False
+        if pair is not self._pair:
+            if pair is None:
+                return False
+            # StunProtocol.send_data is transport.sendto(data, addr), behind two awaits.
+            self._pair, self._sendto, self._remote = (
+                pair,
+                pair.protocol.transport.sendto,
+                pair.remote_addr,
+            )
         sender = self._sender
         rtp_timestamp = (self._timestamp_origin + timestamp) & 0xFFFFFFFF
         ntp = rtpwire.ntp_time(time.time())
@@ -298,7 +312,7 @@ class RtpWriter:
             + self._layout.block(ntp)  # type: ignore[union-attr]
             + payload
         )  # fmt: skip
-        pair.protocol.transport.sendto(data, pair.remote_addr)
+        self._sendto(data, self._remote)
         self._sequence_number = (self._sequence_number + 1) & 0xFFFF
         dtls._RTCDtlsTransport__tx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__tx_packets += 1  # type: ignore[attr-defined]
