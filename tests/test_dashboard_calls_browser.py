@@ -234,6 +234,16 @@ async def test_calls_a_call_view_its_live_transcript_and_the_switch_in_chromium(
         await expect(page.get_by_text("Completed", exact=True)).to_be_visible()
         await expect(page.locator(".call-salesforce")).to_be_hidden()  # none: nothing shown
         await screenshot(page, tmp_path / "2-call.png")
+        # The call ends while its page is open: its timeline follows (asked for every 5 s).
+        async with client.app[SERVICES].db.transaction() as tx:
+            await tx.conn.execute(
+                update(calls)
+                .where(calls.c.id == "call_live")
+                .values(state="ended", ended_at=time.time(), talk_s=60.0,
+                        hangup_cause="normal_clearing", hangup_side="agent")
+            )  # fmt: skip
+        ended = page.locator('.timeline li[data-kind="ended"]')
+        await expect(ended).to_contain_text("Normal clearing (agent)", timeout=8_000)
         seen: list[str] = []
         page.on("request", lambda r: seen.append(r.url) if "/transcript" in r.url else None)
         await page.wait_for_timeout(3_500)

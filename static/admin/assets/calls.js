@@ -219,7 +219,12 @@ function recordingFact(call) {
 }
 
 /** The call's timeline: its events (and what the CDR adds), timed from the start. */
-function timelineCard(call, names) {
+// A call still going: its timeline (with the CDR it is built with) is asked for again this
+// often, until the call has ended; then the recording and the transcript complete.
+const LIVE_TIMELINE_MS = 5000;
+
+function timelineCard(initial, names) {
+  let call = initial;
   const status = h('p', { class: 'muted', role: 'status' });
   const list = h('ol', { class: 'timeline', 'aria-label': 'Timeline' });
   const card = h(
@@ -246,14 +251,20 @@ function timelineCard(call, names) {
     say(status, entries.length ? '' : 'Nothing recorded about this call yet.');
   }
 
+  let first = true;
+
   async function load() {
+    if (!card.isConnected) return; // the admin left the page: stop asking
     try {
+      if (!first) call = await get(callPath(call.id)); // a live call's CDR moves on
       const { data } = await get(`${callPath(call.id)}/events`);
       render(data);
     } catch (err) {
       render([]);
       say(status, `Only the CDR is shown: ${err.message}`);
     }
+    first = false;
+    if (call.state !== 'ended') setTimeout(load, LIVE_TIMELINE_MS);
   }
 
   return { el: card, load };
