@@ -1,7 +1,7 @@
 """The benchmark's SIVO process: the real app, plus a stand-in for domain code.
 
 Reads commands on stdin, one per line, and answers ``done`` when finished:
-``flood N`` emits N events as fast as one emitter can (one transaction each);
+``flood N`` emits N events as fast as four concurrent emitters can (one transaction each);
 ``rate R S`` emits R events per second for S seconds.
 """
 
@@ -12,6 +12,7 @@ import sys
 
 from aiohttp import web
 
+from server import heap
 from server.api.context import SERVICES
 from server.app import OUTBOX, create_app
 from server.events.catalog import CATALOG
@@ -21,6 +22,7 @@ from server.settings import load_settings
 async def main() -> None:
     tenant = sys.argv[1]
     app = create_app(load_settings())
+    heap.install(app)  # as `sivo serve` does
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()

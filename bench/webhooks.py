@@ -1,13 +1,22 @@
 """Webhook delivery benchmark: SIVO's durable pipeline against a plain HTTP client.
 
-Four local HTTPS receivers (one process each) subscribe to every event. In one run:
+Four local HTTPS receivers (one process each) subscribe to every event. Each run measures,
+for each database (SQLite, then PostgreSQL), back to back on the same receivers:
 
 (a) the limit: one aiohttp client posts HMAC-signed bodies to them as fast as it can;
-(b) SIVO: events emitted through the outbox (one transaction each) and delivered by the
-    durable pipeline (persisted, signed twice, logged, on SQLite by default);
-then, at 200 events/s sustained, the latency from emit to receipt.
+(b) SIVO: events emitted through the outbox by four concurrent emitters (one transaction
+    each) and delivered by the durable pipeline (persisted, signed twice, logged);
+then, at 200 events/s sustained, the latency from emit to receipt. The ratio b/a is each
+run's own, so the machine's noise moves both sides alike.
 
-Prints one JSON line. Usage: ``python -m bench.webhooks [--seconds 5] [--repeat 3]``.
+Every line the processes write to stderr is passed through; the warnings among them (and
+the driver's own Python warnings) are counted in the result, which should say 0.
+
+PostgreSQL runs in a database of its own (``sivo_bench_webhooks``, created if missing and
+emptied before each run, never the tests' ``test``); it is skipped when unreachable.
+
+Prints one JSON line. Usage: ``python -m bench.webhooks [--seconds 5] [--repeat 3]
+[--databases sqlite,postgresql] [--postgres-url URL]``.
 """
 
 from __future__ import annotations
@@ -18,10 +27,13 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +48,8 @@ from tests.support.tls import make_pki
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIVERS = 4
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/sivo_bench_webhooks"
+_WARNING = re.compile(r"\w*Warning\b|\bWARNING\b")
 BODY = json.dumps(
     {
         "id": "evt_0",
@@ -47,8 +61,35 @@ BODY = json.dumps(
 ).encode()
 
 
+@dataclass
+class Printed:
+    """What the processes wrote to stderr: passed through, and the warnings counted."""
+
+    warnings: int = 0
+    lines: int = 0
+    _pumps: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def line(self, text: str) -> None:
+        self.lines += 1
+        if _WARNING.search(text):
+            self.warnings += 1
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+    def watch(self, stream: asyncio.StreamReader) -> None:
+        async def pump() -> None:
+            while raw := await stream.readline():
+                self.line(raw.decode(errors="replace"))
+
+        task = asyncio.ensure_future(pump())
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+
 async def _spawn(
-    *args: str, env: dict[str, str] | None = None
+    printed: Printed, *args: str, env: dict[str, str] | None = None
 ) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -57,8 +98,10 @@ async def _spawn(
         env=env,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
+    printed.watch(proc.stderr)
     line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode().strip()
     return proc, line
 
@@ -120,30 +163,53 @@ async def wait_for_count(
         await asyncio.sleep(0.05)
 
 
-async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="sivo-bench-"))
-    pki = make_pki(work / "pki")
-    procs = []
-    urls = []
-    for _ in range(RECEIVERS):
-        proc, port = await _spawn(
-            "bench/_webhook_receiver.py", str(pki.cert_file), str(pki.key_file)
-        )
-        procs.append(proc)
-        urls.append(f"https://127.0.0.1:{port}/hook")
+async def _fresh_postgres(url: str) -> bool:
+    """Create the bench's own database if missing, and empty it; False when unreachable."""
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    base, _, name = dsn.rpartition("/")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(f"{base}/test", timeout=3)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+    return True
+
+
+async def measure_sivo(
+    *,
+    printed: Printed,
+    session: aiohttp.ClientSession,
+    pki: Any,
+    urls: list[str],
+    work: Path,
+    database_url: str,
+    seconds: float,
+) -> dict[str, Any]:
+    """(a) then (b) and the latency at 200 events/s, on one database."""
     env = {
         **os.environ,
         "SIVO_DATA_DIR": str(work),
-        "SIVO_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{work}/sivo.db",
+        "SIVO_DATABASE_URL": database_url,
         "SIVO_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
         "SIVO_WEBHOOK_CA_BUNDLE": str(pki.ca_file),
         "SIVO_LOG_LEVEL": "WARNING",
     }
-    settings = load_settings(env)
     # The whole lifecycle, so that every engine it starts is stopped and every connection
     # returned before the database closes (starting it without its cleanup left connections
     # for the garbage collector: SQLAlchemy's SAWarnings).
-    setup = web.AppRunner(create_app(settings), access_log=None)
+    setup = web.AppRunner(create_app(load_settings(env)), access_log=None)
     await setup.setup()
     svc = setup.app[SERVICES]
     tenant, _key = await svc.identity.create_tenant("bench")
@@ -151,16 +217,15 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
         await svc.webhooks.create_endpoint(tenant, EndpointCreate(url=url, events=["*"]))
     await setup.cleanup()
 
-    connector = aiohttp.TCPConnector(limit=0, ssl=pki.client_context())
-    async with aiohttp.ClientSession(connector=connector) as session:
-        limit = await measure_limit(session, urls, seconds)
-        await _reset(session, urls)
+    await _reset(session, urls)
+    limit = await measure_limit(session, urls, seconds)
+    await _reset(session, urls)
 
-        profile = os.environ.get("SIVO_BENCH_PROFILE")  # a path: cProfile the SIVO process
-        args = ("-m", "cProfile", "-o", profile) if profile else ()
-        sivo, ready = await _spawn(*args, "bench/_webhook_sivo.py", tenant, env=env)
+    profile = os.environ.get("SIVO_BENCH_PROFILE")  # a path: cProfile the SIVO process
+    args = ("-m", "cProfile", "-o", profile) if profile else ()
+    sivo, ready = await _spawn(printed, *args, "bench/_webhook_sivo.py", tenant, env=env)
+    try:
         assert ready == "ready", ready
-        procs.append(sivo)
         events_n = max(200, int(limit * seconds / RECEIVERS / 2))
         started = time.time()
         await command(sivo, f"flood {events_n}", timeout=300)
@@ -179,10 +244,10 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
             await asyncio.wait_for(sivo.wait(), 15)
         except TimeoutError:
             pass
-    for proc in procs:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
+    finally:
+        if sivo.returncode is None:
+            sivo.kill()
+        await sivo.wait()
     q = statistics.quantiles(latencies, n=100)
     return {
         "limit_deliveries_per_s": round(limit),
@@ -200,28 +265,96 @@ async def run(seconds: float, database_url: str | None) -> dict[str, Any]:
     }
 
 
+async def run(
+    seconds: float, databases: list[str], postgres_url: str, printed: Printed
+) -> dict[str, dict[str, Any]]:
+    """One run: the receivers, then each database in turn."""
+    work = Path(tempfile.mkdtemp(prefix="sivo-bench-"))
+    pki = make_pki(work / "pki")
+    procs = []
+    urls = []
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        for _ in range(RECEIVERS):
+            proc, port = await _spawn(
+                printed, "bench/_webhook_receiver.py", str(pki.cert_file), str(pki.key_file)
+            )
+            procs.append(proc)
+            urls.append(f"https://127.0.0.1:{port}/hook")
+        connector = aiohttp.TCPConnector(limit=0, ssl=pki.client_context())
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for database in databases:
+                (work / database).mkdir()
+                if database == "sqlite":
+                    url = f"sqlite+aiosqlite:///{work}/sqlite/sivo.db"
+                elif await _fresh_postgres(postgres_url):
+                    url = postgres_url
+                else:
+                    out[database] = {"skipped": f"no PostgreSQL at {postgres_url}"}
+                    continue
+                out[database] = await measure_sivo(
+                    printed=printed,
+                    session=session,
+                    pki=pki,
+                    urls=urls,
+                    work=work / database,
+                    database_url=url,
+                    seconds=seconds,
+                )
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+        await printed.drain()
+    return out
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    return {
+        "limit_deliveries_per_s": med("limit_deliveries_per_s"),
+        "sivo_deliveries_per_s": med("sivo_deliveries_per_s"),
+        "ratio": med("ratio"),
+        "p50_ms": statistics.median(r["latency_at_200_events_per_s_ms"]["p50"] for r in runs),
+        "p99_ms": statistics.median(r["latency_at_200_events_per_s_ms"]["p99"] for r in runs),
+        "delivered_all": all(r["delivered_all"] for r in runs),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
     args = parser.parse_args()
-    runs = [asyncio.run(run(args.seconds, args.database_url)) for _ in range(args.repeat)]
-    ratios = [r["ratio"] for r in runs]
-    result = {
-        "benchmark": "webhooks",
-        "database": "postgresql" if args.database_url else "sqlite",
-        "receivers": RECEIVERS,
-        "runs": len(runs),
-        "median": {
-            "limit_deliveries_per_s": statistics.median(r["limit_deliveries_per_s"] for r in runs),
-            "sivo_deliveries_per_s": statistics.median(r["sivo_deliveries_per_s"] for r in runs),
-            "ratio": statistics.median(ratios),
-            "p50_ms": statistics.median(r["latency_at_200_events_per_s_ms"]["p50"] for r in runs),
-            "p99_ms": statistics.median(r["latency_at_200_events_per_s_ms"]["p99"] for r in runs),
-        },
-        "runs_detail": runs,
-    }
+    databases = [d for d in args.databases.split(",") if d]
+    printed = Printed()
+    shown = warnings.showwarning
+
+    def count_warning(*a: Any, **kw: Any) -> None:
+        printed.warnings += 1
+        shown(*a, **kw)
+
+    warnings.showwarning = count_warning
+    runs = [
+        asyncio.run(run(args.seconds, databases, args.postgres_url, printed))
+        for _ in range(args.repeat)
+    ]
+    result: dict[str, Any] = {"benchmark": "webhooks", "receivers": RECEIVERS, "runs": len(runs)}
+    for database in databases:
+        measured = [r[database] for r in runs if "skipped" not in r.get(database, {"skipped": 1})]
+        result[database] = (
+            {"median": _median(measured), "ratios": [r["ratio"] for r in measured]}
+            if measured
+            else {"skipped": runs[0][database]["skipped"]}
+        )
+    result["warnings_printed"] = printed.warnings
+    result["stderr_lines"] = printed.lines
+    result["runs_detail"] = runs
     print(json.dumps(result))
 
 
