@@ -230,7 +230,9 @@ function connect() {
   state.sock.on('call.ended', (event) => {
     closeRingNotice(event.call_id);
     const view = state.calls.get(event.call_id);
-    const text = `Call ended: ${causeText(event.cause, event.side, 'agent')}.`;
+    const words = causeText(event.cause, event.side, 'agent');
+    // A cause this page has no words for yet (a code, like "trunk_failed") is not shown raw.
+    const text = `Call ended${/^[a-z0-9]+(?:_[a-z0-9]+)+$/.test(words) ? '' : `: ${words}`}.`;
     log(`${view?.title.textContent ?? 'Call'}: ${text}`);
     if (view) {
       endView(view, text);
