@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .sqlite_driver import OneTripDbapi
+from .sqlite_driver import OneTripConnection, OneTripDbapi
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MAX_GROUP = 64  # units of work committed together at most (SQLite)
+_SAVEPOINT = "sivo_unit"
 
 
 class Tx:
@@ -36,6 +38,42 @@ class Tx:
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self._after_commit:
             self._after_commit.append(callback)
+
+
+class _Group:
+    """Units of work sharing one SQLite transaction (group commit)."""
+
+    def __init__(self, writer: AsyncConnection, driver: OneTripConnection) -> None:
+        self.writer = writer
+        self.driver = driver
+        self.units = 0
+        self.callbacks: list[Callable[[], None]] = []
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+def _fail(group: _Group, exc: BaseException) -> None:
+    if not group.done.done():
+        group.done.set_exception(exc)
+        group.done.exception()  # retrieved: members that were cancelled never will
+
+
+async def _uncancelled(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end even if the caller is cancelled meanwhile (then re-raised):
+    a commit half-awaited would leave the writer in a state no one knows."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # one sink's hand-over must not keep the others' from theirs
+            logger.exception("x an after-commit callback failed")
 
 
 class Database:
@@ -55,30 +93,114 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._writer: AsyncConnection | None = None
+        self._group: _Group | None = None
+        self._waiting = 0  # units queued for the write lock
         if self.is_sqlite:
             sa_event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        """One unit of work, all or nothing; it has committed when the block has exited.
+
+        On PostgreSQL each unit is its own transaction on a pooled connection. On SQLite (one
+        writer) the units of this process queue in FIFO order and share transactions: a unit
+        that ends while others wait leaves the transaction open for them, and the last one of
+        the group commits it for all (group commit). Each unit runs in its own savepoint, so
+        one that fails is rolled back alone; its caller gets the error, the others commit.
+        """
         if self._write_lock is None:
             async with self.engine.connect() as conn:
                 tx = Tx(conn)
                 async with conn.begin():
                     yield tx
-        else:
-            # SQLite has one writer. This process's writers queue here in FIFO order on one
-            # long-lived connection: no pool checkout per transaction, and no trips through
-            # SQLite's busy handler, which sleeps up to 100 ms between lock retries.
-            async with self._write_lock:
-                if self._writer is None:
-                    self._writer = await self.engine.connect()
-                    await self._writer.execution_options(sqlite_begin="IMMEDIATE")
-                tx = Tx(self._writer)
-                async with self._writer.begin():
-                    yield tx
-        for callback in tx._after_commit:
-            callback()
+            for callback in tx._after_commit:
+                callback()
+            return
+        async with self._writer_turn():
+            group = self._group
+            if group is None:
+                group = await self._open_group()
+            writer = group.writer
+            tx = Tx(writer)
+            if group.units:  # a savepoint costs no trip: it goes out with the unit's first SQL
+                group.driver.defer(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                yield tx
+            except BaseException:
+                await self._undo_unit(group)
+                raise
+            group.units += 1
+            group.callbacks.extend(tx._after_commit)
+            if not self._waiting or group.units >= MAX_GROUP:
+                await _uncancelled(self._commit_group(group))
+        if not group.done.done():
+            # Others were queued: the group is theirs to finish. Come back in turn (FIFO, so
+            # after them) and commit it if no one has; shielded, so that a cancelled caller
+            # never leaves the writer holding SQLite's write lock.
+            await asyncio.shield(self._finish_group(group))
+        group.done.result()  # the commit's error, if it failed, is every member's
+
+    @contextlib.asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        lock = self._write_lock
+        if lock is None:
+            raise RuntimeError("only SQLite queues for a writer")
+        self._waiting += 1
+        try:
+            await lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            lock.release()
+
+    async def _open_group(self) -> _Group:
+        if self._writer is None:
+            self._writer = await self.engine.connect()
+            await self._writer.execution_options(sqlite_begin="IMMEDIATE")
+        raw = await self._writer.get_raw_connection()
+        driver: Any = raw.dbapi_connection
+        if not isinstance(driver, OneTripConnection):
+            raise RuntimeError(f"SQLite is used through sqlite+aiosqlite, not {self.url}")
+        if self._writer.in_transaction():  # left by an opener cancelled during its BEGIN
+            await self._writer.rollback()
+        await self._writer.begin()
+        self._group = _Group(self._writer, driver)
+        return self._group
+
+    async def _undo_unit(self, group: _Group) -> None:
+        """A unit failed: roll it back alone, or the whole transaction if it was the first."""
+        if group.units == 0:
+            self._group = None
+            await group.writer.rollback()
+        elif not group.driver.drop_deferred():  # its savepoint went out: go back to it
+            try:
+                await group.writer.exec_driver_sql(f"ROLLBACK TO {_SAVEPOINT}")
+            except BaseException:
+                self._group = None
+                await group.writer.rollback()
+                _fail(group, RuntimeError("the group's transaction was rolled back"))
+                raise
+
+    async def _commit_group(self, group: _Group) -> None:
+        self._group = None
+        group.driver.drop_deferred()
+        try:
+            await group.writer.commit()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await group.writer.rollback()
+            _fail(group, exc)
+            return
+        group.done.set_result(None)
+        _run_callbacks(group.callbacks)  # in commit order, as one transaction each would
+
+    async def _finish_group(self, group: _Group) -> None:
+        async with self._writer_turn():
+            if self._group is group:
+                await self._commit_group(group)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

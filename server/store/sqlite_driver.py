@@ -32,8 +32,13 @@ from sqlalchemy.util.concurrency import await_
 _Done = tuple[Any, int, int | None, list[Any]]
 
 
-def _run(conn: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> _Done:
-    """On the SQLite thread: the whole life of one cursor."""
+def _run(
+    conn: sqlite3.Connection, before: list[str], many: bool, operation: str, parameters: Any
+) -> _Done:
+    """On the SQLite thread: the statements deferred until now, then the whole life of one
+    cursor."""
+    for sql in before:
+        conn.execute(sql).close()
     cursor = conn.cursor()
     try:
         if many:
@@ -100,21 +105,44 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _once(self, many: bool, operation: str, parameters: Any) -> None:
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapted = self._adapt_connection
+        async with adapted._execute_mutex:
+            before: list[str] = []
+            if isinstance(adapted, OneTripConnection):
+                before, adapted.deferred = adapted.deferred, before
             done: _Done = await driver._execute(  # type: ignore[no-untyped-call]
-                _thread_run, driver, many, operation, parameters
+                _thread_run, driver, before, many, operation, parameters
             )
         self._description, self._rowcount, self._lastrowid, rows = done
         self._rows = collections.deque(rows)
 
 
-def _thread_run(driver: aiosqlite.Connection, many: bool, operation: str, parameters: Any) -> _Done:
-    return _run(driver._conn, many, operation, parameters)
+def _thread_run(
+    driver: aiosqlite.Connection, before: list[str], many: bool, operation: str, parameters: Any
+) -> _Done:
+    return _run(driver._conn, before, many, operation, parameters)
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """The adapted connection; statements can be deferred to go out with the next one."""
+
+    __slots__ = ("deferred",)
     _cursor_cls = _OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.deferred: list[str] = []
+
+    def defer(self, sql: str) -> None:
+        """Run ``sql`` (no parameters, no rows: a SAVEPOINT) just before the next statement,
+        in the same trip."""
+        self.deferred.append(sql)
+
+    def drop_deferred(self) -> bool:
+        """Forget what was deferred and has not gone out; True if there was any."""
+        had = bool(self.deferred)
+        self.deferred = []
+        return had
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
@@ -123,7 +151,7 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
 
-    def connect(self, *arg: Any, **kw: Any) -> _OneTripConnection:
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's own connect() does
-        return _OneTripConnection(self, await_(connection))  # type: ignore[arg-type]
+        return OneTripConnection(self, await_(connection))
