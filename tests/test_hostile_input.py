@@ -108,3 +108,31 @@ async def test_copies_of_one_queue_id_cost_one_lookup_and_thousands_are_refused_
     many["queue_ids"] = [f"q_{i}" for i in range(101)]
     resp = await client.post("/api/v1/agents", json=many, headers=tenant.headers)
     assert resp.status == 422 and (await resp.json())["error"]["field"] == "queue_ids"
+
+
+@pytest.mark.parametrize(
+    ("email", "valid"),
+    [
+        ("Ada@Example.com", True),
+        ("x@münchen.de", True),
+        ("a@b", True),
+        ("-`4@s1mdh1fx.net*", False),  # the fuzzer's: a host name has no "*"
+        ("a@-b.com", False),
+        ("a@b..com", False),
+        ("a@b.com.", False),
+        ("a b@c.com", False),
+        ("@c.com", False),
+    ],
+)
+async def test_an_agents_email_is_an_address_a_mail_server_routes(
+    make_client: AppFactory, email: str, valid: bool
+) -> None:
+    client = await make_client()
+    tenant = await new_tenant(client)
+    body = {"name": "Ann", "email": email, "extension": "11"}
+    resp = await client.post("/api/v1/agents", json=body, headers=tenant.headers)
+    if valid:
+        assert resp.status == 201 and (await resp.json())["email"] == email.lower()
+    else:
+        assert resp.status == 422, await resp.text()
+        assert (await resp.json())["error"]["field"] == "email"

@@ -17,6 +17,7 @@ NOT_REST = (
     "/softphone",
     "/shared",
     "/vendor",
+    "/landing",  # the landing page's stylesheet
     "/docs",
     "/socket.io",
     "/salesforce",  # the OAuth callback: a browser page

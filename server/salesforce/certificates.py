@@ -8,7 +8,7 @@ active key keeps signing. Activating retires the previous key.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from server.clock import Clock
 from server.crypto import SecretBox
@@ -19,20 +19,19 @@ from server.store import salesforce as store
 from server.store.db import Database, Tx
 from server.times import rfc3339
 
-from .keys import new_org_key
-
-if TYPE_CHECKING:
-    from .scrt2_jwt import ActiveKeys  # which imports key_context from here
+from .keys import key_context, new_org_key
 
 logger = logging.getLogger(__name__)
 
 
-def key_context(kid: str) -> str:
-    return f"salesforce-org-key:{kid}"
+class KeyCache(Protocol):
+    """What signs with the orgs' active keys and keeps them (``scrt2_jwt.ActiveKeys``)."""
+
+    def forget(self, tenant_id: str, row_id: str) -> None: ...
 
 
 class OrgCertificates:
-    def __init__(self, *, db: Database, box: SecretBox, clock: Clock, keys: ActiveKeys) -> None:
+    def __init__(self, *, db: Database, box: SecretBox, clock: Clock, keys: KeyCache) -> None:
         self._db = db
         self._box = box
         self._clock = clock

@@ -19,6 +19,11 @@ from cryptography.x509.oid import NameOID
 CERTIFICATE_DAYS = 730
 
 
+def key_context(kid: str) -> str:
+    """What a sealed private key is bound to (``SecretBox``'s associated data)."""
+    return f"salesforce-org-key:{kid}"
+
+
 @dataclass(frozen=True)
 class OrgKeyMaterial:
     private_key_pem: str

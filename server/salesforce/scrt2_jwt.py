@@ -33,7 +33,7 @@ from server.failures import NotFound
 from server.store import salesforce as store
 from server.store.db import Database
 
-from .certificates import key_context
+from .keys import key_context
 
 __all__ = [
     "DEFAULT_PROVIDER_NAME",

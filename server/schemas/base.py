@@ -140,9 +140,16 @@ Description = Annotated[
 """Free text: at most 500 characters; line breaks and tabs allowed."""
 
 
+# A local part without "@" or spaces, then a host name: labels of letters and digits (any
+# script), hyphens inside, separated by dots. Not RFC 5322's every corner, but every address
+# a mail server routes (and what Salesforce's user emails are).
+_EMAIL_PATTERN = r"^[^@\s]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*$"
+_EMAIL = re.compile(_EMAIL_PATTERN)
+
+
 def _email(value: str) -> str:
     value = value.strip().lower()
-    if not single_line(value) or "@" not in value.strip("@") or " " in value:
+    if not single_line(value) or not _EMAIL.fullmatch(value):
         raise PydanticCustomError("invalid", "must be an email address")
     return value
 
@@ -152,7 +159,7 @@ Email = Annotated[
     StringConstraints(max_length=320),
     AfterValidator(_email),
     WithJsonSchema(
-        {"type": "string", "format": "email", "maxLength": 320, "pattern": r"^[^@\s]+@[^@\s]+$"}
+        {"type": "string", "format": "email", "maxLength": 320, "pattern": _EMAIL_PATTERN}
     ),
 ]
 

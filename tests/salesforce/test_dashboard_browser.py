@@ -207,7 +207,7 @@ async def test_connect_import_users_and_create_agents_in_chromium(
         await page.get_by_label("Email").fill(EMAIL)
         await page.get_by_label("Password").fill(PASSWORD)
         await page.get_by_role("button", name="Log in").click()
-        await expect(page.get_by_role("heading", name="Webhook endpoints")).to_be_visible()
+        await expect(page.get_by_role("heading", name="Wallboard")).to_be_visible()  # /admin/
 
         click = Clicks()
         await click(page.get_by_role("navigation", name="Main").get_by_text("Salesforce"), "nav")

@@ -23,10 +23,7 @@ function presenceBadge(p) {
   );
 }
 
-// app.js passes the route's optional id through decodeURIComponent, which makes a missing
-// one the text "undefined" (no id of SIVO's looks like that).
 export async function agentsPage(root, id) {
-  if (id === 'undefined') id = undefined;
   if (id === 'new') return guarded(root, () => newAgentPage(root));
   if (id) return guarded(root, () => agentPage(root, id));
   return guarded(root, () => listPage(root));

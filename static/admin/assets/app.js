@@ -61,7 +61,9 @@ async function render() {
   const root = h('div', { class: 'page' });
   main.replaceChildren(root);
   try {
-    await page(root, ...(match ? match.slice(1).map(decodeURIComponent) : []));
+    // An optional group that did not match stays undefined (not the text "undefined").
+    const parts = match ? match.slice(1).map((part) => part && decodeURIComponent(part)) : [];
+    await page(root, ...parts);
   } catch (err) {
     root.append(h('p', { class: 'alert alert-error', role: 'alert' }, err.message || String(err)));
   }

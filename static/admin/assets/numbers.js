@@ -26,10 +26,7 @@ function noQueues() {
   );
 }
 
-// app.js passes the route's optional id through decodeURIComponent, which makes a missing
-// one the text "undefined" (no id of SIVO's looks like that).
 export async function numbersPage(root, id) {
-  if (id === 'undefined') id = undefined;
   if (id === 'new') return guarded(root, () => newNumberPage(root));
   if (id) return guarded(root, () => numberPage(root, id));
   return guarded(root, () => listPage(root));

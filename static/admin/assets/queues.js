@@ -13,10 +13,7 @@ function back() {
   return h('p', { class: 'crumbs' }, h('a', { href: '/admin/queues', 'data-nav': true }, '← Queues'));
 }
 
-// app.js passes the route's optional id through decodeURIComponent, which makes a missing
-// one the text "undefined" (no id of SIVO's looks like that).
 export async function queuesPage(root, id) {
-  if (id === 'undefined') id = undefined;
   if (id === 'new') return guarded(root, () => newQueuePage(root));
   if (id) return guarded(root, () => queuePage(root, id));
   return guarded(root, () => listPage(root));
