@@ -28,7 +28,7 @@ PostgreSQL runs in a database of its own (``sivo_bench_reports``, created if mis
 emptied before each run, never the tests' ``test``); it is skipped when unreachable.
 
 Prints one JSON line. Usage: ``python -m bench.reports [--calls 1000000] [--repeat 20]
-[--databases sqlite,postgresql] [--postgres-url URL]``.
+[--databases sqlite,postgresql] [--postgres-url URL] [--cases day_hourly,year_daily]``.
 """
 
 from __future__ import annotations
@@ -256,7 +256,9 @@ async def _case(db: Database, reports: CallReports, case: Case, repeat: int) -> 
     return out
 
 
-async def run_database(name: str, url: str, count: int, repeat: int) -> dict[str, Any]:
+async def run_database(
+    name: str, url: str, count: int, repeat: int, only: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     db = Database(url)
     try:
         await db.upgrade()
@@ -264,7 +266,8 @@ async def run_database(name: str, url: str, count: int, repeat: int) -> dict[str
         print(f"# {name}: {count} calls loaded in {load_s:.1f} s", file=sys.stderr, flush=True)
         reports = CallReports(db=db)
         cases: dict[str, Any] = {}
-        for case in CASES:
+        chosen = [case for case in CASES if not only or case.name in only]
+        for case in chosen:
             cases[case.name] = await _case(db, reports, case, repeat)
             print(
                 f"# {name} {case.name}: {json.dumps(cases[case.name])}", file=sys.stderr, flush=True
@@ -274,7 +277,7 @@ async def run_database(name: str, url: str, count: int, repeat: int) -> dict[str
             await tx.conn.execute(text("DROP INDEX ix_calls_tenant_agent_created"))
         await db.engine.dispose()  # no pooled connection plans with what it knew before
         without: dict[str, Any] = {}
-        for case in CASES:
+        for case in chosen:
             if case.queue_id or case.agent_id:
                 without[case.name] = await _case(db, reports, case, max(3, repeat // 4))
         return {"load_s": round(load_s, 1), "cases": cases, "without_0013": without}
@@ -288,6 +291,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "calls": args.calls,
         "other_tenant_calls": args.calls // 10,
         "repeat": args.repeat,
+        "cases": sorted(args.only) or "all",
         "cpus": os.cpu_count(),
         "load_avg_1m_before": round(os.getloadavg()[0], 2),
         "databases": {},
@@ -297,7 +301,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             with tempfile.TemporaryDirectory(prefix="sivo-bench-reports-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'reports.db'}"
                 result["databases"]["sqlite"] = await run_database(
-                    name, url, args.calls, args.repeat
+                    name, url, args.calls, args.repeat, args.only
                 )
         elif name == "postgresql":
             why = await _fresh_postgres(args.postgres_url)
@@ -305,7 +309,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 result["databases"]["postgresql"] = {"skipped": why}
                 continue
             result["databases"]["postgresql"] = await run_database(
-                name, args.postgres_url, args.calls, args.repeat
+                name, args.postgres_url, args.calls, args.repeat, args.only
             )
     result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
     return result
@@ -317,7 +321,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
     args = parser.parse_args()
+    args.only = frozenset(filter(None, args.cases.split(",")))
     print(json.dumps(asyncio.run(main_async(args))), flush=True)
 
 
