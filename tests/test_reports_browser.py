@@ -197,8 +197,8 @@ async def test_reports_draw_the_servers_aggregates_in_chromium(
 
         # Custom dates: too long for hourly buckets is said in words, nothing asked.
         await page.get_by_label("Period", exact=True).select_option(label="Custom dates")
-        await page.get_by_label("From", exact=True).fill("2026-01-01")
-        await page.get_by_label("To", exact=True).fill("2026-03-31")
+        await page.get_by_label("Start date", exact=True).fill("2026-01-01")
+        await page.get_by_label("End date", exact=True).fill("2026-03-31")
         await page.get_by_label("Buckets", exact=True).select_option("hour")
         await page.get_by_role("button", name="Show").click()
         await expect(page.get_by_role("alert")).to_have_text(

@@ -104,8 +104,8 @@ export function reportPath({ since, until, bucket, tz, queueId, agentId }) {
 export function pageQuery({ preset, bucket, from, to, queueId, agentId }) {
   const q = new URLSearchParams({ period: preset, bucket });
   if (preset === 'custom') {
-    q.set('from', from ?? '');
-    q.set('to', to ?? '');
+    q.set('start', from ?? '');
+    q.set('end', to ?? '');
   }
   if (queueId) q.set('queue', queueId);
   if (agentId) q.set('agent', agentId);
@@ -120,8 +120,8 @@ export function readPageQuery(search) {
   return {
     preset,
     bucket,
-    from: q.get('from') ?? '',
-    to: q.get('to') ?? '',
+    from: q.get('start') ?? '',
+    to: q.get('end') ?? '',
     queueId: q.get('queue') ?? '',
     agentId: q.get('agent') ?? '',
   };

@@ -150,7 +150,7 @@ export async function reportsPage(root) {
   const today = dateInput(new Date());
   from.value = choice.from || today;
   to.value = choice.to || today;
-  const custom = h('div', { class: 'report-dates', hidden: choice.preset !== 'custom' }, field('From', from, 'report-from'), field('To', to, 'report-to'));
+  const custom = h('div', { class: 'report-dates', hidden: choice.preset !== 'custom' }, field('Start date', from, 'report-start'), field('End date', to, 'report-end'));
 
   const form = h(
     'form',
