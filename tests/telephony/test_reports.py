@@ -35,7 +35,7 @@ def _row(tenant_id: str, i: int, created: float) -> dict[str, Any]:
     talk = 60.0 + i % 50
     hold = 5.0 if i % 4 == 0 else 0.0
     row: dict[str, Any] = {
-        "id": f"c_{tenant_id}_{i}",
+        "id": f"c_{tenant_id[-12:]}_{i}",  # calls.id is VARCHAR(40)
         "tenant_id": tenant_id,
         "direction": "inbound",
         "from_number": "+14155550100",
