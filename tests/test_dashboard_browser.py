@@ -23,6 +23,7 @@ from server.store.tables import deliveries
 from server.webhooks.schedule import RETRY_DELAYS_S
 from tests.conftest import AppFactory
 from tests.support.api import create_endpoint, emit, new_tenant
+from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import chromium, chromium_path
 from tests.support.receiver import Reply
 
@@ -72,6 +73,7 @@ async def test_dashboard_end_to_end_in_chromium(
         await page.get_by_role("button", name="Log in").click()
         await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
         await _shot(page, tmp_path / "1-login.png")
+        await assert_no_axe_violations(page, "the login page, a refused password")
         await page.get_by_label("Email").fill(EMAIL)
         await page.get_by_label("Password").fill(PASSWORD)
         await page.get_by_role("button", name="Log in").click()
@@ -131,6 +133,7 @@ async def test_dashboard_end_to_end_in_chromium(
         await page.get_by_role("button", name="Refresh").click()
         await expect(row).to_have_count(1)
         await _shot(page, tmp_path / "2-endpoint.png")
+        await assert_no_axe_violations(page, "an endpoint")
 
         # Rotating shows a different secret once, with the 24 h overlap note.
         await page.get_by_role("button", name="I’ve saved it, hide").click()
@@ -159,6 +162,7 @@ async def test_dashboard_end_to_end_in_chromium(
         await expect(table_row).to_contain_text("call.created, call.ended")
         await expect(table_row).to_contain_text("Disabled")
         await _shot(page, tmp_path / "2b-list.png")
+        await assert_no_axe_violations(page, "the endpoints")
 
         # The DLQ page loads with its filters; nothing is dead yet.
         await page.get_by_role("link", name="Dead-letter queue").click()
@@ -171,6 +175,7 @@ async def test_dashboard_end_to_end_in_chromium(
             "href", f"/api/v1/webhooks/dlq/export?endpoint_id={endpoint['id']}"
         )
         await _shot(page, tmp_path / "3-dlq.png")
+        await assert_no_axe_violations(page, "the dead-letter queue, empty")
 
         # Delete, after confirming in the dialog (cancel first: nothing happens).
         await page.get_by_role("link", name="Endpoints", exact=True).click()
@@ -261,6 +266,7 @@ async def test_dead_letter_queue_filters_retries_and_exports_in_chromium(
         await page.get_by_role("button", name="Clear").click()
         await expect(rows).to_have_count(2)
         await _shot(page, tmp_path / "4-dlq-rows.png")
+        await assert_no_axe_violations(page, "the dead-letter queue with rows")
 
         # Retry one row: the receiver gets that event again, with the same event id.
         await page.get_by_role("button", name=f"Retry event {ids[0]}").click()

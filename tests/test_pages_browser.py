@@ -18,6 +18,7 @@ from playwright.async_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
+from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import MEDIA_ARGS, audio_flows, audio_stats, chromium, chromium_path
 
 pytestmark = [
@@ -131,6 +132,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         )
         await _shot(softphone, tmp_path / "1-softphone-ringing.png")
         await _shot(caller, tmp_path / "1-caller-ringing.png")
+        await assert_no_axe_violations(caller, "the web phone, ringing")
 
         await card.get_by_role("button", name="Answer").click()
         await expect(card).to_have_attribute("data-state", "connected")
@@ -165,6 +167,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await expect(caller.locator("#call-state")).to_have_attribute("data-state", "connected")
         await _shot(softphone, tmp_path / "2-softphone-connected.png")
         await _shot(caller, tmp_path / "2-caller-connected.png")
+        await assert_no_axe_violations(caller, "the web phone, connected")
 
         # The caller hangs up: both pages say so; the agent is in wrap-up until "Done".
         await caller.get_by_role("button", name="Hang up").click()
@@ -189,6 +192,7 @@ async def test_web_caller_reaches_the_agent_softphone_with_audio_both_ways(
         await softphone.get_by_role("button", name="Call", exact=True).click()
         await expect(caller.locator("#incoming")).to_be_visible()
         await _shot(caller, tmp_path / "4-caller-incoming.png")
+        await assert_no_axe_violations(caller, "the web phone, a call coming in")
         await caller.get_by_role("button", name="Answer").click()
         await expect(caller.locator("#call-state")).to_have_attribute("data-state", "connected")
         out_card = softphone.locator("section.call")

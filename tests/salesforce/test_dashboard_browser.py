@@ -33,6 +33,7 @@ from server.api.context import SERVICES
 from server.app import create_app
 from tests.conftest import AppFactory, make_settings
 from tests.support.api import Tenant, new_tenant
+from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import chromium, chromium_path
 from tests.support.tls import LocalPKI
 
@@ -216,6 +217,7 @@ async def test_connect_import_users_and_create_agents_in_chromium(
         await expect(page.get_by_label("Production")).to_be_checked()
         await expect(page.get_by_label("My Domain", exact=True)).to_be_hidden()
         await _shot(page, tmp_path / "1-salesforce-empty.png")
+        await assert_no_axe_violations(page, "the Salesforce page, no org yet")
         await click(page.get_by_role("button", name="Connect with Salesforce"), "connect")
 
         # Login 2: devorg's own login page (Salesforce's, in production).
@@ -239,6 +241,7 @@ async def test_connect_import_users_and_create_agents_in_chromium(
         await expect(call_center).to_contain_text("SIVO_Acme")
         await expect(page.get_by_role("region", name="SCRT2 base URL")).to_contain_text("Not set")
         await _shot(page, tmp_path / "3-org-connected.png")
+        await assert_no_axe_violations(page, "a connected org")
 
         # Import: Ada is linked to her agent by email, Bo and Cy have none.
         await click(page.get_by_role("button", name="Auto-import SF users"), "import")
@@ -250,6 +253,7 @@ async def test_connect_import_users_and_create_agents_in_chromium(
         await expect(users.locator('li[data-state="unmatched"]')).to_contain_text("2")
         await expect(users.get_by_role("checkbox", name="Select Ada Admin")).to_have_count(0)
         await _shot(page, tmp_path / "4-imported.png")
+        await assert_no_axe_violations(page, "an org with its users imported")
 
         await click(users.get_by_label("Select all unmatched (2)"), "select all unmatched")
         await expect(users.get_by_role("checkbox", name="Select Bo Berg")).to_be_checked()
@@ -352,6 +356,7 @@ async def _certificates(
     await expect(rows.filter(has_text=pending["kid"])).to_contain_text("Active")
     await expect(rows.filter(has_text=active["kid"])).to_contain_text("Retired")
     await _shot(page, tmp_path / "6-certificates.png")
+    await assert_no_axe_violations(page, "an org's certificates")
 
 
 async def _reconnect(
@@ -375,12 +380,14 @@ async def _reconnect(
     await expect(banner).to_contain_text("Needs reconnect:")
     await expect(page.locator(".page-head .badge-fail")).to_have_text("Needs reconnect")
     await _shot(page, tmp_path / "7-needs-reconnect.png")
+    await assert_no_axe_violations(page, "an org that needs reconnecting")
 
     await page.get_by_role("link", name="← Salesforce").click()
     row = page.get_by_role("row", name=re.compile("^Acme"))
     await expect(row).to_contain_text("Needs reconnect")
     await expect(row).to_contain_text("connect the org again")
     await _shot(page, tmp_path / "8-list-needs-reconnect.png")
+    await assert_no_axe_violations(page, "the orgs, one needing reconnecting")
     await row.get_by_role("link", name="Reconnect Acme").click()
     await _devorg_login(page, sf)
     await expect(page.get_by_test_id("connected-banner")).to_be_visible()
