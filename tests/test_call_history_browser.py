@@ -20,15 +20,12 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from server.api.context import SERVICES
-from server.clock import FakeClock
 from tests.conftest import AppFactory
 from tests.media.peers import LoopbackPeer
-from tests.support.api import new_tenant
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
 from tests.support.dashboard import log_in_page
-from tests.telephony.conftest import NUMBER, Center, answer, dial
+from tests.telephony.conftest import Center, answer, dial, supervised_center
 
 EMAIL = "lead@acme.example"
 PASSWORD = "correct horse battery"
@@ -72,18 +69,10 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
     """Filters (kept in the URL) find Ann's answered call; its view shows the timeline,
     draws both channels and plays the recording, keyboard and click included."""
     chromium_path()
-    client = await make_client()  # the system clock: calls and events carry real times
-    tenant = await new_tenant(client)
-    await client.app[SERVICES].identity.create_admin(tenant.id, EMAIL, PASSWORD)
-    center = Center(client, FakeClock(), tenant, "")  # its helpers; the app keeps real time
-    queue = await center.api("POST", "/api/v1/queues", {"name": "Support"}, status=201)
-    center.queue_id = queue["id"]
-    await center.api(
-        "POST",
-        "/api/v1/numbers",
-        {"number": NUMBER, "queue_id": queue["id"], "published": True},
-        status=201,
-    )
+    center = await supervised_center(
+        make_client, EMAIL, PASSWORD
+    )  # calls and events carry real times
+    client = center.client
     base = str(client.make_url("/admin/"))
     try:
         agent, ann = await center.agent("Ann")

@@ -14,16 +14,13 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from server.api.context import SERVICES
-from server.clock import FakeClock
 from server.signaling.supervisor import SUPERVISORS
 from tests.conftest import AppFactory
 from tests.media.peers import LoopbackPeer
-from tests.support.api import new_tenant
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
 from tests.support.dashboard import log_in_page
-from tests.telephony.conftest import NUMBER, Center, answer, dial
+from tests.telephony.conftest import answer, dial, supervised_center
 
 EMAIL = "lead@acme.example"
 PASSWORD = "correct horse battery"
@@ -38,18 +35,10 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
     """Available → Ringing (waiting 1, the call with its caller) → On call (service level
     100 %, waiting 0, the time in state ticking) → After-call work (no calls in progress)."""
     chromium_path()
-    client = await make_client()  # the system clock: the wallboard pushes on its own
-    tenant = await new_tenant(client)
-    await client.app[SERVICES].identity.create_admin(tenant.id, EMAIL, PASSWORD)
-    center = Center(client, FakeClock(), tenant, "")  # its helpers; the app keeps real time
-    queue = await center.api("POST", "/api/v1/queues", {"name": "Support"}, status=201)
-    center.queue_id = queue["id"]
-    await center.api(
-        "POST",
-        "/api/v1/numbers",
-        {"number": NUMBER, "queue_id": queue["id"], "published": True},
-        status=201,
-    )
+    center = await supervised_center(
+        make_client, EMAIL, PASSWORD
+    )  # the wallboard pushes on its own
+    client = center.client
     base = str(client.make_url("/admin/"))
     try:
         agent, agent_id = await center.agent("Ann")
@@ -78,7 +67,7 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
             await agent.wait_for("call.ringing")
             await expect(card).to_contain_text("Ringing")
             await expect(page.get_by_test_id("waiting")).to_have_text("1")
-            await expect(page.get_by_test_id(f"queue-waiting-{queue['id']}")).to_have_text("1")
+            await expect(page.get_by_test_id(f"queue-waiting-{center.queue_id}")).to_have_text("1")
             calls = page.locator(".wb-table tbody tr").filter(has_text=CALLER)
             await expect(calls).to_have_count(1)
             await expect(calls).to_contain_text("Ringing")

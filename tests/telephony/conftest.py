@@ -252,6 +252,20 @@ async def open_center(make_client: AppFactory, **overrides: Any) -> AsyncIterato
     LoopbackPeer.all_peers.clear()
 
 
+async def supervised_center(make_client: AppFactory, email: str, password: str) -> Center:
+    """A center on the system clock (the dashboard's pages follow real time) with a
+    dashboard admin, a queue and a published number to it."""
+    client = await make_client()
+    tenant = await new_tenant(client)
+    await client.app[SERVICES].identity.create_admin(tenant.id, email, password)
+    center = Center(client, FakeClock(), tenant, "")  # its helpers; the app keeps real time
+    queue = await center.api("POST", "/api/v1/queues", {"name": "Support"}, status=201)
+    center.queue_id = queue["id"]
+    number = {"number": NUMBER, "queue_id": queue["id"], "published": True}
+    await center.api("POST", "/api/v1/numbers", number, status=201)
+    return center
+
+
 async def dial(
     center: Center,
     caller: Phone,
