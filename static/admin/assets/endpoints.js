@@ -1,5 +1,6 @@
 // Endpoints: the list, the create/edit form, and one endpoint's page (secret, tester, log).
 
+import { field } from './admin-forms.js';
 import { ApiError, del, endpointPath, eventTypes, get, patch, post } from './api.js';
 import { deliveryLog, tester } from './deliveries.js';
 import { confirmDialog, copyText, h, say, table, timeEl } from './dom.js';
@@ -39,21 +40,6 @@ export async function listPage(root) {
   root.append(table('Webhook endpoints', ['URL', 'Events', 'Status', 'Description'], rows));
 }
 
-function field(name, label, control, hint) {
-  const errorId = `f-${name}-error`;
-  const hintId = hint ? `f-${name}-hint` : null;
-  control.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
-  return h(
-    'div',
-    { class: 'field', 'data-field': name },
-    h('label', { for: control.id }, label),
-    control,
-    hint && h('p', { class: 'hint', id: hintId }, hint),
-    h('p', { class: 'field-error', id: errorId, hidden: true }),
-  );
-}
-
-/** The create/edit form. onSubmit(body) returns a promise; ApiErrors land next to their field. */
 function endpointForm(types, endpoint, submitLabel, onSubmit) {
   const events = endpoint?.events ?? [];
   const url = h('input', { id: 'f-url', name: 'url', type: 'url', value: endpoint?.url ?? '', placeholder: 'https://crm.example.com/sivo/webhooks', autocomplete: 'off', required: true });
