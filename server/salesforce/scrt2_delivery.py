@@ -44,6 +44,7 @@ from server.store import salesforce as org_store
 from server.store import scrt2 as store
 from server.store.db import Database, Tx
 
+from .reach import SalesforceReach
 from .scrt2 import (
     ScrtRequest,
     create_request,
@@ -118,9 +119,16 @@ class Scrt2Delivery:
     """The SCRT2 OutboxSink, and the delivery core that sends its requests."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, sender: Scrt2Sender, rng: random.Random | None = None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        sender: Scrt2Sender,
+        reach: SalesforceReach,
+        rng: random.Random | None = None,
     ) -> None:
         self._db = db
+        self._reach = reach
         self._clock = clock
         self._sender = sender
         self.core: DeliveryCore[Scrt2Ref] = DeliveryCore(
@@ -179,10 +187,13 @@ class Scrt2Delivery:
     # -- the OutboxSink -----------------------------------------------------------------
 
     async def fan_out_txn(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        if not any(event.type in TYPES for event in events):
+            return
+        reach = await self._reach.of_txn(tx, events)
         jobs: list[Scrt2Job] = []
         for event in events:
-            if event.type not in TYPES:
-                continue
+            if event.type not in TYPES or not reach.has_org(event.tenant_id):
+                continue  # no org: no VoiceCall to create, and none created before
             data = json.loads(event.body)["data"]
             if event.type == "call.created":
                 if data.get("direction") == "inbound":

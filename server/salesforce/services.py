@@ -19,6 +19,7 @@ from .config import SalesforceSettings
 from .console import ConsoleFraming
 from .console_signin import ConsoleSignIn
 from .orgs import SalesforceOrgs
+from .reach import SalesforceReach
 from .ring_pops import AgentPush, RingPops
 from .screenpop import ScreenPops
 from .scrt2_delivery import Scrt2Delivery
@@ -95,15 +96,20 @@ def build_salesforce(
         on_found=lambda tenant_id, call_id, pop: call_logs.suggest_pop(tenant_id, call_id, pop),
     )
     call_logs = CallLogs(db=db, clock=clock, on_record_opened=ring_pops.record_opened)
+    reach = SalesforceReach()  # one lookup for both sinks: can this batch concern Salesforce?
     tasks = TaskDelivery(
         db=db,
         clock=clock,
         sender=TaskSender(db=db, clock=clock, orgs=orgs, public_url=public_url),
         rung=call_logs.rung_agent,
+        reach=reach,
     )
     orgs.on_connected.append(tasks.org_connected)
     scrt2 = Scrt2Delivery(
-        db=db, clock=clock, sender=Scrt2Sender(db=db, clock=clock, keys=keys, http=http)
+        db=db,
+        clock=clock,
+        sender=Scrt2Sender(db=db, clock=clock, keys=keys, http=http),
+        reach=reach,
     )
     orgs.on_connected.append(scrt2.org_connected)
     sessions = SoftphoneSessions(

@@ -40,6 +40,7 @@ from server.store import call_logs as store
 from server.store.db import Database, Tx
 
 from .call_logs import log_settings
+from .reach import SalesforceReach
 from .task_due import Ended, WrapUpOver, plan, retry_at
 from .task_sender import TaskJob, TaskRef, TaskSender
 from .tasks import CallFacts, kind_of, owner_of
@@ -100,10 +101,12 @@ class TaskDelivery:
         clock: Clock,
         sender: TaskSender,
         rung: Callable[[str], str | None],
+        reach: SalesforceReach,
         rng: random.Random | None = None,
     ) -> None:
         """``rung(call id)``: the last agent a live call rang (who owns a missed call)."""
         self._db = db
+        self._reach = reach
         self._clock = clock
         self._sender = sender
         self._rung = rung
@@ -145,9 +148,12 @@ class TaskDelivery:
                 found.append((event.tenant_id, event.type, json.loads(event.body)["data"]))
         if not found:
             return
+        reach = await self._reach.of_txn(tx, events)
         jobs: list[TaskJob] = []
         for step in plan(found, self._owner):
             if isinstance(step, Ended):
+                if not reach.may_log(step.tenant_id, str(step.cdr["call_id"])):
+                    continue  # no org and no annotation: every lookup below would find nothing
                 job = await self._ended_txn(tx, step)
                 jobs.extend([job] if job is not None else [])
             else:

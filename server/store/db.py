@@ -34,6 +34,9 @@ class Tx:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self._after_commit: list[Callable[[], None]] = []
+        # What sinks fanning out the same events look up once for all of them (keyed by the
+        # looker-up): a fact read in this transaction stays true in it.
+        self.memo: dict[object, Any] = {}
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self._after_commit:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, union_all, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .db import Tx
+from .tables import call_logs
 from .tables import salesforce_oauth_states as states
 from .tables import salesforce_org_keys as org_keys
 from .tables import salesforce_orgs as orgs
@@ -202,3 +203,29 @@ async def link_users_txn(tx: Tx, tenant_id: str, row_id: str, links: dict[str, s
             )
             .values(agent_id=agent_id)
         )
+
+
+# -- reach ------------------------------------------------------------------------------------
+
+
+async def reach_of(
+    conn: AsyncConnection, tenant_ids: Sequence[str], call_ids: Sequence[str]
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """One statement: which of these tenants have a connected org, and which of these calls
+    have a call-log row (an annotation), as ``(tenant id, call id)``."""
+    with_org = (
+        select(literal("org").label("kind"), orgs.c.tenant_id, literal("").label("call_id"))
+        .where(orgs.c.tenant_id.in_(tenant_ids))
+        .distinct()
+    )
+    logged = select(literal("log"), call_logs.c.tenant_id, call_logs.c.call_id).where(
+        call_logs.c.tenant_id.in_(tenant_ids), call_logs.c.call_id.in_(call_ids)
+    )
+    tenants: set[str] = set()
+    calls: set[tuple[str, str]] = set()
+    for kind, tenant_id, call_id in (await conn.execute(union_all(with_org, logged))).all():
+        if kind == "org":
+            tenants.add(tenant_id)
+        else:
+            calls.add((tenant_id, call_id))
+    return tenants, calls
