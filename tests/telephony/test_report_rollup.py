@@ -17,8 +17,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from server.app import OUTBOX
 from server.api.context import SERVICES
+from server.app import OUTBOX
 from server.schemas.reports import CallReportQuery
 from server.store import reports as store
 from server.store import rollup
