@@ -36,6 +36,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     select,
     union_all,
 )
@@ -62,6 +63,7 @@ FIGURES = (
     "hold_sum",
     "outbound",
 )
+ALL = "*"  # the rollup's queue or agent that stands for all of them (server/store/rollup.py)
 # Inline, not bound: the planner matches it to ix_calls_tenant_live's predicate.
 _ENDED: ColumnElement[str] = literal_column("'ended'")
 
@@ -148,10 +150,13 @@ def sums_statement(
 ) -> Select[Any] | CompoundSelect[Any]:
     """The sums per group: per hour (``key``, the hour index counted from ``origin``, at or
     before ``where.since``), or per queue and agent (``queue_id``, ``agent_id``; null: no
-    queue, no agent). Groups without calls have no row.
+    queue, no agent; ``kind`` ``pair``: the row counts for its queue and for its agent).
+    Groups without calls have no row.
 
     ``whole``: the UTC hours ``[first, end)`` (``floor(t / 3600)``) to read from the rollup,
-    inside the period and on ``origin``'s grid; a key may then have several rows."""
+    inside the period and on ``origin``'s grid; a key may then have several rows, and the
+    rollup's rows per queue and agent are of ``kind`` ``queue`` (for its queue only) or
+    ``agent`` (for its agent only)."""
     if whole is None:
         return _calls_sums(where, group, threshold_s, origin, (where.since, where.until))
     first, end = whole[0] * HOUR_S, whole[1] * HOUR_S
@@ -160,7 +165,7 @@ def sums_statement(
         parts.append(_calls_sums(where, group, threshold_s, origin, (where.since, first)))
     if end < where.until:
         parts.append(_calls_sums(where, group, threshold_s, origin, (end, where.until)))
-    parts.append(_rollup_sums(where, group, origin, whole))
+    parts.extend(_rollup_sums(where, group, origin, whole))
     return union_all(*parts)
 
 
@@ -179,8 +184,11 @@ def _calls_sums(
     keys: list[ColumnElement[Any]]
     if group == "hour":
         keys = [hour_index((c.created_at - literal(origin)) / literal(HOUR_S)).label("key")]
-    else:
+    else:  # a pair counts for its queue and for its agent
         keys = [c.queue_id.label("queue_id"), c.agent_id.label("agent_id")]
+    kind: list[ColumnElement[Any]] = []
+    if group == "queue_agent":
+        kind.append(literal_column("'pair'").label("kind"))
     conditions = [
         c.tenant_id == where.tenant_id,
         c.created_at >= started[0],
@@ -192,29 +200,52 @@ def _calls_sums(
         conditions.append(c.queue_id == where.queue_id)
     if where.agent_id is not None:
         conditions.append(c.agent_id == where.agent_id)
-    return select(*keys, *figures(threshold_s)).where(*conditions).group_by(*keys)
+    statement = select(*kind, *keys, *figures(threshold_s)).where(*conditions)
+    return statement.group_by(*keys)
 
 
 def _rollup_sums(
     where: ReportFilter, group: Group, origin: float, whole: tuple[int, int]
-) -> Select[Any]:
-    """The sums of the ended calls of the whole hours, from ``call_rollup``."""
+) -> list[Select[Any]]:
+    """The sums of the ended calls of the whole hours, from ``call_rollup``: per hour, the
+    rows of the filter's (queue or ``*``, agent or ``*``); per queue, the rows of each queue
+    with the filter's agent or ``*`` (``kind`` ``queue``), and per agent likewise (``agent``)."""
     r = call_rollup.c
-    keys: list[ColumnElement[Any]]
-    if group == "hour":
-        keys = [(r.hour - literal(int(origin // HOUR_S))).label("key")]
-    else:  # '' in the rollup is no queue, no agent: null, as in calls
-        keys = [func.nullif(r.queue_id, "").label("queue_id")]
-        keys.append(func.nullif(r.agent_id, "").label("agent_id"))
-    conditions = [r.tenant_id == where.tenant_id, r.hour >= whole[0], r.hour < whole[1]]
-    if where.queue_id is not None:
-        conditions.append(r.queue_id == where.queue_id)
-    if where.agent_id is not None:
-        conditions.append(r.agent_id == where.agent_id)
+    queue, agent = where.queue_id or ALL, where.agent_id or ALL
+    hours = [r.tenant_id == where.tenant_id, r.hour >= whole[0], r.hour < whole[1]]
     sums = [func.sum(r[name]).label(name) for name in FIGURES]
+    if group == "hour":
+        key = (r.hour - literal(int(origin // HOUR_S))).label("key")
+        by_hour = select(key, *sums).where(*hours, r.queue_id == queue, r.agent_id == agent)
+        return [by_hour.group_by(key)]
     # A group whose calls all moved elsewhere (a CDR saved again) is zeros: no group at all.
     kept = func.sum(r.offered) + func.sum(r.outbound) > 0
-    return select(*keys, *sums).where(*conditions).group_by(*keys).having(kept)
+    queues = [r.agent_id == agent, r.queue_id != ALL]
+    agents = [r.queue_id == queue, r.agent_id != ALL]
+    if where.queue_id is not None:
+        queues.append(r.queue_id == where.queue_id)
+    if where.agent_id is not None:
+        agents.append(r.agent_id == where.agent_id)
+    return [
+        select(
+            literal_column("'queue'").label("kind"),
+            func.nullif(r.queue_id, "").label("queue_id"),  # '': no queue, null as in calls
+            null().label("agent_id"),
+            *sums,
+        )
+        .where(*hours, *queues)
+        .group_by(r.queue_id)
+        .having(kept),
+        select(
+            literal_column("'agent'").label("kind"),
+            null().label("queue_id"),
+            func.nullif(r.agent_id, "").label("agent_id"),
+            *sums,
+        )
+        .where(*hours, *agents)
+        .group_by(r.agent_id)
+        .having(kept),
+    ]
 
 
 async def call_sums(

@@ -1,5 +1,11 @@
 """The call reports' rollup (``call_rollup``, migration 0016): the ended calls' report sums
-per tenant, UTC hour of ``created_at``, queue and agent, kept as calls end.
+per tenant, queue, agent and UTC hour of ``created_at``, kept as calls end.
+
+Each call is in four rows: its (queue, agent), (queue, ``*``), (``*``, agent) and (``*``,
+``*``), where ``*`` is all queues or all agents ('' is none). A report's series is then one
+key's hours ((``*``, ``*``) for a tenant's, (queue, ``*``) for a queue's: 8,760 rows a
+year, however many agents), its queues the (queue, ``*``) rows, its agents the (``*``,
+agent) rows (or, filtered, the pairs of that queue or agent).
 
 ::
 
@@ -26,18 +32,28 @@ SQLite has one writer, which orders them already.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, delete, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.schemas.reports import DEFAULT_SERVICE_LEVEL_THRESHOLD_S
 
 from .db import Tx
-from .reports import FIGURES, HOUR_S, figures, hour_index
+from .reports import ALL, FIGURES, HOUR_S, figures, hour_index
 from .tables import call_rollup, calls, telephony_settings
 
-KEYS = ("tenant_id", "hour", "queue_id", "agent_id")
+KEYS = ("tenant_id", "queue_id", "agent_id", "hour")
+_ALL: ColumnElement[str] = literal_column(f"'{ALL}'")  # inline: a constant, not a GROUP BY key
 _LOCK_CLASS = 16016  # pg_advisory_xact_lock(class, key): this module's class of locks
 _CHUNK = 5_000  # ids per statement (SQLite's bound variables)
 
@@ -78,26 +94,25 @@ async def lock_tenant_txn(tx: Tx, *tenant_ids: str) -> None:
 
 def _upsert(tx: Tx, which: ColumnElement[bool], sign: int) -> Insert:
     """``INSERT INTO call_rollup SELECT`` the contribution of the ended calls ``which``
-    selects, added to the rows already there."""
+    selects, in its four rows each, added to the rows already there."""
     c, s = calls.c, telephony_settings.c
     threshold = func.coalesce(s.service_level_threshold_s, DEFAULT_SERVICE_LEVEL_THRESHOLD_S)
-    keys: list[ColumnElement[Any]] = [
-        c.tenant_id,
-        hour_index(c.created_at / literal(HOUR_S)),
-        func.coalesce(c.queue_id, ""),
-        func.coalesce(c.agent_id, ""),
-    ]
+    hour = hour_index(c.created_at / literal(HOUR_S))
+    queue, agent = func.coalesce(c.queue_id, ""), func.coalesce(c.agent_id, "")
     sums = figures(threshold)
     if sign < 0:
         sums = [-column for column in sums]
-    source = (
-        select(*keys, *sums)
-        .select_from(calls.outerjoin(telephony_settings, s.tenant_id == c.tenant_id))
-        .where(which, c.state == "ended")
-        .group_by(*keys)
-    )
+    parts = []
+    for q, a in ((queue, agent), (queue, _ALL), (_ALL, agent), (_ALL, _ALL)):
+        grouped = [key for key in (c.tenant_id, q, a, hour) if key is not _ALL]
+        parts.append(
+            select(c.tenant_id, q, a, hour, *sums)
+            .select_from(calls.outerjoin(telephony_settings, s.tenant_id == c.tenant_id))
+            .where(which, c.state == "ended")
+            .group_by(*grouped)
+        )
     dialect = postgresql if tx.conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(call_rollup).from_select([*KEYS, *FIGURES], source)
+    insert = dialect.insert(call_rollup).from_select([*KEYS, *FIGURES], union_all(*parts))
     r = call_rollup.c
     upsert: Insert = insert.on_conflict_do_update(
         index_elements=[r[key] for key in KEYS],

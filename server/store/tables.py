@@ -237,19 +237,21 @@ class CallRow(SQLModel, table=True):
 
 
 class CallRollupRow(SQLModel, table=True):
-    """Migration 0016: the ended calls' report sums per tenant, UTC hour of ``created_at``
-    (``floor(created_at / 3600)``), queue and agent ('' for none: NULLs would never conflict),
-    added to in the transaction that ends a call (``server/store/rollup.py``)."""
+    """Migration 0016: the ended calls' report sums per tenant, queue, agent and UTC hour of
+    ``created_at`` (``floor(created_at / 3600)``), added to in the transaction that ends a
+    call (``server/store/rollup.py``). '' is no queue, no agent (NULLs would never conflict);
+    ``*`` all of them: each call is in four rows, its (queue, agent), (queue, *), (*, agent)
+    and (*, *), so that each read of a report is one key's hours."""
 
     __tablename__ = "call_rollup"
     __table_args__ = (
-        Index("ix_call_rollup_tenant_queue_hour", "tenant_id", "queue_id", "hour"),
-        Index("ix_call_rollup_tenant_agent_hour", "tenant_id", "agent_id", "hour"),
+        Index("ix_call_rollup_tenant_queue_hour", "tenant_id", "queue_id", "hour"),  # its agents
+        Index("ix_call_rollup_tenant_agent_hour", "tenant_id", "agent_id", "hour"),  # its queues
     )
     tenant_id: str = Field(primary_key=True, max_length=40)
-    hour: int = Field(primary_key=True)
     queue_id: str = Field(primary_key=True, max_length=40)
     agent_id: str = Field(primary_key=True, max_length=40)
+    hour: int = Field(primary_key=True)
     offered: int
     answered: int
     abandoned: int

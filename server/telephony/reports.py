@@ -189,6 +189,22 @@ def bucket_sums(
     return out
 
 
+def breakdown(
+    rows: Iterable[Mapping[Any, Any]],
+) -> tuple[dict[str | None, Sums], dict[str, Sums]]:
+    """The sums per queue and per agent, from the store's rows per queue and agent: a
+    ``pair`` (from the calls) counts for its queue and its agent, a ``queue`` or ``agent``
+    row (from the rollup) for that one only."""
+    by_queue: dict[str | None, Sums] = {}
+    by_agent: dict[str, Sums] = {}
+    for row in rows:
+        if row["kind"] != "agent":
+            by_queue.setdefault(row["queue_id"], Sums()).add_row(row)
+        if row["kind"] != "queue" and row["agent_id"] is not None:
+            by_agent.setdefault(row["agent_id"], Sums()).add_row(row)
+    return by_queue, by_agent
+
+
 class CallReports:
     """The service behind ``GET /api/v1/reports/calls``."""
 
@@ -230,12 +246,7 @@ class CallReports:
         totals = Sums()
         for one in buckets.values():
             totals.add(one)
-        by_queue: dict[str | None, Sums] = {}
-        by_agent: dict[str, Sums] = {}
-        for row in pairs:
-            by_queue.setdefault(row["queue_id"], Sums()).add_row(row)
-            if row["agent_id"] is not None:
-                by_agent.setdefault(row["agent_id"], Sums()).add_row(row)
+        by_queue, by_agent = breakdown(pairs)
         queues = [
             QueueFigures(queue_id=q, name=queue_names.get(q or ""), **one.figures())
             for q, one in by_queue.items()

@@ -26,7 +26,7 @@ from server.store.calls import SqlCallStore
 from server.store.db import MIGRATIONS_DIR, Database
 from server.store.tables import call_rollup, calls, telephony_settings, tenants
 from server.telephony.effects import InsertCall, InsertRecording, SaveCall
-from server.telephony.reports import Period, Sums
+from server.telephony.reports import Period, Sums, breakdown
 from tests.conftest import AppFactory
 from tests.support.api import new_tenant
 
@@ -37,11 +37,14 @@ ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata")  # Kolkata: 
 
 
 def _folded(rows: Iterable[Mapping[str, Any]], group: store.Group) -> dict[Any, Sums]:
-    """The rows' sums per key (the rollup's path returns several rows for one key)."""
+    """The rows' sums per hour, or per queue and per agent as the report adds them up (the
+    rollup's path returns several rows for one key)."""
+    if group == "queue_agent":
+        by_queue, by_agent = breakdown(rows)
+        return {**{("queue", q): v for q, v in by_queue.items()}, **by_agent}
     out: dict[Any, Sums] = {}
     for row in rows:
-        key = row["key"] if group == "hour" else (row["queue_id"], row["agent_id"])
-        out.setdefault(key, Sums()).add_row(row)
+        out.setdefault(row["key"], Sums()).add_row(row)
     return out
 
 
@@ -162,6 +165,11 @@ async def _rollup_rows(db: Database) -> list[tuple[Any, ...]]:
         return sorted(tuple(row) for row in result)
 
 
+async def _rollup(db: Database) -> dict[tuple[str, str, int], tuple[Any, ...]]:
+    """(queue, agent, hour) -> the figures, in the rollup's column order."""
+    return {(row[1], row[2], row[3]): row[4:] for row in await _rollup_rows(db)}
+
+
 async def test_the_migration_backfills_the_calls_that_had_ended(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -195,7 +203,8 @@ async def test_the_migration_backfills_the_calls_that_had_ended(
         assert backfilled and backfilled == await _rollup_rows(db)
         within = {"tn_backfill_a": 0, "tn_backfill_b": 0}  # the same calls, 30 s against 20
         for row in backfilled:
-            within[row[0]] += row[8]
+            if (row[1], row[2]) == ("*", "*"):
+                within[row[0]] += row[8]
         assert within["tn_backfill_a"] > within["tn_backfill_b"] > 0
     finally:
         await db.close()
@@ -222,15 +231,19 @@ async def test_a_call_ends_with_its_rollup_or_not_at_all(make_client: AppFactory
     assert state == "connected" and await _rollup_rows(db) == []
 
     await calls_store.commit([ended])
-    once = await _rollup_rows(db)
-    assert len(once) == 1 and once[0][:4] == (tenant.id, int(SINCE // 3600), QUEUES[0], AGENTS[0])
+    once = await _rollup(db)
+    hour = int(SINCE // 3600)
+    pair, queue_row = (QUEUES[0], AGENTS[0], hour), (QUEUES[0], "*", hour)
+    assert set(once) == {pair, queue_row, ("*", AGENTS[0], hour), ("*", "*", hour)}
+    assert len(set(once.values())) == 1 and once[pair][:2] == (1, 1)  # offered, answered
     await calls_store.commit([ended])  # the same CDR again: still once
-    assert await _rollup_rows(db) == once
+    assert await _rollup(db) == once
     moved = SaveCall(tenant.id, live["id"], {**columns, "agent_id": AGENTS[3]})
     await calls_store.commit([moved])
-    after = {row[3]: row for row in await _rollup_rows(db)}
-    assert after[AGENTS[3]][4:] == once[0][4:]  # all of it in the new agent's row
-    assert set(after[AGENTS[0]][4:]) == {0}
+    after = await _rollup(db)
+    assert after[(QUEUES[0], AGENTS[3], hour)] == once[pair]  # all of it in the new agent's
+    assert set(after[pair]) == set(after[("*", AGENTS[0], hour)]) == {0}
+    assert after[queue_row] == once[queue_row]
 
     born_ended = _row(tenant.id, 19, SINCE + 60)  # AGENTS[1]'s outbound CDR, inserted ended
     await calls_store.commit([InsertCall(born_ended)])
@@ -263,16 +276,24 @@ async def test_a_real_call_that_ends_is_in_the_rollup(center: Center) -> None:
     await agent.wait_for("call.ring_cancelled", lambda d: d["call_id"] == gone)
     await center.services.calls.shell(center.tenant.id).idle()
 
-    rows = {row[3]: row for row in await _rollup_rows(center.services.db)}
+    rows = await _rollup(center.services.db)
     async with center.services.db.read() as conn:
         started = (await conn.execute(select(calls.c.created_at))).scalars().all()
     hour = int(min(started) // 3600)
     assert len(started) == 2 and int(max(started) // 3600) == hour
-    assert set(rows) == {agent_id, ""} and all(r[1] == hour for r in rows.values())
-    offered, answered, abandoned, missed, within, wait_sum = rows[agent_id][4:10]
-    assert (offered, answered, abandoned, missed, within, wait_sum) == (1, 1, 0, 0, 1, 4.0)
-    assert rows[agent_id][10:13] == (1, 60.0, 0.0)  # handled, handle_sum, hold_sum
-    assert rows[""][4:8] == (1, 0, 1, 0)  # the abandoned one: no agent
+    queue = center.queue_id
+    assert set(rows) == {
+        (queue, agent_id, hour),
+        (queue, "", hour),  # the abandoned one: no agent
+        (queue, "*", hour),
+        ("*", agent_id, hour),
+        ("*", "", hour),
+        ("*", "*", hour),
+    }
+    # offered, answered, abandoned, missed, within, wait_sum, handled, handle_sum, hold_sum
+    assert rows[(queue, agent_id, hour)][:9] == (1, 1, 0, 0, 1, 4.0, 1, 60.0, 0.0)
+    assert rows[(queue, "", hour)][:4] == (1, 0, 1, 0)
+    assert rows[("*", "*", hour)][:6] == (2, 1, 1, 0, 1, 4.0)
     query = CallReportQuery.model_validate(
         {"since": _iso(hour * 3600), "until": _iso(hour * 3600 + 3600)}
     )

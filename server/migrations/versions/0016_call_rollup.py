@@ -1,10 +1,11 @@
 """The call reports' rollup: the ended calls' sums per tenant, UTC hour, queue and agent
 
 ``GET /api/v1/reports/calls`` summed every call of the period (a year of 1,000,000 calls:
-seconds). ``call_rollup`` holds, per tenant, hour of ``created_at`` (``floor(created_at /
-3600)``), queue and agent ('' for none), the counts and sums the report's GROUP BYs return,
-of the calls that ended; ``server/store/rollup.py`` adds each call to it in the transaction
-that ends it, and the report reads whole hours from here (docs/reports.md).
+seconds). ``call_rollup`` holds, per tenant, queue, agent and hour of ``created_at``
+(``floor(created_at / 3600)``), the counts and sums the report's GROUP BYs return, of the
+calls that ended: '' is no queue or no agent, ``*`` all of them, and each call is in four
+rows ((queue, agent), (queue, *), (*, agent), (*, *)). ``server/store/rollup.py`` adds each
+call in the transaction that ends it; the report reads whole hours from here (docs/reports.md).
 
 The backfill sums the calls that have already ended, with each tenant's service level
 threshold (20 s without settings), in one ``INSERT ... SELECT ... GROUP BY``. Its SQL is
@@ -56,14 +57,20 @@ def _backfill(dialect: str) -> str:
         if dialect == "sqlite"
         else "CAST(FLOOR(c.created_at / 3600.0) AS INTEGER)"
     )
-    keys = f"c.tenant_id, {hour}, COALESCE(c.queue_id, ''), COALESCE(c.agent_id, '')"
+    queue, agent = "COALESCE(c.queue_id, '')", "COALESCE(c.agent_id, '')"
     names = ", ".join(FIGURES)
     sums = ", ".join(f"SUM({expr})" for expr in FIGURES.values())
+    parts = []
+    for q, a in ((queue, agent), (queue, "'*'"), ("'*'", agent), ("'*'", "'*'")):
+        grouped = ", ".join(key for key in ("c.tenant_id", q, a, hour) if key != "'*'")
+        parts.append(
+            f"SELECT c.tenant_id, {q}, {a}, {hour}, {sums} FROM calls c "
+            "LEFT OUTER JOIN telephony_settings s ON s.tenant_id = c.tenant_id "
+            f"WHERE c.state = 'ended' GROUP BY {grouped}"
+        )
     return (
-        f"INSERT INTO call_rollup (tenant_id, hour, queue_id, agent_id, {names}) "
-        f"SELECT {keys}, {sums} FROM calls c "
-        "LEFT OUTER JOIN telephony_settings s ON s.tenant_id = c.tenant_id "
-        f"WHERE c.state = 'ended' GROUP BY {keys}"
+        f"INSERT INTO call_rollup (tenant_id, queue_id, agent_id, hour, {names}) "
+        + " UNION ALL ".join(parts)
     )
 
 
@@ -71,12 +78,12 @@ def upgrade() -> None:
     op.create_table(
         "call_rollup",
         sa.Column("tenant_id", sa.String(length=40), nullable=False),
-        sa.Column("hour", sa.Integer(), nullable=False),
         sa.Column("queue_id", sa.String(length=40), nullable=False),
         sa.Column("agent_id", sa.String(length=40), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
         *(sa.Column(name, sa.Float(), nullable=False) for name in SUMS),
-        sa.PrimaryKeyConstraint("tenant_id", "hour", "queue_id", "agent_id"),
+        sa.PrimaryKeyConstraint("tenant_id", "queue_id", "agent_id", "hour"),
     )
     op.create_index(
         "ix_call_rollup_tenant_queue_hour", "call_rollup", ["tenant_id", "queue_id", "hour"]
