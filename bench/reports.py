@@ -4,7 +4,11 @@ For each database (SQLite, then PostgreSQL) a fresh schema is migrated (so the i
 the migrations', 0013 included), then filled with a year of calls of one tenant (1,000,000
 by default, one every ~31.5 s: 80% answered, 12% abandoned, 3% missed, 5% outbound; 5
 queues, 50 agents) beside a second tenant's 100,000, inserted in bulk (executemany, 50,000
-rows a statement) and analysed (``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL).
+rows a statement), each chunk's ended calls added to the rollup (migration 0016) by the
+call store's own statement (``server.store.rollup.add_calls_txn``, as when calls end), and
+analysed (``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL). ``rollup_rows`` is the rollup's
+size; ``rebuild_s`` what summing the tenant's rollup again costs (``rebuild_txn``, run when
+its service level threshold changes), measured once.
 
 Then, for each case (a period, its buckets, a filter), measured in this one process, on the
 event loop, with ``time.perf_counter`` around the awaited call:
@@ -13,13 +17,18 @@ event loop, with ``time.perf_counter`` around the awaited call:
   threshold, the names, the two GROUP BY statements, the buckets built in Python), what a
   request costs apart from HTTP;
 - ``hour_ms``, ``queue_agent_ms``: each aggregate statement alone
-  (``server.store.reports.call_sums`` grouped by hour, or by queue and agent, rows fetched);
+  (``server.store.reports.call_sums`` grouped by hour, or by queue and agent, rows fetched),
+  reading whole hours from the rollup as the report does;
+- ``calls_hour_ms``, ``calls_queue_agent_ms``: the same statements on ``calls`` alone (no
+  rollup: what the report cost before migration 0016), in the same run;
 
-each repeated ``--repeat`` times after one unmeasured warm-up run, reported as p50 and p99
-(nearest rank: with 20 repeats the p99 is the slowest run). ``calls`` is how many of the
-tenant's calls the period holds; ``plan`` is the database's plan for the hourly statement
-(which index it searches). Last, the two indexes of migration 0013 are dropped and the
-filtered cases measured again (``without_0013``), which is what they buy.
+each repeated ``--repeat`` times (3 by default) after one unmeasured warm-up run, reported
+as p50 and p99 (nearest rank: with 3 repeats the median and the slowest run). The periods
+end at midnight UTC, except ``year_daily_edges``'s, whose edges are 17 minutes into an hour
+(partial hours read from ``calls``). ``calls`` is how many of the tenant's calls the period
+holds; ``plan`` is the database's plan for the hourly statement (which indexes it searches).
+With ``--without-0013``, the two indexes of migration 0013 are dropped and the filtered
+cases measured again (``without_0013``), which is what they buy.
 
 The machine's 1-minute load average before and after is in the result: the statements run
 on one core each, so other processes' load shows in the timings.
@@ -28,7 +37,8 @@ PostgreSQL runs in a database of its own (``sivo_bench_reports``, created if mis
 emptied before each run, never the tests' ``test``); it is skipped when unreachable.
 
 Prints one JSON line. Usage: ``python -m bench.reports [--calls 1000000] [--repeat 20]
-[--databases sqlite,postgresql] [--postgres-url URL] [--cases day_hourly,year_daily]``.
+[--databases sqlite,postgresql] [--postgres-url URL] [--cases day_hourly,year_daily]
+[--without-0013]``.
 """
 
 from __future__ import annotations
@@ -48,12 +58,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from server.schemas.reports import CallReportQuery
 from server.store import reports as store
+from server.store import rollup
 from server.store.db import Database
-from server.store.tables import calls
+from server.store.tables import call_rollup, calls
 from server.telephony.reports import CallReports, Period
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/sivo_bench_reports"
@@ -72,6 +83,7 @@ class Case:
     bucket: Literal["hour", "day"]
     queue_id: str | None = None
     agent_id: str | None = None
+    edges_s: float = 0.0  # both edges this far into their hour
 
 
 CASES = (
@@ -83,6 +95,7 @@ CASES = (
     Case("year_daily", 365, "day"),
     Case("year_daily_queue", 365, "day", queue_id=QUEUES[2]),
     Case("year_daily_agent", 365, "day", agent_id=AGENTS[7]),
+    Case("year_daily_edges", 364, "day", edges_s=17 * 60.0),
 )
 
 
@@ -170,6 +183,7 @@ async def _load(db: Database, count: int) -> float:
         for chunk in _rows(tenant_id, n, seed):
             async with db.transaction() as tx:
                 await tx.conn.execute(calls.insert(), chunk)
+                await rollup.add_calls_txn(tx, [row["id"] for row in chunk])
     if db.is_sqlite:
         async with db.transaction() as tx:
             await tx.conn.execute(text("ANALYZE"))
@@ -177,16 +191,25 @@ async def _load(db: Database, count: int) -> float:
         async with db.engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await auto.execute(text("VACUUM ANALYZE calls"))
+            await auto.execute(text("VACUUM ANALYZE call_rollup"))
+    return time.perf_counter() - began
+
+
+async def _rebuild(db: Database) -> float:
+    began = time.perf_counter()
+    async with db.transaction() as tx:
+        await rollup.rebuild_txn(tx, TENANT)
     return time.perf_counter() - began
 
 
 def _query(case: Case) -> CallReportQuery:
     """The case's query as the API would parse it (RFC 3339 strings, like a client sends)."""
-    since = END - timedelta(days=case.days)
+    until = END - timedelta(seconds=3600 - case.edges_s if case.edges_s else 0)
+    since = until - timedelta(days=case.days)
     return CallReportQuery.model_validate(
         {
             "since": since.isoformat(),
-            "until": END.isoformat(),
+            "until": until.isoformat(),
             "bucket": case.bucket,
             **({"queue_id": case.queue_id} if case.queue_id else {}),
             **({"agent_id": case.agent_id} if case.agent_id else {}),
@@ -213,9 +236,13 @@ async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, flo
     return _percentiles(samples)
 
 
-async def _plan(db: Database, where: store.ReportFilter, origin: float) -> str:
-    """Which index the hourly statement searches, as the database says it (values inline)."""
-    statement = store.sums_statement(where, group="hour", threshold_s=20.0, origin=origin)
+async def _plan(
+    db: Database, where: store.ReportFilter, origin: float, whole: tuple[int, int] | None
+) -> str:
+    """Which indexes the hourly statement searches, as the database says it (values inline)."""
+    statement = store.sums_statement(
+        where, group="hour", threshold_s=20.0, origin=origin, whole=whole
+    )
     async with db.read() as conn:
         sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         if db.is_sqlite:
@@ -227,11 +254,17 @@ async def _plan(db: Database, where: store.ReportFilter, origin: float) -> str:
 
 
 def _statement_alone(
-    db: Database, where: store.ReportFilter, group: store.Group, origin: float
+    db: Database,
+    where: store.ReportFilter,
+    group: store.Group,
+    origin: float,
+    whole: tuple[int, int] | None,
 ) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         async with db.read() as conn:
-            await store.call_sums(conn, where, group=group, threshold_s=20.0, origin=origin)
+            await store.call_sums(
+                conn, where, group=group, threshold_s=20.0, origin=origin, whole=whole
+            )
 
     return run
 
@@ -248,22 +281,40 @@ async def _case(db: Database, reports: CallReports, case: Case, repeat: int) -> 
     )
     out: dict[str, Any] = {"report_ms": await _timed(lambda: reports.report(TENANT, query), repeat)}
     groups: tuple[store.Group, ...] = ("hour", "queue_agent")
+    whole = period.whole_hours()
     for group in groups:
-        out[f"{group}_ms"] = await _timed(_statement_alone(db, where, group, period.origin), repeat)
+        origin = period.origin if group == "hour" else 0.0
+        out[f"{group}_ms"] = await _timed(_statement_alone(db, where, group, origin, whole), repeat)
+        out[f"calls_{group}_ms"] = await _timed(
+            _statement_alone(db, where, group, origin, None), repeat
+        )
     report = await reports.report(TENANT, query)
     out["calls"] = report.totals.offered + report.totals.outbound
-    out["plan"] = await _plan(db, where, period.origin)
+    out["plan"] = await _plan(db, where, period.origin, whole)
     return out
 
 
 async def run_database(
-    name: str, url: str, count: int, repeat: int, only: frozenset[str] = frozenset()
+    name: str,
+    url: str,
+    count: int,
+    repeat: int,
+    only: frozenset[str] = frozenset(),
+    without_0013: bool = False,
 ) -> dict[str, Any]:
     db = Database(url)
     try:
         await db.upgrade()
         load_s = await _load(db, count)
         print(f"# {name}: {count} calls loaded in {load_s:.1f} s", file=sys.stderr, flush=True)
+        async with db.read() as conn:
+            counted = await conn.execute(
+                select(func.count())
+                .select_from(call_rollup)
+                .where(call_rollup.c.tenant_id == TENANT)
+            )
+            rollup_rows = int(counted.scalar_one())
+        rebuild_s = await _rebuild(db)
         reports = CallReports(db=db)
         cases: dict[str, Any] = {}
         chosen = [case for case in CASES if not only or case.name in only]
@@ -272,6 +323,14 @@ async def run_database(
             print(
                 f"# {name} {case.name}: {json.dumps(cases[case.name])}", file=sys.stderr, flush=True
             )
+        result = {
+            "load_s": round(load_s, 1),
+            "rollup_rows": rollup_rows,
+            "rebuild_s": round(rebuild_s, 2),
+            "cases": cases,
+        }
+        if not without_0013:
+            return result
         async with db.transaction() as tx:
             await tx.conn.execute(text("DROP INDEX ix_calls_tenant_queue_created"))
             await tx.conn.execute(text("DROP INDEX ix_calls_tenant_agent_created"))
@@ -280,7 +339,7 @@ async def run_database(
         for case in chosen:
             if case.queue_id or case.agent_id:
                 without[case.name] = await _case(db, reports, case, max(3, repeat // 4))
-        return {"load_s": round(load_s, 1), "cases": cases, "without_0013": without}
+        return {**result, "without_0013": without}
     finally:
         await db.close()
 
@@ -301,7 +360,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             with tempfile.TemporaryDirectory(prefix="sivo-bench-reports-") as tmp:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'reports.db'}"
                 result["databases"]["sqlite"] = await run_database(
-                    name, url, args.calls, args.repeat, args.only
+                    name, url, args.calls, args.repeat, args.only, args.without_0013
                 )
         elif name == "postgresql":
             why = await _fresh_postgres(args.postgres_url)
@@ -309,7 +368,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 result["databases"]["postgresql"] = {"skipped": why}
                 continue
             result["databases"]["postgresql"] = await run_database(
-                name, args.postgres_url, args.calls, args.repeat, args.only
+                name, args.postgres_url, args.calls, args.repeat, args.only, args.without_0013
             )
     result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
     return result
@@ -318,10 +377,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument(
+        "--without-0013", action="store_true", help="then drop 0013's indexes and measure again"
+    )
     args = parser.parse_args()
     args.only = frozenset(filter(None, args.cases.split(",")))
     print(json.dumps(asyncio.run(main_async(args))), flush=True)

@@ -236,6 +236,34 @@ class CallRow(SQLModel, table=True):
     recording_id: str | None = Field(default=None, max_length=40)
 
 
+class CallRollupRow(SQLModel, table=True):
+    """Migration 0016: the ended calls' report sums per tenant, queue, agent and UTC hour of
+    ``created_at`` (``floor(created_at / 3600)``), added to in the transaction that ends a
+    call (``server/store/rollup.py``). '' is no queue, no agent (NULLs would never conflict);
+    ``*`` all of them: each call is in four rows, its (queue, agent), (queue, *), (*, agent)
+    and (*, *), so that each read of a report is one key's hours."""
+
+    __tablename__ = "call_rollup"
+    __table_args__ = (
+        Index("ix_call_rollup_tenant_queue_hour", "tenant_id", "queue_id", "hour"),  # its agents
+        Index("ix_call_rollup_tenant_agent_hour", "tenant_id", "agent_id", "hour"),  # its queues
+    )
+    tenant_id: str = Field(primary_key=True, max_length=40)
+    queue_id: str = Field(primary_key=True, max_length=40)
+    agent_id: str = Field(primary_key=True, max_length=40)
+    hour: int = Field(primary_key=True)
+    offered: int
+    answered: int
+    abandoned: int
+    missed: int
+    within: int
+    wait_sum: float
+    handled: int
+    handle_sum: float
+    hold_sum: float
+    outbound: int
+
+
 class RecordingRow(SQLModel, table=True):
     __tablename__ = "recordings"
     id: str = Field(primary_key=True, max_length=40)
@@ -349,6 +377,7 @@ queues = Queue.__table__  # type: ignore[attr-defined]
 phone_numbers = PhoneNumber.__table__  # type: ignore[attr-defined]
 telephony_settings = TelephonySettings.__table__  # type: ignore[attr-defined]
 calls = CallRow.__table__  # type: ignore[attr-defined]
+call_rollup = CallRollupRow.__table__  # type: ignore[attr-defined]
 recordings = RecordingRow.__table__  # type: ignore[attr-defined]
 salesforce_oauth_states = SalesforceOAuthState.__table__  # type: ignore[attr-defined]
 salesforce_orgs = SalesforceOrg.__table__  # type: ignore[attr-defined]

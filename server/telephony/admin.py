@@ -34,6 +34,7 @@ from server.schemas.telephony import (
     SettingsUpdate,
     TelephonySettings,
 )
+from server.store import rollup
 from server.store import telephony as store
 from server.store.calls import tenant_settings
 from server.store.db import Database
@@ -312,6 +313,8 @@ class TelephonyAdmin:
                     "updated_at": self._clock.now(),
                 },
             )
+            if updated.service_level_threshold_s != current.service_level_threshold_s:
+                await rollup.rebuild_txn(tx, tenant_id)  # its within counts that threshold
         await self._on_config_changed(tenant_id)
         return updated
 

@@ -2,9 +2,10 @@
 
 ::
 
-    CallReportQuery ──> CallReports.report ── range rules (Invalid: 422)
+    CallReportQuery ──> CallReports.report ── range rules (Invalid: 422), whole hours
                               │ one read: the threshold, the names, two GROUP BYs
-                              ▼ server/store/reports.py (sums per hour; per queue and agent)
+                              ▼ server/store/reports.py (sums per hour; per queue and agent:
+                              │   whole hours' ended calls from the rollup, the rest from calls)
                         sums ──> Sums.add (hours into local days, buckets into totals,
                               │           pairs into queues and into agents)
                               ▼
@@ -15,11 +16,15 @@ time zone) in which the period begins. Hourly buckets are those hours; daily buc
 the hours whose start falls on each local date, so a day in a time zone is exact whenever its
 offset changes by whole hours (every zone but Lord Howe Island's half-hour summer time).
 Every figure is a sum, so adding hours up loses nothing; rates and averages are computed last.
+The same holds for the rollup (``server/store/rollup.py``): the ended calls of each whole UTC
+hour of the period are read already summed, the partial hours at its edges and the calls
+still going from ``calls``, and their rows add up into the same buckets.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -142,6 +147,18 @@ class Period:
         into_hour = (since + offset.total_seconds()) % HOUR_S
         return cls(since, query.until.timestamp(), zone, since - into_hour)
 
+    def whole_hours(self) -> tuple[int, int] | None:
+        """The UTC hours ``[first, end)`` (``floor(t / 3600)``) wholly inside the period,
+        which the rollup sums; None when there is none, or when the grid is not on UTC hours
+        (a zone half or a quarter of an hour off UTC: a rollup hour would straddle two
+        buckets), and the period is summed from the calls alone."""
+        if self.origin % HOUR_S:
+            return None
+        first, end = math.ceil(self.since / HOUR_S), math.floor(self.until / HOUR_S)
+        first += first * HOUR_S < self.since  # a quotient rounded the wrong way
+        end -= end * HOUR_S > self.until
+        return (first, end) if first < end else None
+
     def hours(self) -> list[float]:
         """The start of every hour of the grid that overlaps the period."""
         count = int((self.until - self.origin + HOUR_S - 1) // HOUR_S)
@@ -172,6 +189,22 @@ def bucket_sums(
     return out
 
 
+def breakdown(
+    rows: Iterable[Mapping[Any, Any]],
+) -> tuple[dict[str | None, Sums], dict[str, Sums]]:
+    """The sums per queue and per agent, from the store's rows per queue and agent: a
+    ``pair`` (from the calls) counts for its queue and its agent, a ``queue`` or ``agent``
+    row (from the rollup) for that one only."""
+    by_queue: dict[str | None, Sums] = {}
+    by_agent: dict[str, Sums] = {}
+    for row in rows:
+        if row["kind"] != "agent":
+            by_queue.setdefault(row["queue_id"], Sums()).add_row(row)
+        if row["kind"] != "queue" and row["agent_id"] is not None:
+            by_agent.setdefault(row["agent_id"], Sums()).add_row(row)
+    return by_queue, by_agent
+
+
 class CallReports:
     """The service behind ``GET /api/v1/reports/calls``."""
 
@@ -200,22 +233,20 @@ class CallReports:
                 if settings is not None
                 else DEFAULT_SERVICE_LEVEL_THRESHOLD_S
             )
+            whole = period.whole_hours()
             hours = await store.call_sums(
-                conn, where, group="hour", threshold_s=threshold, origin=period.origin
+                conn, where, group="hour", threshold_s=threshold, origin=period.origin, whole=whole
             )
-            pairs = await store.call_sums(conn, where, group="queue_agent", threshold_s=threshold)
+            pairs = await store.call_sums(
+                conn, where, group="queue_agent", threshold_s=threshold, whole=whole
+            )
             queue_names = await store.names(conn, "queues", tenant_id)
             agent_names = await store.names(conn, "agents", tenant_id)
         buckets = bucket_sums(period, query.bucket, hours)
         totals = Sums()
         for one in buckets.values():
             totals.add(one)
-        by_queue: dict[str | None, Sums] = {}
-        by_agent: dict[str, Sums] = {}
-        for row in pairs:
-            by_queue.setdefault(row["queue_id"], Sums()).add_row(row)
-            if row["agent_id"] is not None:
-                by_agent.setdefault(row["agent_id"], Sums()).add_row(row)
+        by_queue, by_agent = breakdown(pairs)
         queues = [
             QueueFigures(queue_id=q, name=queue_names.get(q or ""), **one.figures())
             for q, one in by_queue.items()

@@ -1,5 +1,7 @@
 """GET /api/v1/reports/calls: SQL aggregates over a generated history of 100,000 calls match
-the same figures computed in Python; tenants are isolated; bad parameters are refused."""
+the same figures computed in Python; tenants are isolated; bad parameters are refused.
+(Whole hours come from the rollup here; tests/telephony/test_report_rollup.py compares the
+rollup's path with the calls' alone.)"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from server.api.context import SERVICES
+from server.store import rollup
 from server.store.tables import calls
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
@@ -123,10 +126,13 @@ def _history(tenant_id: str, count: int, *, step: float = STEP_S) -> list[dict[s
 
 
 async def _insert(client: TestClient[Any, Any], rows: list[dict[str, Any]]) -> None:
-    """A bulk insert: one executemany per 10,000 rows."""
+    """A bulk insert (one executemany per 10,000 rows), the ended calls added to the reports'
+    rollup as the call store adds them when they end."""
     async with client.app[SERVICES].db.transaction() as tx:
         for start in range(0, len(rows), 10_000):
-            await tx.conn.execute(calls.insert(), rows[start : start + 10_000])
+            chunk = rows[start : start + 10_000]
+            await tx.conn.execute(calls.insert(), chunk)
+            await rollup.add_calls_txn(tx, [row["id"] for row in chunk])
 
 
 def _iso(ts: float) -> str:
