@@ -17,7 +17,14 @@ from playwright.async_api import expect
 
 from tests.support.browser import audio_flows
 
-from .test_console_browser import CALLER, NUMBER, Console, _signed_in, _softphone
+from .test_console_browser import (
+    CALLER,
+    Console,
+    _available,
+    _caller_rings,
+    _signed_in,
+    _softphone,
+)
 from .test_console_browser import console as console  # noqa: F401  (the fixture)
 from .test_console_browser import pytestmark as pytestmark  # browser, SQLite
 
@@ -35,16 +42,9 @@ async def test_a_console_reload_in_after_call_work_keeps_the_call_card(
     console: Console, tmp_path: Path
 ) -> None:
     async with _signed_in(console) as (_context, page, frame, watch):
-        await expect(frame.locator("#conn")).to_have_text("Connected")
-        await frame.locator("#presence").select_option("available")
-        await expect(frame.locator("#status")).to_have_text("Available")
+        await _available(frame)
 
-        caller = await console.web_phone(CALLER)
-        peer = caller.peer(440.0)
-        reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
-        await peer.accept(reply["sdp"])
-        call_id = reply["call_id"]
-        card = frame.locator(f"section.call[data-call-id='{call_id}']")
+        call_id, card = await _caller_rings(console, frame)
         await card.get_by_role("button", name="Answer").click()
         await expect(card).to_have_attribute("data-state", "connected")
         await audio_flows(frame, "softphone in the console")
@@ -59,8 +59,8 @@ async def test_a_console_reload_in_after_call_work_keeps_the_call_card(
         await log.get_by_role("button", name="Save log").click()
         await expect(log.get_by_role("status")).to_have_text("Saved.")
         await asyncio.sleep(2.5)  # the countdown runs a little before the reload
+        # (What the page last drew: on a loaded machine it may be a tick or two behind.)
         before = _left(await frame.locator("#wrapup-text").text_content())
-        assert before <= WRAP_UP_S - 2
 
         await page.reload()
         frame = await _softphone(page)
@@ -74,11 +74,11 @@ async def test_a_console_reload_in_after_call_work_keeps_the_call_card(
         wrapup = card.locator("#wrapup")
         await expect(wrapup).to_be_visible()  # in the card: the call being wrapped up
         after = _left(await frame.locator("#wrapup-text").text_content())
-        assert after <= before  # going on, not back to 02:00
+        assert after <= before < WRAP_UP_S  # going on, not back to 02:00
         progress = frame.locator("#wrapup-progress")
-        assert await progress.get_attribute("max") == str(WRAP_UP_S)  # the whole wrap-up
-        value = await progress.evaluate("(p) => p.value")
-        assert value <= before
+        # The bar spans the whole wrap-up (a restarted one would span only what was left).
+        assert await progress.get_attribute("max") == str(WRAP_UP_S)
+        assert await progress.evaluate("(p) => p.value") <= before
         log = card.get_by_role("form", name="Call log")
         notes = log.get_by_label("Notes (saved on the Salesforce Task)")
         await expect(notes).to_have_value("Wants a callback")
