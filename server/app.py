@@ -39,6 +39,7 @@ from server.signaling.supervisor import SUPERVISORS, SupervisorNamespace
 from server.store.calls import SqlCallStore
 from server.store.db import Database
 from server.store.wallboard import SqlWaitHistory
+from server.store.wrap_up import SqlSavedLogs
 from server.telephony.admin import TelephonyAdmin
 from server.telephony.history import CallHistory
 from server.telephony.preferences import AgentPreferences
@@ -231,6 +232,7 @@ def create_app(
         caller_burst=settings.caller_burst,
         caller_max_connections_per_address=settings.caller_max_connections_per_address,
         call_logs=salesforce.call_logs,
+        saved_logs=SqlSavedLogs(db=db),  # a reload during after-call work: its log so far
     )
     wallboard = WallboardFeed(switchboard=calls, history=SqlWaitHistory(db=db), clock=clock)
     calls.add_observer(wallboard)  # the live wallboard, on /supervisor

@@ -33,7 +33,9 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
     make_client: AppFactory, tmp_path: Path
 ) -> None:
     """Available → Ringing (waiting 1, the call with its caller) → On call (service level
-    100 %, waiting 0, the time in state ticking) → After-call work (no calls in progress)."""
+    100 %, waiting 0, the time in state ticking) → After-call work (no calls in progress).
+    An agent who never signed in is listed Logged out with its queue; one created while the
+    page is open appears, one deleted goes."""
     chromium_path()
     center = await supervised_center(
         make_client, EMAIL, PASSWORD
@@ -45,6 +47,10 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
         bob, bob_id = await center.agent("Bob")
         await bob.ok("presence.set", {"status": "on_break", "reason": "lunch"})
         _, cy_id = await center.agent("Cy", available=False)
+        never = {"name": "Dee", "email": "dee@acme.example", "extension": "301"}
+        dee = await center.api(
+            "POST", "/api/v1/agents", never | {"queue_ids": [center.queue_id]}, status=201
+        )
         async with chromium() as browser:
             page, problems = await new_page(browser)
             await log_in_page(page, base, EMAIL, PASSWORD)
@@ -58,6 +64,10 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
                 "On break · lunch"
             )
             await expect(page.locator(f'[data-agent="{cy_id}"]')).to_contain_text("Logged out")
+            dee_card = page.locator(f'[data-agent="{dee["id"]}"]')
+            await expect(dee_card).to_contain_text("Logged out")
+            await expect(dee_card.locator(".wb-agent-queues")).to_have_text("Queues Support")
+            await expect(dee_card).not_to_contain_text("softphone offline")
             await screenshot(page, tmp_path / "1-idle.png")
             await assert_no_axe_violations(page, "the wallboard, idle")
 
@@ -93,6 +103,15 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
             await expect(page.get_by_test_id("calls")).to_have_text("0")
             await expect(page.get_by_test_id("service-level")).to_have_text("100%")
             await screenshot(page, tmp_path / "4-ended.png")
+
+            # The admin adds an agent and deletes one: the board follows, nobody signs in.
+            eve = {"name": "Eve", "email": "eve@acme.example", "extension": "302"}
+            made = await center.api("POST", "/api/v1/agents", eve | {"queue_ids": []}, status=201)
+            eve_card = page.locator(f'[data-agent="{made["id"]}"]')
+            await expect(eve_card).to_contain_text("Logged out")
+            await expect(eve_card.locator(".wb-agent-queues")).to_have_text("Queues No queue")
+            await center.api("DELETE", f"/api/v1/agents/{dee['id']}", status=204)
+            await expect(dee_card).to_have_count(0)
 
             # Leaving the page stops watching: the tenant's board has no viewer left.
             await (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.failures import Failure
@@ -35,6 +36,20 @@ class CallLogging(Protocol):
     async def annotate_record(
         self, tenant_id: str, agent_id: str, call_id: str, record_id: str, object_type: str
     ) -> CallLog: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedLog:
+    """What the agent saved so far on a call's log."""
+
+    disposition: str | None
+    notes: str
+
+
+class SavedLogs(Protocol):
+    """A call's saved log, for a reloaded softphone (``server.store.wrap_up.SqlSavedLogs``)."""
+
+    async def saved(self, tenant_id: str, agent_id: str, call_id: str) -> SavedLog | None: ...
 
 
 CALL_LOGGING_OFF: dict[str, object] = {
@@ -84,4 +99,35 @@ async def log(
         "who_id": view.who_id,
         "what_id": view.what_id,
         "disposition": view.disposition,
+    }
+
+
+async def wrap_up_snapshot(
+    wrap_up: dict[str, Any],
+    logging_for_agent: dict[str, object],
+    saved_logs: SavedLogs | None,
+    tenant_id: str,
+    agent_id: str,
+) -> dict[str, Any]:
+    """``session.ready``'s ``wrap_up`` (the book's: the call it is for) with what its log
+    needs: the dispositions offered, whether one is required before the agent may be
+    Available, and the disposition and notes saved so far (docs/signaling.md, "After-call
+    work"). A saved log that cannot be read leaves the form empty: the agent can still save.
+    """
+    enabled = bool(logging_for_agent.get("enabled"))
+    offered = logging_for_agent.get("dispositions")
+    saved: SavedLog | None = None
+    call_id = str(wrap_up["call"]["call_id"])
+    if enabled and saved_logs is not None:
+        try:
+            saved = await saved_logs.saved(tenant_id, agent_id, call_id)
+        except Exception:
+            logger.exception("call %s: x saved log unreadable for a reloaded softphone", call_id)
+    return {
+        **wrap_up,
+        "logging": enabled,
+        "dispositions": [str(d) for d in offered] if enabled and isinstance(offered, list) else [],
+        "disposition_required": enabled and bool(logging_for_agent.get("disposition_required")),
+        "disposition": saved.disposition if saved is not None else None,
+        "notes": saved.notes if saved is not None else "",
     }

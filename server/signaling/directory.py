@@ -4,27 +4,34 @@ The tenant's agents (name, extension, presence) and queues (name, calls waiting)
 the tenant shell's in-memory state: no database query, so a softphone may ask whenever its
 picker opens and filter as the agent types (docs/signaling.md, "Directory").
 
-An agent appears once it has signed in since SIVO started (the book knows of no other; one
-that never did is logged out, and could not take a transfer anyway). Only the asking agent's
-tenant is read: the shell is chosen by the token's tenant, never by the payload.
+Every agent of the tenant is listed: the shell's roster (server/telephony/roster.py) is read
+from the database the first time a tenant's directory or wallboard is asked for, and kept
+by the admin's notices after that; an agent who has not signed in since SIVO started is
+logged out (and cannot take a transfer). Only the asking agent's tenant is read: the shell
+is chosen by the token's tenant, never by the payload.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from server.telephony.presence import State
-from server.telephony.state import TenantState
+from server.telephony.state import AgentProfile, TenantState
 from server.telephony.switchboard import Switchboard
 
 
-def listing(state: TenantState, agent_id: str) -> dict[str, Any]:
+def listing(
+    state: TenantState, agent_id: str, roster: Mapping[str, AgentProfile] | None = None
+) -> dict[str, Any]:
     """The directory as one agent sees it (pure: reads ``state``, changes nothing).
 
     Args:
         state: the tenant's call book state.
         agent_id: the asking agent, marked ``self`` (a softphone leaves it out of its picker).
+        roster: every agent of the tenant: one without a session is logged out, a session
+            whose agent is not in it (deleted) is left out. None: the sessions only.
 
     Returns:
         ``{"agents": [...], "queues": [...]}``, agents by name, queues by name.
@@ -43,7 +50,23 @@ def listing(state: TenantState, agent_id: str) -> dict[str, Any]:
             "self": s.agent_id == agent_id,
         }
         for s in state.agents.values()
+        if roster is None or s.agent_id in roster
     ]
+    if roster is not None:
+        agents.extend(
+            {
+                "agent_id": p.agent_id,
+                "name": p.name,
+                "extension": p.extension,
+                "status": State.LOGGED_OUT.value,
+                "reason": None,
+                "connected": False,
+                "can_take": False,
+                "self": p.agent_id == agent_id,
+            }
+            for p in roster.values()
+            if p.agent_id not in state.agents
+        )
     waiting = Counter(
         w.policy.id for w in (state.acd.get(call_id) for call_id in state.calls) if w is not None
     )
@@ -62,5 +85,8 @@ def listing(state: TenantState, agent_id: str) -> dict[str, Any]:
 
 
 async def list_directory(sb: Switchboard, tenant_id: str, agent_id: str) -> dict[str, Any]:
-    """``directory.list``: the asking agent's tenant's directory."""
-    return listing(sb.shell(tenant_id).state, agent_id)
+    """``directory.list``: the asking agent's tenant's directory (the roster is read once
+    per tenant, then kept in memory)."""
+    shell = sb.shell(tenant_id)
+    roster = await shell.roster.agents()
+    return listing(shell.state, agent_id, roster)

@@ -30,7 +30,7 @@ from server.times import rfc3339
 from server.tokens import InvalidToken, TokenService
 
 from . import call_logging, directory
-from .call_logging import CALL_LOGGING_OFF, CallLogging
+from .call_logging import CALL_LOGGING_OFF, CallLogging, SavedLogs
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
 from .ratelimit import AddressLimits, TokenBucket
 from .schema import Schema, SchemaError, parse
@@ -78,9 +78,11 @@ class SignalingServer:
         caller_burst: int,
         caller_max_connections_per_address: int,
         call_logs: CallLogging | None = None,
+        saved_logs: SavedLogs | None = None,
     ) -> None:
         self.switchboard = switchboard
         self.call_logs = call_logs
+        self.saved_logs = saved_logs
         self.clock = clock
         self._lifetimes = SessionClock()
         self._sweeper: asyncio.Task[None] | None = None
@@ -153,6 +155,14 @@ class SignalingServer:
                 exc.message, {"code": exc.code}
             ) from exc
         ready["call_logging"] = await self._call_logging(identity)
+        if ready.get("wrap_up") is not None:  # a reload during after-call work: its card
+            ready["wrap_up"] = await call_logging.wrap_up_snapshot(
+                ready["wrap_up"],
+                ready["call_logging"],
+                self.saved_logs,
+                identity.tenant_id,
+                identity.agent_id,
+            )
         self._agents[sid] = identity
         self._lifetimes.start(
             sid,

@@ -107,6 +107,11 @@ class SqlCallStore:
             row = await store.get_row(conn, "agents", tenant_id, agent_id)
         return agent_profile(row) if row is not None else None
 
+    async def agent_profiles(self, tenant_id: str) -> list[AgentProfile]:
+        async with self._db.read() as conn:
+            rows = await store.list_rows(conn, "agents", tenant_id)
+        return [agent_profile(row) for row in rows]
+
     async def number_route(self, e164: str) -> NumberRoute | None:
         async with self._db.read() as conn:
             row = await store.number_by_e164(conn, e164)

@@ -131,6 +131,7 @@ class TelephonyAdmin:
             "queue_ids": json.dumps(sorted(set(body.queue_ids))),
         }
         await self._insert("agents", row, "an agent with this email or extension exists")
+        await self._on_agent_changed(tenant_id, agent_id)  # the roster lists it now
         return await self.agent(tenant_id, agent_id)
 
     async def update_agent(self, tenant_id: str, agent_id: str, body: AgentUpdate) -> AgentConfig:

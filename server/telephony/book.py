@@ -91,6 +91,7 @@ def agent_connected(state: TenantState, profile: AgentProfile, sid: str, now: fl
         "status": session.presence.state.value,
         "reason": session.presence.reason,
         "wrap_up_ends_at": views.wrap_up_ends(session.presence.wrap_up_ends_at),
+        "wrap_up": _wrap_up(session),
         "pause_reasons": list(state.settings.pause_reasons),
         "calls": [
             views.agent_view(state.calls[c], agent_id)
@@ -99,6 +100,13 @@ def agent_connected(state: TenantState, profile: AgentProfile, sid: str, now: fl
         ],
     }
     return d
+
+
+def _wrap_up(session: AgentSession) -> dict[str, Any] | None:
+    """The after-call work in progress, with the call it is for (None when not wrapping)."""
+    if session.presence.state is not State.AFTER_CALL_WORK or session.wrap_up_call is None:
+        return None
+    return {"call": dict(session.wrap_up_call)}
 
 
 def agent_disconnected(

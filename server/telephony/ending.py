@@ -12,7 +12,7 @@ import logging
 
 from . import notify, views
 from .effects import CallEnded, Decision, FinishRecording
-from .presence import StatusChange
+from .presence import State, StatusChange
 from .state import AgentSession, CallRuntime, TenantState
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,11 @@ def _off_call(state: TenantState, rt: CallRuntime, agent_id: str, now: float) ->
     session.calls.discard(rt.id)
     if session.calls:
         return session, None
-    return session, session.presence.end_call(now, rt.wrap_up_s)
+    change = session.presence.end_call(now, rt.wrap_up_s)
+    if change is not None:
+        wrapping = change.status is State.AFTER_CALL_WORK
+        session.wrap_up_call = views.wrap_up_view(rt, agent_id, now) if wrapping else None
+    return session, change
 
 
 def release_agent(state: TenantState, rt: CallRuntime, agent_id: str, now: float) -> Released:

@@ -211,6 +211,9 @@ class MemoryCallStore:
             return None
         return self.agents.get(agent_id)
 
+    async def agent_profiles(self, tenant_id: str) -> list[AgentProfile]:
+        return [p for a, p in self.agents.items() if self.agent_tenants.get(a) == tenant_id]
+
     async def number_route(self, e164: str) -> NumberRoute | None:
         return self.numbers.get(e164)
 

@@ -37,6 +37,7 @@ from .ports import (
     WrapUpGate,
 )
 from .presence import State
+from .roster import Roster
 from .state import Engagement, IdSource, TenantState, leg_id
 from .timers import Timers
 
@@ -88,6 +89,8 @@ class TenantShell:
         )
         self._loaded = False
         self._load_lock = asyncio.Lock()
+        # Every agent of the tenant, signed in or not (the wallboard, the directory).
+        self.roster = Roster(tenant_id=tenant_id, load=lambda: store.agent_profiles(tenant_id))
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -176,8 +179,9 @@ class TenantShell:
         )
 
     async def agent_changed(self, agent_id: str) -> None:
-        """An admin edited or deleted the agent."""
+        """An admin created, edited or deleted the agent."""
         profile = await self._store.agent_profile(self.tenant_id, agent_id)
+        await self.roster.changed(agent_id, profile)
         await self._run(lambda now: book.agent_changed(self._state, agent_id, profile))
 
     def presence_of(self, agent_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import bisect
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .acd import Acd, QueuePolicy
 from .call import Call
@@ -55,6 +56,9 @@ class AgentSession:
     presence: AgentPresence
     sid: str | None = None  # the one connected softphone, if any
     calls: set[str] = field(default_factory=set)  # calls it is on, or dialing out on
+    # The call its after-call work is for (views.wrap_up_view), set when the wrap-up begins;
+    # read only while it lasts, so that a reloaded softphone shows the call's card again.
+    wrap_up_call: dict[str, Any] | None = None
 
     def refresh(self, profile: AgentProfile) -> None:
         self.name, self.extension, self.queue_ids = (

@@ -36,6 +36,24 @@ def agent_view(rt: CallRuntime, agent_id: str) -> dict[str, Any]:
     }
 
 
+def wrap_up_view(rt: CallRuntime, agent_id: str, now: float) -> dict[str, Any]:
+    """The call an agent's after-call work is for, as it was when the agent left it (at
+    ``now``, when the wrap-up began): ``session.ready``'s ``wrap_up.call``, so that a
+    reloaded softphone shows its card again (docs/signaling.md, "After-call work")."""
+    call = rt.call
+    return {
+        **agent_view(rt, agent_id),
+        "state": "ended",
+        "held": False,
+        "muted": False,
+        "consult": None,
+        "answered_at": rfc3339(call.answered_at) if call.answered_at is not None else None,
+        "ended_at": rfc3339(now),
+        "cause": call.hangup_cause,  # None: the agent left a call that goes on (transfer)
+        "side": call.hangup_side,
+    }
+
+
 def caller_view(rt: CallRuntime, position: int | None) -> dict[str, Any]:
     """The call as the web phone shows it; ``position`` in the queue while it waits."""
     return {

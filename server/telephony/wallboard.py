@@ -2,15 +2,16 @@
 
 ::
 
-    the shell's TenantState ──snapshot()──> Snapshot ──┐
-                                                       ├─> Board.update(snapshot, now) ─> model
-    CallEnded notices, the calls table at start ───────┘      (a dict, pushed as JSON)
+    the shell's TenantState, its Roster ──snapshot()──> Snapshot ──┐
+                                                                   ├─> Board.update(snapshot, now)
+    CallEnded notices, the calls table at start ───────────────────┘     ─> model (JSON)
               └─> ServiceLevel.record(Outcome)
 
 What a supervisor sees:
 
 * **agents** by state (available, ringing, on call, after-call work, on break, logged out),
-  each with the time it entered that state (``since``; the browser ticks the time in state);
+  each with the time it entered that state (``since``; the browser ticks the time in state):
+  the whole roster, an agent who has not signed in since the process started as logged out;
 * **queues** with their depth (calls waiting, ringing an agent or not), the start of the
   longest current wait, and their service level;
 * **calls in progress** with their parties (the caller's number, the agents on it) and when
@@ -35,7 +36,7 @@ at most one push interval late.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,7 @@ from typing import Any
 from .call import CallState
 from .effects import CallEnded, Notice
 from .presence import State
-from .state import Engagement, TenantState
+from .state import AgentProfile, AgentSession, Engagement, TenantState
 
 DEFAULT_WINDOW_S = 3600.0
 
@@ -90,8 +91,15 @@ class Snapshot:
     threshold_s: float
 
 
-def snapshot(state: TenantState) -> Snapshot:
-    """Read the book's state (call it where nothing else changes it: on the event loop)."""
+def snapshot(state: TenantState, roster: Mapping[str, AgentProfile] | None = None) -> Snapshot:
+    """Read the book's state (call it where nothing else changes it: on the event loop).
+
+    Args:
+        state: the tenant's call book state.
+        roster: every agent of the tenant (``Roster.cached()``): those without a session are
+            logged out, a session whose agent is no longer in it (deleted) is left out.
+            None: the sessions only.
+    """
     engaged = state.engaged()
     calls = [rt for rt in state.calls.values() if not rt.call.ended]
     agent_calls: dict[str, list[float]] = {}
@@ -101,27 +109,14 @@ def snapshot(state: TenantState) -> Snapshot:
             agent_calls.setdefault(agent_id, []).append(start)
     agents = []
     for session in state.agents.values():
-        presence = session.presence
-        status = presence.state.value
-        known: float | None = None
-        if presence.state is State.AVAILABLE:
-            known = presence.idle_since
-            if engaged.get(session.agent_id) in (Engagement.RINGING, Engagement.ANSWERING):
-                status, known = "ringing", None
-        elif presence.state is State.ON_CALL and session.agent_id in agent_calls:
-            known = min(agent_calls[session.agent_id])
-        agents.append(
-            AgentLine(
-                agent_id=session.agent_id,
-                name=session.name,
-                extension=session.extension,
-                state=status,
-                reason=presence.reason,
-                connected=session.sid is not None,
-                queue_ids=tuple(sorted(session.queue_ids)),
-                wrap_up_ends_at=presence.wrap_up_ends_at,
-                known_since=known,
-            )
+        if roster is not None and session.agent_id not in roster:
+            continue
+        agents.append(_agent_line(session, engaged, agent_calls))
+    if roster is not None:
+        agents.extend(
+            _logged_out_line(profile)
+            for agent_id, profile in roster.items()
+            if agent_id not in state.agents
         )
     lines = []
     for rt in calls:
@@ -152,6 +147,48 @@ def snapshot(state: TenantState) -> Snapshot:
         queues=tuple((q.id, q.name) for q in state.queues.values()),
         calls=tuple(lines),
         threshold_s=state.settings.service_level_threshold_s,
+    )
+
+
+def _agent_line(
+    session: AgentSession,
+    engaged: Mapping[str, Engagement],
+    agent_calls: Mapping[str, list[float]],
+) -> AgentLine:
+    presence = session.presence
+    status = presence.state.value
+    known: float | None = None
+    if presence.state is State.AVAILABLE:
+        known = presence.idle_since
+        if engaged.get(session.agent_id) in (Engagement.RINGING, Engagement.ANSWERING):
+            status, known = "ringing", None
+    elif presence.state is State.ON_CALL and session.agent_id in agent_calls:
+        known = min(agent_calls[session.agent_id])
+    return AgentLine(
+        agent_id=session.agent_id,
+        name=session.name,
+        extension=session.extension,
+        state=status,
+        reason=presence.reason,
+        connected=session.sid is not None,
+        queue_ids=tuple(sorted(session.queue_ids)),
+        wrap_up_ends_at=presence.wrap_up_ends_at,
+        known_since=known,
+    )
+
+
+def _logged_out_line(profile: AgentProfile) -> AgentLine:
+    """An agent who has not signed in since the process started."""
+    return AgentLine(
+        agent_id=profile.agent_id,
+        name=profile.name,
+        extension=profile.extension,
+        state=State.LOGGED_OUT.value,
+        reason=None,
+        connected=False,
+        queue_ids=tuple(sorted(profile.queue_ids)),
+        wrap_up_ends_at=None,
+        known_since=None,
     )
 
 

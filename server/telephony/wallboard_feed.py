@@ -3,15 +3,17 @@
 ::
 
     Switchboard ──CallEnded──> WallboardFeed.observe ──> Board.notice   (a CallObserver)
-    first viewer of a tenant ─> its config and WaitHistory.waits_since  (one read each)
+    first viewer of a tenant ─> its config, its roster and WaitHistory.waits_since (one read each)
     every interval_s while a tenant is watched:
-        snapshot(shell.state) ─> Board.update ─> changed? ─> Publisher.publish(tenant, model)
+        snapshot(shell.state, shell.roster) ─> Board.update ─> changed? ─> Publisher.publish
 
 The board reads the shell's state in memory; the database is read once per tenant, when its
-first supervisor connects (the service level window's ended waits, and the queues and
-settings), never per viewer or per push. One computation per tenant and interval serves all
-of its viewers, and a push goes out only when the model changed: at most ``1 / interval_s``
-pushes per second per tenant (2 by default). Times in state tick in the browser.
+first supervisor connects (the service level window's ended waits, the queues and settings,
+and the roster of agents unless the directory read it already), never per viewer or per
+push: the admin's changes to agents reach the roster as notices (server/telephony/roster.py).
+One computation per tenant and interval serves all of its viewers, and a push goes out only
+when the model changed: at most ``1 / interval_s`` pushes per second per tenant (2 by
+default). Times in state tick in the browser.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class WallboardFeed:
     async def _load(self, tenant_id: str, board: Board) -> None:
         shell = self._switchboard.shell(tenant_id)
         await shell.reload_config()  # queue names and the threshold, if no call loaded them
+        await shell.roster.agents()  # every agent, those never signed in as logged out
         now = self._clock.now()
         waits = await self._history.waits_since(tenant_id, now - self._window_s)
         board.seed(waits)
@@ -136,8 +139,9 @@ class WallboardFeed:
 
     def _compute(self, tenant_id: str, watched: _Watched) -> bool:
         """Fold the shell's state now; returns whether the model changed."""
-        state = self._switchboard.shell(tenant_id).state
-        model = watched.board.update(snapshot(state), self._clock.now())
+        shell = self._switchboard.shell(tenant_id)
+        snap = snapshot(shell.state, shell.roster.cached())
+        model = watched.board.update(snap, self._clock.now())
         if model == watched.model:
             return False
         watched.model = model

@@ -52,6 +52,13 @@ export class CallRecordBox {
     if (list.includes(current)) this.disposition.value = current;
   }
 
+  /** What was saved so far (wrap-up-model.js's logFields, after a reload). */
+  restore({ disposition, notes }) {
+    this.disposition.value = disposition;
+    this.notes.value = notes;
+    this.dirty = false;
+  }
+
   /** popAction()'s result (console-model.js). */
   showPop(action) {
     this.note.textContent = action.note ?? '';

@@ -1,6 +1,7 @@
 // The calls on the softphone: their cards, their media legs, what the buttons do, and
 // dialling out (typed, or clicked in Salesforce). Protocol: docs/signaling.md.
 
+import { clock } from '/shared/dom.js';
 import { PeerLeg, openMic, startRinging, stopRinging } from '/shared/media.js';
 import { normaliseNumber, request } from '/shared/signal.js';
 import { CallRecordBox } from '/softphone/call-record.js';
@@ -36,6 +37,25 @@ export function viewFor(callId) {
     state.calls.set(callId, view);
     ui.calls.prepend(view.el);
   }
+  return view;
+}
+
+/**
+ * A reload during after-call work: the ended call's card again, from session.ready's
+ * `wrap_up` (wrap-up-model.js's restoredWrapUp), its duration the server's. A card this page
+ * still has (a reconnect, not a reload) is kept as it is.
+ */
+export function restoreWrapUpCard(wrap, text) {
+  const existing = state.calls.get(wrap.callId);
+  if (existing && !existing.active) return existing;
+  const view = viewFor(wrap.callId);
+  view.snapshot({ ...wrap.snapshot, queue_name: queueName(wrap.snapshot.queue_id) ?? view.info.queue_name });
+  view.connectedAt = wrap.connectedAt;
+  view.ended(text);
+  view.endedAt = wrap.endedAt;
+  if (wrap.cause) view.el.dataset.cause = wrap.cause;
+  view.timer.textContent = clock(wrap.talkSeconds);
+  view.render();
   return view;
 }
 

@@ -28,6 +28,7 @@ import {
   reconnectAudio,
   rememberQueueName,
   renderCalls,
+  restoreWrapUpCard,
   viewFor,
 } from '/softphone/calls.js';
 import { ConsoleRefused, startConsole } from '/softphone/console.js';
@@ -37,6 +38,7 @@ import { log, setInactive, showAlert, state, statusText, ui } from '/softphone/p
 import { deviceStore, restoreDevices } from '/softphone/preferences.js';
 import { applyPresence, endWrapup, onClearEnded, renderPresence, renderWrapup, setConn, setPresence } from '/softphone/presence.js';
 import { startShortcuts } from '/softphone/shortcuts.js';
+import { logFields, restoredWrapUp } from '/softphone/wrap-up-model.js';
 import {
   initialToken,
   onSignedIn,
@@ -58,6 +60,14 @@ const RING_CANCELLED = {
   answered_elsewhere: 'answered elsewhere',
 };
 
+
+/** The ended card's line: "Call ended: <how>." (just "Call ended." for a cause it has no
+ * words for yet, a code like "trunk_failed", which is not shown raw). */
+function endedText(cause, side) {
+  if (!cause) return 'Call ended.';
+  const words = causeText(cause, side, 'agent');
+  return `Call ended${/^[a-z0-9]+(?:_[a-z0-9]+)+$/.test(words) ? '' : `: ${words}`}.`;
+}
 
 // ---- socket ----------------------------------------------------------------------------------
 
@@ -85,6 +95,12 @@ function onSessionReady(ready) {
     }
     view.render();
   }
+  // A reload during after-call work: the ended call's card again, its countdown going on.
+  const wrap = restoredWrapUp(ready);
+  if (wrap) {
+    restoreWrapUpCard(wrap, endedText(wrap.cause, wrap.side));
+    state.wrapUpStartedAt = wrap.startedAt;
+  }
   for (const view of state.calls.values()) {
     if (!view.record) attachRecordBox(view);
     if (view.record) {
@@ -93,6 +109,9 @@ function onSessionReady(ready) {
       view.render();
     }
   }
+  const wrapped = wrap ? state.calls.get(wrap.callId)?.record : null;
+  const saved = wrapped ? logFields(wrap.log, wrapped) : null;
+  if (saved) wrapped.restore(saved);
   renderCalls();
   renderPresence();
   loadDirectory(true);
@@ -230,9 +249,7 @@ function connect() {
   state.sock.on('call.ended', (event) => {
     closeRingNotice(event.call_id);
     const view = state.calls.get(event.call_id);
-    const words = causeText(event.cause, event.side, 'agent');
-    // A cause this page has no words for yet (a code, like "trunk_failed") is not shown raw.
-    const text = `Call ended${/^[a-z0-9]+(?:_[a-z0-9]+)+$/.test(words) ? '' : `: ${words}`}.`;
+    const text = endedText(event.cause, event.side);
     log(`${view?.title.textContent ?? 'Call'}: ${text}`);
     if (view) {
       endView(view, text);

@@ -72,6 +72,12 @@ describe('rows', () => {
     const later = m.agentRows(live.board, T0 + 161);
     assert.equal(later[0].inState, '2:01');
   });
+  test("agents: each with its queues' names, by name; none, or one since deleted", () => {
+    const queues = [{ id: 'q_b', name: 'Billing' }, { id: 'q_s', name: 'Support' }];
+    assert.equal(m.agentQueues({ queue_ids: ['q_s', 'q_b'] }, queues), 'Billing, Support');
+    assert.equal(m.agentQueues({ queue_ids: [] }, queues), 'No queue');
+    assert.equal(m.agentQueues({ queue_ids: ['q_x'] }, queues), 'q_x');
+  });
   test('queues: depth, longest wait, service level with a word for its grade', () => {
     const [q] = m.queueRows(live.board, T0 + 100);
     assert.equal(q.waiting, 2);

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from playwright.async_api import BrowserContext, Frame, Page, expect
+from playwright.async_api import BrowserContext, Frame, Locator, Page, expect
 from yarl import URL
 
 from devorg.testing import RunningDevorg
@@ -230,6 +230,23 @@ async def _signed_in(console: Console) -> AsyncIterator[tuple[BrowserContext, Pa
         yield context, page, frame, watch
 
 
+async def _available(frame: Frame) -> None:
+    """The signed-in softphone connected, the agent made Available from its status list."""
+    await expect(frame.locator("#conn")).to_have_text("Connected")
+    await frame.locator("#presence").select_option("available")
+    await expect(frame.locator("#status")).to_have_text("Available")
+
+
+async def _caller_rings(console: Console, frame: Frame) -> tuple[str, Locator]:
+    """Jo's web phone dials the number: the call's id, and its card on the softphone."""
+    caller = await console.web_phone(CALLER)
+    peer = caller.peer(440.0)
+    reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
+    await peer.accept(reply["sdp"])
+    call_id: str = reply["call_id"]
+    return call_id, frame.locator(f"section.call[data-call-id='{call_id}']")
+
+
 async def _heard(phone: Phone) -> float:
     """How loud what the peer received in the last 2 s was (Chromium's fake mic beeps)."""
     await asyncio.sleep(2.0)
@@ -240,9 +257,7 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
     console: Console, tmp_path: Path
 ) -> None:
     async with _signed_in(console) as (context, page, frame, watch):
-        await expect(frame.locator("#conn")).to_have_text("Connected")
-        await frame.locator("#presence").select_option("available")
-        await expect(frame.locator("#status")).to_have_text("Available")
+        await _available(frame)
         # In the order the softphone made them (the frame's own record: the console relays
         # each call to devorg with its own request, and those may arrive out of order).
         asked = [c["method"] for c in await _asked(frame)]
@@ -261,12 +276,8 @@ async def test_an_agent_signs_in_once_takes_a_call_with_its_pop_and_keeps_it_on_
         assert labels[-1] == "Available", labels
 
         # A caller rings: the panel opens, the phone rings, Jo pops.
-        caller = await console.web_phone(CALLER)
-        peer = caller.peer(440.0)
-        reply = await caller.ok("call.dial", {"to": NUMBER, "sdp": await peer.offer()})
-        await peer.accept(reply["sdp"])
-        call_id = reply["call_id"]
-        card = frame.locator(f"section.call[data-call-id='{call_id}']")
+        call_id, card = await _caller_rings(console, frame)
+        caller = console.phones[-1]
         await expect(card).to_have_attribute("data-state", "ringing")
         await expect(card.locator("[data-role='pop-note']")).to_contain_text("Jo Rivera")
         calls = await _asked(frame)

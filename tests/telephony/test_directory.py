@@ -72,7 +72,8 @@ async def test_another_tenants_agent_sees_only_its_own(center: Center) -> None:
 
 
 async def test_reads_no_database_and_refuses_unknown_fields(center: Center) -> None:
-    """Asking is free for the database (a picker may ask on every open); the payload is {}."""
+    """Asking is free for the database (a picker may ask on every open): the tenant's first
+    ask reads its roster once, no later one reads anything; the payload is {}."""
     ann, _ = await center.agent("Ann")
     await center.agent("Bob")
     statements: list[str] = []
@@ -83,12 +84,61 @@ async def test_reads_no_database_and_refuses_unknown_fields(center: Center) -> N
     engine = center.services.db.engine.sync_engine
     sa_event.listen(engine, "before_cursor_execute", seen)
     try:
-        for _ in range(5):
+        for ask in range(5):
             reply = await ann.ok("directory.list", {})
             assert len(reply["agents"]) == 2
+            if ask == 0:
+                reads = [s for s in statements if s.startswith("SELECT")]
+                assert len(reads) == 1 and "FROM agents" in reads[0], reads
+                statements.clear()
     finally:
         sa_event.remove(engine, "before_cursor_execute", seen)
     assert statements == []
 
     refused = await ann.call("directory.list", {"query": "bo"})
     assert refused["ok"] is False and refused["error"]["code"] == "invalid_message"
+
+
+async def test_lists_agents_who_never_signed_in_and_follows_the_admins_changes(
+    center: Center,
+) -> None:
+    """Agents created through the API who never connect are listed logged out (they cannot
+    take a transfer); one created, renamed or deleted after the first ask shows the change
+    at the next; another tenant's never shows."""
+    ann, ann_id = await center.agent("Ann")
+
+    async def create(name: str, ext: str, tenant: Any = None) -> str:
+        body = {"name": name, "email": f"{name}@x.example", "extension": ext, "queue_ids": []}
+        return str(
+            (await center.api("POST", "/api/v1/agents", body, status=201, tenant=tenant))["id"]
+        )
+
+    dee = await create("Dee", "301")
+    other = await new_tenant(center.client)
+    await create("Zed", "302", tenant=other)
+
+    reply = await ann.ok("directory.list", {})
+    assert [a["name"] for a in reply["agents"]] == ["Ann", "Dee"]
+    assert reply["agents"][1] == {
+        "agent_id": dee,
+        "name": "Dee",
+        "extension": "301",
+        "status": "logged_out",
+        "reason": None,
+        "connected": False,
+        "can_take": False,
+        "self": False,
+    }
+
+    bea = await create("Bea", "303")
+    await center.api("PATCH", f"/api/v1/agents/{dee}", {"name": "Dee Dee", "extension": "309"})
+    reply = await ann.ok("directory.list", {})
+    assert [(a["agent_id"], a["name"], a["extension"]) for a in reply["agents"]] == [
+        (ann_id, "Ann", reply["agents"][0]["extension"]),
+        (bea, "Bea", "303"),
+        (dee, "Dee Dee", "309"),
+    ]
+
+    await center.api("DELETE", f"/api/v1/agents/{dee}", status=204)
+    reply = await ann.ok("directory.list", {})
+    assert [a["agent_id"] for a in reply["agents"]] == [ann_id, bea]

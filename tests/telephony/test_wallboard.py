@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from server.telephony import book, control
 from server.telephony.effects import CallEnded, Decision
-from server.telephony.state import TenantSettings
+from server.telephony.state import AgentProfile, TenantSettings
 from server.telephony.wallboard import Board, Outcome, ServiceLevel, outcome_of_cdr, snapshot
 from server.times import rfc3339
 from tests.telephony.test_book import ROOT, T0, answer, arrive, new_state, sign_in
@@ -212,3 +212,29 @@ def test_a_state_that_ended_and_began_again_between_snapshots_starts_again() -> 
     assert (ann["state"], ann["since"]) == ("available", T0 + 9.5)
     board.forget_times()
     assert board.update(snapshot(state), T0 + 50)["agents"][0]["since"] == T0 + 9.5
+
+
+def test_the_roster_lists_agents_never_signed_in_and_drops_deleted_ones() -> None:
+    """With the roster: Cy (never signed in) is logged out with his queues and counts in the
+    totals, not among a queue's signed-in agents; Bob (signed in, since deleted) is gone."""
+    state = new_state()
+    sign_in(state, "ag_ann", T0)
+    sign_in(state, "ag_bob", T0)
+    roster = {
+        "ag_ann": AgentProfile("ag_ann", "Ann", "100", frozenset({"q_1"})),
+        "ag_cy": AgentProfile("ag_cy", "Cy", "103", frozenset({"q_1", "q_2"})),
+    }
+    model = Board().update(snapshot(state, roster), T0 + 1)
+    assert [(a["id"], a["state"], a["queue_ids"]) for a in model["agents"]] == [
+        ("ag_ann", "available", ["q_1"]),
+        ("ag_cy", "logged_out", ["q_1", "q_2"]),
+    ]
+    cy = model["agents"][1]
+    assert (cy["connected"], cy["since"], cy["wrap_up_ends_at"]) == (False, T0 + 1, None)
+    assert model["totals"]["agents"]["logged_out"] == 1
+    assert next(q for q in model["queues"] if q["id"] == "q_1")["agents_signed_in"] == 1
+    # Without one (the sessions only), as before: Bob is there, Cy is not.
+    assert [a["id"] for a in Board().update(snapshot(state), T0 + 1)["agents"]] == [
+        "ag_ann",
+        "ag_bob",
+    ]

@@ -294,3 +294,71 @@ async def test_the_first_viewer_seeds_the_service_level_from_the_calls_table(
         "percent": 33.3,
     }
     assert first["queues"][0]["service_level"]["answered"] == 2
+
+
+async def test_the_board_lists_the_whole_roster_and_follows_the_admins_changes(
+    center: Center,
+) -> None:
+    """Agents created through the API who never connect are on the board, logged out with
+    their queues, before and after the first viewer; an edit renames one, a deletion takes
+    one off (the next update, no query while an update is computed); another tenant's agent
+    never shows."""
+    sales = await center.api("POST", "/api/v1/queues", {"name": "Sales"}, status=201)
+
+    async def create(name: str, ext: str, queue_ids: list[str]) -> str:
+        body = {"name": name, "email": f"{name}@acme.example", "extension": ext}
+        made = await center.api(
+            "POST", "/api/v1/agents", body | {"queue_ids": queue_ids}, status=201
+        )
+        return str(made["id"])
+
+    dee = await create("Dee", "301", [center.queue_id, sales["id"]])
+    other = await new_tenant(center.client, "Other")
+    await center.api(
+        "POST",
+        "/api/v1/agents",
+        {"name": "Zed", "email": "zed@other.example", "extension": "301", "queue_ids": []},
+        status=201,
+        tenant=other,
+    )
+    _, ann = await center.agent("ann")
+    sup = await supervisor(center, await session_token(center, center.tenant, "r@acme.example"))
+    first = await sup.wait_for(UPDATE)
+    by_id = {a["id"]: a for a in first["agents"]}
+    assert set(by_id) == {ann, dee}
+    assert by_id[dee] | {"since": 0} == {
+        "id": dee,
+        "name": "Dee",
+        "extension": "301",
+        "state": "logged_out",
+        "reason": None,
+        "connected": False,
+        "queue_ids": sorted([center.queue_id, sales["id"]]),
+        "since": 0,
+        "wrap_up_ends_at": None,
+    }
+    assert first["totals"]["agents"]["logged_out"] == 1
+    assert first["totals"]["agents"]["available"] == 1
+    support = next(q for q in first["queues"] if q["id"] == center.queue_id)
+    assert support["agents_signed_in"] == 1  # Ann; Dee is not signed in
+
+    with statements(center) as seen:
+        eve = await create("Eve", "302", [sales["id"]])  # while watched
+        await tick(center)
+        added = await sup.wait_for(UPDATE, lambda m: eve in str(m["agents"]))
+        assert agent_state(added, eve) == "logged_out"
+
+        await center.api("PATCH", f"/api/v1/agents/{dee}", {"name": "Dee Dee"})
+        await tick(center)
+        renamed = await sup.wait_for(UPDATE, lambda m: "Dee Dee" in str(m["agents"]))
+        assert next(a["name"] for a in renamed["agents"] if a["id"] == dee) == "Dee Dee"
+
+        await center.api("DELETE", f"/api/v1/agents/{dee}", status=204)
+        await center.api("DELETE", f"/api/v1/agents/{ann}", status=204)  # signed in: goes too
+        await tick(center)
+        gone = await sup.wait_for(UPDATE, lambda m: dee not in str(m["agents"]))
+        assert [a["id"] for a in gone["agents"]] == [eve]
+        assert gone["totals"]["agents"]["logged_out"] == 1
+    assert [s for s, coro in seen if coro == "WallboardFeed._tick"] == []
+    for message in updates(sup):
+        assert "Zed" not in str(message["agents"])

@@ -61,12 +61,22 @@ export function agentLabel(agent) {
   return agent.state === 'on_break' && agent.reason ? `${label} · ${agent.reason}` : label;
 }
 
-/** One row per agent, in the server's order (by state, then name). */
+/** The names of an agent's queues, by name ("No queue" for none). */
+export function agentQueues(agent, queues) {
+  const names = new Map(queues.map((q) => [q.id, q.name]));
+  const mine = (agent.queue_ids ?? []).map((id) => names.get(id) ?? id);
+  mine.sort((a, b) => a.localeCompare(b));
+  return mine.length ? mine.join(', ') : 'No queue';
+}
+
+/** One row per agent of the tenant (signed in or not), in the server's order (by state,
+ * then name). */
 export function agentRows(board, now) {
   return board.agents.map((a) => ({
     id: a.id,
     name: a.name,
     extension: a.extension,
+    queues: agentQueues(a, board.queues),
     state: a.state,
     label: agentLabel(a),
     offline: !a.connected && a.state !== 'logged_out',

@@ -86,11 +86,12 @@ function renderAgents(board, now) {
             h('p', { class: 'wb-agent-name' }, a.name, h('span', { class: 'wb-ext' }, ` ext. ${a.extension}`)),
             h('p', {}, h('span', { class: `wb-state wb-state-${a.state}` }, a.label), a.offline ? h('span', { class: 'wb-offline' }, ' · softphone offline') : null),
             h('p', { class: 'wb-agent-time' }, h('span', { class: 'visually-hidden' }, 'Time in state '), since(a.since, a.inState)),
+            h('p', { class: 'wb-how wb-agent-queues' }, h('span', { class: 'visually-hidden' }, 'Queues '), a.queues),
             a.wrapUpLeft !== null ? h('p', { class: 'wb-how' }, 'Ends in ', h('span', { class: 'wb-time', 'data-until': a.wrapUpEndsAt }, a.wrapUpLeft)) : null,
           ),
         ),
       )
-    : h('p', { class: 'empty' }, 'No agent has signed in since SIVO started.');
+    : h('p', { class: 'empty' }, 'No agents yet. Create them under Agents.');
   return section(
     'wb-agents-title',
     'Agents',
