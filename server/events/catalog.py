@@ -17,7 +17,14 @@ _ID_OR_NULL = {"type": ["string", "null"]}
 _SECONDS = {"type": "number", "minimum": 0}
 _PHONE = {"type": "string", "description": "E.164 number, or a SIVO extension"}
 AGENT_STATUSES = ["available", "on_call", "on_break", "after_call_work", "logged_out"]
-_RING_KIND = {"enum": ["inbound", "transfer", "consult"]}
+# What call.ringing and call.ring_missed both say of a ring (attempt 1: the call's first).
+_RING: dict[str, Schema] = {
+    "call_id": _ID,
+    "agent_id": _ID,
+    "queue_id": _ID_OR_NULL,
+    "kind": {"enum": ["inbound", "transfer", "consult"]},
+    "attempt": {"type": "integer", "minimum": 1},
+}
 
 
 def _obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
@@ -73,17 +80,7 @@ CATALOG: dict[str, dict[str, Any]] = {
     "call.ringing": {
         "description": "An agent is offered the call: its softphone rings (one event per "
         "attempt; a ring ends with call.answered by that agent, or call.ring_missed).",
-        "schema": _obj(
-            {
-                "call_id": _ID,
-                "agent_id": _ID,
-                "queue_id": _ID_OR_NULL,
-                "kind": _RING_KIND,
-                "attempt": {"type": "integer", "minimum": 1},
-                "ring_timeout_seconds": _SECONDS,
-                "rung_at": _TS,
-            }
-        ),
+        "schema": _obj({**_RING, "ring_timeout_seconds": _SECONDS, "rung_at": _TS}),
         "example": {
             "call_id": "call_01JD2X8K3Q",
             "agent_id": "ag_7f3c",
@@ -100,11 +97,7 @@ CATALOG: dict[str, dict[str, Any]] = {
         "the consultation was withdrawn, shutdown).",
         "schema": _obj(
             {
-                "call_id": _ID,
-                "agent_id": _ID,
-                "queue_id": _ID_OR_NULL,
-                "kind": _RING_KIND,
-                "attempt": {"type": "integer", "minimum": 1},
+                **_RING,
                 "reason": {
                     "enum": ["timeout", "declined", "agent_offline", "caller_hangup", "cancelled"]
                 },

@@ -120,14 +120,21 @@ def transferred_event(call: Call) -> dict[str, Any]:
     return {"call_id": call.id, "transfer": call.transfers[-1].as_event()}
 
 
-def ringing_event(rt: CallRuntime, agent_id: str, kind: str) -> dict[str, Any]:
-    """``call.ringing``: the ring that :func:`notify.ringing` just started."""
+def _ring(rt: CallRuntime, agent_id: str, kind: str) -> dict[str, Any]:
+    """What ``call.ringing`` and ``call.ring_missed`` both say of the call's latest ring."""
     return {
         "call_id": rt.id,
         "agent_id": agent_id,
         "queue_id": rt.call.queue_id,
         "kind": kind,
         "attempt": rt.rings,
+    }
+
+
+def ringing_event(rt: CallRuntime, agent_id: str, kind: str) -> dict[str, Any]:
+    """``call.ringing``: the ring that :func:`notify.ringing` just started."""
+    return {
+        **_ring(rt, agent_id, kind),
         "ring_timeout_seconds": rt.ring_timeout_s,
         "rung_at": rfc3339(rt.rung_at),
     }
@@ -138,11 +145,7 @@ def ring_missed_event(
 ) -> dict[str, Any]:
     """``call.ring_missed``: the ring started at ``rt.rung_at`` stopped unanswered."""
     return {
-        "call_id": rt.id,
-        "agent_id": agent_id,
-        "queue_id": rt.call.queue_id,
-        "kind": kind,
-        "attempt": rt.rings,
+        **_ring(rt, agent_id, kind),
         "reason": reason,
         "ring_seconds": round(max(0.0, now - rt.rung_at), 3),
         "missed_at": rfc3339(now),
