@@ -3,12 +3,13 @@
 Two real calls go through SIVO (the telephony tests' ``Phone``, ``dial`` and ``answer``:
 Socket.IO clients with aiortc peers on loopback): one answered by Ann and recorded (the
 caller at 440 Hz on the left channel, Ann at 1000 Hz on the right), one the caller
-abandons while it rings. The admin filters the history down to Ann's answered calls (the
-URL keeps the filters through a reload), opens the call, reads its timeline, plays the
-recording (the audio element advances, the cursor follows), pauses and seeks with the
-keyboard and a click, and finds the download link. Each channel's waveform is drawn on its
-canvas. axe-core finds no serious or critical violation on either page. Screenshots go to
-the test's tmp dir (printed) for a human to look at.
+abandons while it rings. Ann declines the first call's first ring, answers the second and
+holds the caller for a moment. The admin filters the history down to Ann's answered calls
+(the URL keeps the filters through a reload), opens the call, reads its timeline (the two
+rings and the hold in words), plays the recording (the audio element advances, the cursor
+follows), pauses and seeks with the keyboard and a click, and finds the download link. Each
+channel's waveform is drawn on its canvas. axe-core finds no serious or critical violation
+on either page. Screenshots go to the test's tmp dir (printed) for a human to look at.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
     make_client: AppFactory, tmp_path: Path
 ) -> None:
     """Filters (kept in the URL) find Ann's answered call; its view shows the timeline,
-    draws both channels and plays the recording, keyboard and click included."""
+    draws both channels and plays the recording, keyboard and click included; the timeline
+    says who was rung (a declined ring, then the answered one) and how long the hold was."""
     chromium_path()
     center = await supervised_center(
         make_client, EMAIL, PASSWORD
@@ -76,13 +78,21 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
     base = str(client.make_url("/admin/"))
     try:
         agent, ann = await center.agent("Ann")
-        # An answered call, recorded: 2.5 s of the two tones.
+        # An answered call, recorded: about 3 s of the two tones. Ann declines its first
+        # ring (the only agent, she is rung again at once), answers the second, and holds
+        # the caller for a moment.
         caller = await center.web_phone()
         answered_id, caller_peer = await dial(center, caller, 440.0)
         await agent.wait_for("call.ringing")
+        await agent.ok("call.decline", {"call_id": answered_id})
+        await center.until(lambda: len(agent.events("call.ringing")) == 2)
         await answer(agent, answered_id, 1000.0)
         await caller_peer.wait_connected()
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(1.5)
+        await agent.ok("call.hold", {"call_id": answered_id, "on": True})
+        await asyncio.sleep(0.6)
+        await agent.ok("call.hold", {"call_id": answered_id, "on": False})
+        await asyncio.sleep(1.0)
         await caller.ok("call.hangup", {"call_id": answered_id})
         await agent.wait_for("call.ended")
         recording = await _recorded(center, answered_id)
@@ -137,9 +147,25 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
             timeline = page.locator(".timeline li")
             await expect(timeline.first).to_be_visible()
             kinds = await timeline.evaluate_all("(items) => items.map((li) => li.dataset.kind)")
-            assert kinds == ["created", "queued", "answered", "ended", "recorded"], kinds
+            assert kinds == [
+                "created",
+                "queued",
+                "ringing",
+                "ringing",
+                "answered",
+                "hold",
+                "ended",
+                "recorded",
+            ], kinds
             await expect(timeline.nth(0)).to_contain_text("+00:00")
-            await expect(timeline.nth(2)).to_contain_text("By Ann")
+            what = timeline.locator(".tl-what")
+            detail = timeline.locator(".tl-detail")
+            await expect(what.nth(2)).to_have_text("Rang")
+            await expect(detail.nth(2)).to_have_text(re.compile(r"^Ann — declined after \d+ s$"))
+            await expect(detail.nth(3)).to_have_text(re.compile(r"^Ann — answered after \d+ s$"))
+            await expect(timeline.nth(4)).to_contain_text("By Ann")
+            await expect(what.nth(5)).to_have_text("On hold")
+            await expect(detail.nth(5)).to_have_text(re.compile(r"^\d+ s, by Ann$"))
             player = page.get_by_role("region", name="Recording")
             await expect(player).to_have_attribute("data-state", "ready", timeout=10_000)
             await expect(player).to_have_attribute("data-peaks", "2")

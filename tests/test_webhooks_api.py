@@ -161,7 +161,11 @@ async def test_event_schema_is_public_and_complete(make_client: AppFactory) -> N
     doc = await (await client.get("/api/v1/events/schema")).json()
     assert set(doc["events"]) == {
         "call.created",
+        "call.ringing",
+        "call.ring_missed",
         "call.answered",
+        "call.held",
+        "call.resumed",
         "call.transferred",
         "call.ended",
         "call.recorded",

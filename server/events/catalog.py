@@ -17,6 +17,14 @@ _ID_OR_NULL = {"type": ["string", "null"]}
 _SECONDS = {"type": "number", "minimum": 0}
 _PHONE = {"type": "string", "description": "E.164 number, or a SIVO extension"}
 AGENT_STATUSES = ["available", "on_call", "on_break", "after_call_work", "logged_out"]
+# What call.ringing and call.ring_missed both say of a ring (attempt 1: the call's first).
+_RING: dict[str, Schema] = {
+    "call_id": _ID,
+    "agent_id": _ID,
+    "queue_id": _ID_OR_NULL,
+    "kind": {"enum": ["inbound", "transfer", "consult"]},
+    "attempt": {"type": "integer", "minimum": 1},
+}
 
 
 def _obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
@@ -69,6 +77,45 @@ CATALOG: dict[str, dict[str, Any]] = {
             "created_at": "2026-11-21T09:00:00.000Z",
         },
     },
+    "call.ringing": {
+        "description": "An agent is offered the call: its softphone rings (one event per "
+        "attempt; a ring ends with call.answered by that agent, or call.ring_missed).",
+        "schema": _obj({**_RING, "ring_timeout_seconds": _SECONDS, "rung_at": _TS}),
+        "example": {
+            "call_id": "call_01JD2X8K3Q",
+            "agent_id": "ag_7f3c",
+            "queue_id": "q_support",
+            "kind": "inbound",
+            "attempt": 2,
+            "ring_timeout_seconds": 20.0,
+            "rung_at": "2026-11-21T09:00:20.050Z",
+        },
+    },
+    "call.ring_missed": {
+        "description": "A rung agent did not take the call: the ring timed out, the agent "
+        "declined or went offline, the caller hung up, or the ring was cancelled (overflow, "
+        "the consultation was withdrawn, shutdown).",
+        "schema": _obj(
+            {
+                **_RING,
+                "reason": {
+                    "enum": ["timeout", "declined", "agent_offline", "caller_hangup", "cancelled"]
+                },
+                "ring_seconds": _SECONDS,
+                "missed_at": _TS,
+            }
+        ),
+        "example": {
+            "call_id": "call_01JD2X8K3Q",
+            "agent_id": "ag_51aa",
+            "queue_id": "q_support",
+            "kind": "inbound",
+            "attempt": 1,
+            "reason": "timeout",
+            "ring_seconds": 20.0,
+            "missed_at": "2026-11-21T09:00:20.050Z",
+        },
+    },
     "call.answered": {
         "description": "An agent accepted the call.",
         "schema": _obj(
@@ -81,6 +128,51 @@ CATALOG: dict[str, dict[str, Any]] = {
             "queue_id": "q_support",
             "answered_at": "2026-11-21T09:00:21.400Z",
             "wait_seconds": 21.4,
+        },
+    },
+    "call.held": {
+        "description": "The caller was put on hold: by the agent (reason hold) or for a "
+        "consultation (reason consult).",
+        "schema": _obj(
+            {
+                "call_id": _ID,
+                "agent_id": _ID_OR_NULL,
+                "reason": {"enum": ["hold", "consult"]},
+                "hold": {"type": "integer", "minimum": 1},
+                "held_at": _TS,
+            }
+        ),
+        "example": {
+            "call_id": "call_01JD2X8K3Q",
+            "agent_id": "ag_7f3c",
+            "reason": "hold",
+            "hold": 1,
+            "held_at": "2026-11-21T09:01:10.000Z",
+        },
+    },
+    "call.resumed": {
+        "description": "The caller is off hold, with how long this hold lasted and the "
+        "call's hold time so far. A hold still going when the call ends is closed by "
+        "call.ended (its hold_seconds), without call.resumed.",
+        "schema": _obj(
+            {
+                "call_id": _ID,
+                "agent_id": _ID_OR_NULL,
+                "reason": {"enum": ["resume", "transfer", "conference", "consult_ended"]},
+                "hold": {"type": "integer", "minimum": 1},
+                "hold_seconds": _SECONDS,
+                "total_hold_seconds": _SECONDS,
+                "resumed_at": _TS,
+            }
+        ),
+        "example": {
+            "call_id": "call_01JD2X8K3Q",
+            "agent_id": "ag_7f3c",
+            "reason": "resume",
+            "hold": 1,
+            "hold_seconds": 72.0,
+            "total_hold_seconds": 72.0,
+            "resumed_at": "2026-11-21T09:02:22.000Z",
         },
     },
     "call.transferred": {

@@ -121,7 +121,7 @@ def agent_disconnected(
     state.reindex(session)
     for rt in list(state.calls.values()):
         if state.ringing_agent(rt.id) == agent_id:
-            routing.ring_stopped(state, d, rt, "cancelled", now)
+            routing.ring_stopped(state, d, rt, "agent_offline", now)
     if session.presence.state is State.LOGGED_OUT and not session.calls:
         return d
     logger.info("agent %s: socket lost, grace %.0f s", agent_id, grace_s)

@@ -207,7 +207,7 @@ def hangup(state: TenantState, agent_id: str, call_id: str, now: float) -> Decis
 def hold(state: TenantState, agent_id: str, call_id: str, on: bool, now: float) -> Decision:
     rt = _talking(state, agent_id, call_id)
     d = Decision()
-    if rt.call.hold(on, now):
+    if notify.hold(d, rt, on, agent_id, "hold" if on else "resume", now):
         d.wire(rt)
         notify.updates(state, d, rt)
         d.notices.append(CallHeld(call_id, on))
@@ -282,7 +282,7 @@ def transfer(
         raise TelephonyError("not_found", "no such queue", "to_id")
     tenant_id = rt.call.tenant_id
     d = Decision()
-    rt.call.hold(False, now)
+    notify.hold(d, rt, False, agent_id, "transfer", now)
     rt.call.transferred(Transfer("blind", agent_id, to_type, to_id, now))
     released = ending.release_agent(state, rt, agent_id, now)
     rt.wait_on_hold = True
@@ -311,11 +311,11 @@ def consult(
         raise TelephonyError("invalid_message", "cannot consult yourself", "agent_id")
     check_free(state, to_agent, "agent_id", exists=exists)
     d = Decision()
-    rt.call.hold(True, now)
+    notify.hold(d, rt, True, agent_id, "consult", now)
     rt.consult = Consult(agent_id=to_agent, by_agent_id=agent_id)
     d.arm(f"ring:{call_id}", now + rt.ring_timeout_s, ConsultUnanswered(call_id, to_agent))
     d.wire(rt)
-    notify.ringing(state, d, rt, to_agent, "consult", agent_id)
+    notify.ringing(state, d, rt, to_agent, "consult", now, agent_id)
     notify.updates(state, d, rt)
     return d
 
@@ -356,7 +356,7 @@ def conference(state: TenantState, agent_id: str, call_id: str, now: float) -> D
     if consult is None or consult.state != "connected":
         raise invalid_state("the consulted agent has not answered yet")
     d = Decision()
-    rt.call.hold(False, now)
+    notify.hold(d, rt, False, agent_id, "conference", now)
     rt.call.transferred(Transfer("3way", agent_id, "agent", consult.agent_id, now))
     rt.consult = None
     rt.conference = True

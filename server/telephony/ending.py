@@ -30,11 +30,11 @@ def end_call(
     abandoned = call.direction == "inbound" and call.answered_at is None and side == "caller"
     waited = now - (call.queued_at or call.created_at)
     ringing = state.ringing_agent(rt.id)
+    reason = "caller_hangup" if side == "caller" else "cancelled"
     if ringing is not None:
-        reason = "caller_hangup" if side == "caller" else "cancelled"
-        notify.ring_cancelled(state, d, ringing, rt.id, reason)
+        notify.ring_cancelled(state, d, rt, ringing, reason, now)
     if rt.consult is not None and rt.consult.state == "ringing":
-        notify.ring_cancelled(state, d, rt.consult.agent_id, rt.id, "cancelled")
+        notify.ring_cancelled(state, d, rt, rt.consult.agent_id, "cancelled", now, missed=reason)
     state.acd.remove(rt.id)
     call.end(cause if not abandoned else "abandoned", side, now)
     changes = [_off_call(state, rt, agent_id, now) for agent_id in sorted(rt.participants)]

@@ -28,24 +28,61 @@ def ringing(
     rt: CallRuntime,
     agent_id: str,
     kind: str,
+    now: float,
     from_agent: str | None = None,
 ) -> None:
-    """``call.ringing`` to an agent (kind: inbound, transfer or consult)."""
+    """``call.ringing`` to an agent (kind: inbound, transfer or consult), and the event."""
     waiting = state.acd.get(rt.id)
     queue_name = waiting.policy.name if waiting is not None else None
+    rt.rings += 1
+    rt.rung_at, rt.ring_kind = now, kind
     d.push_agent(
         state.agents.get(agent_id),
         "call.ringing",
         views.ringing_view(rt, kind, from_agent, queue_name),
     )
+    d.emit(rt.call.tenant_id, "call.ringing", views.ringing_event(rt, agent_id, kind))
     d.notices.append(CallRinging(rt.id, agent_id, kind, rt.call.from_number, rt.call.to_number))
 
 
 def ring_cancelled(
-    state: TenantState, d: Decision, agent_id: str, call_id: str, reason: str
+    state: TenantState,
+    d: Decision,
+    rt: CallRuntime,
+    agent_id: str,
+    reason: str,
+    now: float,
+    *,
+    missed: str | None = None,
 ) -> None:
+    """The ring stopped unanswered: ``call.ring_cancelled`` to the agent (``reason``) and
+    ``call.ring_missed`` (``missed``, else ``reason``: timeout, declined, agent_offline,
+    caller_hangup, cancelled)."""
     d.push_agent(
         state.agents.get(agent_id),
         "call.ring_cancelled",
-        {"call_id": call_id, "reason": reason},
+        {"call_id": rt.id, "reason": reason},
     )
+    data = views.ring_missed_event(rt, agent_id, rt.ring_kind, missed or reason, now)
+    d.emit(rt.call.tenant_id, "call.ring_missed", data)
+
+
+def hold(
+    d: Decision, rt: CallRuntime, on: bool, agent_id: str | None, reason: str, now: float
+) -> bool:
+    """Hold or resume the caller, with ``call.held`` / ``call.resumed``; whether it changed.
+
+    ``reason``: on hold for ``hold`` (the agent's button) or ``consult``; resumed by
+    ``resume``, ``transfer``, ``conference`` or ``consult_ended``.
+    """
+    call = rt.call
+    started = call.hold_started
+    if not call.hold(on, now):
+        return False
+    if on:
+        d.emit(call.tenant_id, "call.held", views.held_event(call, agent_id, reason, now))
+    else:
+        held_s = now - started if started is not None else 0.0
+        data = views.resumed_event(call, agent_id, reason, held_s, now)
+        d.emit(call.tenant_id, "call.resumed", data)
+    return True

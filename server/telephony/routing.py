@@ -35,7 +35,8 @@ def route(state: TenantState, d: Decision, now: float) -> None:
             rt = state.calls[waiting.call_id]
             state.acd.ring_started(rt.id, agent_id, now)
             rt.call.ring(now)
-            notify.ringing(state, d, rt, agent_id, "transfer" if waiting.only_agent else "inbound")
+            kind = "transfer" if waiting.only_agent else "inbound"
+            notify.ringing(state, d, rt, agent_id, kind, now)
             notify.caller_update(state, d, rt)
     _arm_acd_timer(state, d)
 
@@ -65,14 +66,15 @@ def acd_due(state: TenantState, d: Decision, now: float) -> None:
 
 
 def ring_stopped(state: TenantState, d: Decision, rt: CallRuntime, reason: str, now: float) -> None:
-    """The ringing agent did not answer (timeout, decline, gone): try the next one."""
+    """The ringing agent did not answer (timeout, declined, agent_offline): try the next one."""
     agent_id = state.acd.ring_ended(rt.id)
     if agent_id is None:
         return
     session = state.agents.get(agent_id)
     if session is not None:
         session.presence.missed_ring(now)
-    notify.ring_cancelled(state, d, agent_id, rt.id, reason)
+    pushed = "cancelled" if reason == "agent_offline" else reason
+    notify.ring_cancelled(state, d, rt, agent_id, pushed, now, missed=reason)
     waiting = state.acd.get(rt.id)
     rt.call.unring()
     if waiting is not None and waiting.only_agent is not None:
@@ -111,7 +113,7 @@ def _overflow(
     logger.info("call %s: max wait in queue %s", rt.id, policy.id)
     ringing = state.ringing_agent(rt.id)
     if ringing is not None:
-        notify.ring_cancelled(state, d, ringing, rt.id, "cancelled")
+        notify.ring_cancelled(state, d, rt, ringing, "cancelled", now)
         if rt.call.state is CallState.RINGING:
             rt.call.unring()
     state.acd.remove(rt.id)

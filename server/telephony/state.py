@@ -90,6 +90,9 @@ class CallRuntime:
     wait_on_hold: bool = False  # hold tone while a blind transfer rings
     participants: set[str] = field(default_factory=set)  # agents on the call (ON_CALL)
     answered_by_callee: bool = False  # outbound: the web phone picked up
+    rings: int = 0  # agents rung for it so far: the attempt number of ``call.ringing``
+    rung_at: float = 0.0  # when the ring now going (or the last one) started
+    ring_kind: str = "inbound"  # and its kind: inbound, transfer or consult
 
     @property
     def id(self) -> str:

@@ -15,6 +15,13 @@ from .call import Transfer
 from .effects import Decision
 from .state import CallRuntime, TenantState
 
+# Why a consultation that still rang ended, as ``call.ring_missed`` tells it.
+_CONSULT_MISSED = {
+    "declined": "declined",
+    "no_answer": "timeout",
+    "agent_disconnected": "agent_offline",
+}
+
 
 def agent_leaves(
     state: TenantState, d: Decision, rt: CallRuntime, agent_id: str, cause: str, now: float
@@ -62,7 +69,7 @@ def complete(state: TenantState, d: Decision, rt: CallRuntime, kind: str, now: f
         return
     from_agent, to_agent = consult.by_agent_id, consult.agent_id
     rt.call.transferred(Transfer(kind, from_agent, "agent", to_agent, now))
-    rt.call.hold(False, now)
+    notify.hold(d, rt, False, from_agent, "transfer", now)
     rt.consult = None
     rt.call.agent_id = to_agent
     released = ending.release_agent(state, rt, from_agent, now)
@@ -81,9 +88,10 @@ def cancel(state: TenantState, d: Decision, rt: CallRuntime, cause: str, now: fl
         return
     d.cancel(f"ring:{rt.id}")
     rt.consult = None
-    rt.call.hold(False, now)
+    notify.hold(d, rt, False, consult.by_agent_id, "consult_ended", now)
     if consult.state == "ringing":
-        notify.ring_cancelled(state, d, consult.agent_id, rt.id, "cancelled")
+        missed = _CONSULT_MISSED.get(cause, "cancelled")
+        notify.ring_cancelled(state, d, rt, consult.agent_id, "cancelled", now, missed=missed)
     else:
         released = ending.release_agent(state, rt, consult.agent_id, now)
         if released[1] is not None:

@@ -138,6 +138,62 @@ def transferred_event(call: Call) -> dict[str, Any]:
     return {"call_id": call.id, "transfer": call.transfers[-1].as_event()}
 
 
+def _ring(rt: CallRuntime, agent_id: str, kind: str) -> dict[str, Any]:
+    """What ``call.ringing`` and ``call.ring_missed`` both say of the call's latest ring."""
+    return {
+        "call_id": rt.id,
+        "agent_id": agent_id,
+        "queue_id": rt.call.queue_id,
+        "kind": kind,
+        "attempt": rt.rings,
+    }
+
+
+def ringing_event(rt: CallRuntime, agent_id: str, kind: str) -> dict[str, Any]:
+    """``call.ringing``: the ring that :func:`notify.ringing` just started."""
+    return {
+        **_ring(rt, agent_id, kind),
+        "ring_timeout_seconds": rt.ring_timeout_s,
+        "rung_at": rfc3339(rt.rung_at),
+    }
+
+
+def ring_missed_event(
+    rt: CallRuntime, agent_id: str, kind: str, reason: str, now: float
+) -> dict[str, Any]:
+    """``call.ring_missed``: the ring started at ``rt.rung_at`` stopped unanswered."""
+    return {
+        **_ring(rt, agent_id, kind),
+        "reason": reason,
+        "ring_seconds": round(max(0.0, now - rt.rung_at), 3),
+        "missed_at": rfc3339(now),
+    }
+
+
+def held_event(call: Call, agent_id: str | None, reason: str, now: float) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "agent_id": agent_id,
+        "reason": reason,
+        "hold": call.holds,
+        "held_at": rfc3339(now),
+    }
+
+
+def resumed_event(
+    call: Call, agent_id: str | None, reason: str, held_s: float, now: float
+) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "agent_id": agent_id,
+        "reason": reason,
+        "hold": call.holds,
+        "hold_seconds": round(max(0.0, held_s), 3),
+        "total_hold_seconds": round(call.hold_total, 3),
+        "resumed_at": rfc3339(now),
+    }
+
+
 def recorded_event(
     call_id: str,
     recording_id: str,

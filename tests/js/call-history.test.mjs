@@ -151,6 +151,59 @@ describe('timeline', () => {
   });
 });
 
+describe('timeline: who was rung, and each hold', () => {
+  const names = { ag_1: 'Ann', ag_2: 'Ana Silva', ag_3: 'Bob' };
+  const at = (s) => new Date(Date.parse(call.created_at) + s * 1000).toISOString();
+  const ring = (agent, attempt, s, kind = 'inbound') => ev('call.ringing', { agent_id: agent, queue_id: 'q_1', kind, attempt, ring_timeout_seconds: 20, rung_at: at(s) }, at(s));
+  const missed = (agent, reason, s, ringS) => ev('call.ring_missed', { agent_id: agent, queue_id: 'q_1', kind: 'inbound', attempt: 1, reason, ring_seconds: ringS, missed_at: at(s) }, at(s));
+  const held = (agent, s, reason = 'hold') => ev('call.held', { agent_id: agent, reason, hold: 1, held_at: at(s) }, at(s));
+  const resumed = (agent, s, holdS) => ev('call.resumed', { agent_id: agent, reason: 'resume', hold: 1, hold_seconds: holdS, total_hold_seconds: holdS, resumed_at: at(s) }, at(s));
+  const answered = (agent, s) => ev('call.answered', { agent_id: agent, answered_at: at(s), wait_seconds: s }, at(s));
+  const plain = { ...call, transfers: [] };
+
+  test('a ring that timed out and the one answered, each one line with its outcome', () => {
+    const events = [ring('ag_2', 1, 1), missed('ag_2', 'timeout', 21, 20), ring('ag_1', 2, 21), answered('ag_1', 24)];
+    const line = t.buildTimeline(plain, events, names);
+    assert.deepEqual(line.map((e) => [e.kind, e.offset]), [
+      ['created', '+00:00'], ['queued', '+00:00'], ['ringing', '+00:01'], ['ringing', '+00:21'], ['answered', '+00:24'], ['ended', '+03:00'],
+    ]);
+    const rang = line.filter((e) => e.kind === 'ringing').map((e) => `${e.label} ${e.detail}`);
+    assert.deepEqual(rang, ['Rang Ana Silva — no answer after 20 s', 'Rang Ann — answered after 3 s']);
+  });
+
+  test('every reason a ring stops, in words; a missed ring without its ring stands alone', () => {
+    const words = ['declined', 'agent_offline', 'caller_hangup', 'cancelled', 'new_reason'].map((reason) =>
+      t.buildTimeline(plain, [ring('ag_3', 1, 0), missed('ag_3', reason, 4, 4)], names).find((e) => e.kind === 'ringing').detail);
+    assert.deepEqual(words, [
+      'Bob — declined after 4 s', 'Bob — went offline after 4 s', 'Bob — the caller hung up after 4 s', 'Bob — cancelled after 4 s', 'Bob — not answered after 4 s',
+    ]);
+    const alone = t.buildTimeline(plain, [missed('ag_3', 'timeout', 15, 15)], names).find((e) => e.kind === 'ring_missed');
+    assert.equal(`${alone.label} ${alone.detail}`, 'Ring missed Bob — no answer after 15 s');
+    assert.equal(t.describeEvent(ring('ag_3', 1, 0, 'consult'), names).detail, 'Bob (consultation)');
+  });
+
+  test('a ring of a call still going is ringing; a consultation rung is not said to ring on', () => {
+    const live = { ...plain, ended_at: null };
+    const line = t.buildTimeline(live, [ring('ag_2', 1, 0), ring('ag_3', 2, 30, 'consult')], names);
+    assert.deepEqual(line.filter((e) => e.kind === 'ringing').map((e) => e.detail), ['Ana Silva — ringing', 'Bob (consultation)']);
+  });
+
+  test('a hold and its resume are one line with the hold\'s length', () => {
+    const line = t.buildTimeline(plain, [held('ag_2', 30), resumed('ag_2', 102, 72)], names);
+    const holds = line.filter((e) => e.kind === 'hold' || e.kind === 'resumed');
+    assert.deepEqual(holds.map((e) => [e.kind, e.offset, `${e.label} ${e.detail}`]), [['hold', '+00:30', 'On hold 1 min 12 s, by Ana Silva']]);
+  });
+
+  test('a hold the hang-up closed runs to the end; one still going says so; one for a consultation', () => {
+    const closed = t.buildTimeline(plain, [held('ag_1', 150)], names).find((e) => e.kind === 'hold');
+    assert.equal(closed.detail, '30 s, by Ann, until the end');
+    const live = t.buildTimeline({ ...plain, ended_at: null }, [held('ag_1', 150, 'consult')], names).find((e) => e.kind === 'hold');
+    assert.equal(live.detail, 'By Ann, for a consultation, still on hold');
+    const orphan = t.buildTimeline(plain, [resumed('ag_1', 40, 9)], names).find((e) => e.kind === 'resumed');
+    assert.equal(`${orphan.label} ${orphan.detail}`, 'Off hold After 9 s on hold');
+  });
+});
+
 describe('waveform', () => {
   test('peaks: min and max of each slice', () => {
     const samples = Float32Array.from([0, 0.5, -0.25, 0.1, -1, 1, 0.2, 0.3]);

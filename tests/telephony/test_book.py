@@ -100,8 +100,8 @@ def test_a_caller_is_queued_and_the_longest_idle_agent_rings() -> None:
     sign_in(state, "ag_ann", T0)
     sign_in(state, "ag_bob", T0 + 5)
     call_id, d = arrive(state, T0 + 10)
-    assert [type(op) for op in d.store] == [InsertCall, Emit, Emit]
-    assert emitted(d) == ["call.created", "queue.entered"]
+    assert [type(op) for op in d.store] == [InsertCall, Emit, Emit, Emit]
+    assert emitted(d) == ["call.created", "queue.entered", "call.ringing"]
     (ring,) = pushes(d, "call.ringing")
     assert ring.sid == "s-ag_ann" and ring.data["kind"] == "inbound"
     assert ring.data["queue_name"] == "Support" and ring.data["ring_timeout_s"] == 15.0

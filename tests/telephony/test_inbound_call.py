@@ -46,6 +46,7 @@ async def test_inbound_call_bridges_audio_and_reports_cdr(center: Center) -> Non
         "agent.status_changed",
         "call.created",
         "queue.entered",
+        "call.ringing",
         "call.answered",
         "agent.status_changed",
         "call.ended",

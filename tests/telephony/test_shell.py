@@ -130,8 +130,11 @@ async def test_a_call_rings_answers_bridges_holds_and_ends(rig: Rig) -> None:
     assert types[types.index("call.created") :] == [
         "call.created",
         "queue.entered",
+        "call.ringing",
         "call.answered",
         "agent.status_changed",
+        "call.held",
+        "call.resumed",
         "call.ended",
         "agent.status_changed",
     ]

@@ -41,10 +41,12 @@ async def test_blind_transfer_to_agent_moves_audio(center: Center) -> None:
     assert types[2:] == [
         "call.created",
         "queue.entered",
+        "call.ringing",
         "call.answered",
         "agent.status_changed",
         "call.transferred",
         "agent.status_changed",  # A: on_call -> after_call_work
+        "call.ringing",  # B, the transfer's target
         "call.answered",
         "agent.status_changed",  # B answers
         "call.ended",

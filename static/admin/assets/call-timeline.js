@@ -2,10 +2,14 @@
 // and its CDR become one list in time order, each entry timed from the call's start. An
 // event that is missing (a call older than the events kept, or seeded without them) is
 // taken from the CDR where the CDR knows it (created, queued, answered, transfers, ended).
+// Who was rung and each hold come from events only (call.ringing, call.ring_missed,
+// call.held, call.resumed): the CDR counts holds but does not time them.
 
 import { clockTime, duration, hangupLabel } from './calls-model.js';
 
 const TRANSFER_TYPES = { blind: 'Blind transfer', attended: 'Attended transfer', '3way': 'Three-way call' };
+const RING_KINDS = { transfer: ' (transfer)', consult: ' (consultation)' };
+const RING_MISSED = { timeout: 'no answer', declined: 'declined', agent_offline: 'went offline', caller_hangup: 'the caller hung up', cancelled: 'cancelled' };
 
 const ms = (iso) => {
   const t = Date.parse(iso ?? '');
@@ -33,6 +37,18 @@ function holdsDetail(d) {
   return `; held ${holds === 1 ? 'once' : `${holds} times`}, ${duration(d.hold_seconds)} in all${longest}`;
 }
 
+/** Seconds from one time to another (0 when either is unknown). */
+function between(fromIso, toIso) {
+  const from = ms(fromIso);
+  const to = ms(toIso);
+  return from === null || to === null ? 0 : Math.max(0, (to - from) / 1000);
+}
+
+const ringWho = (d, named) => `${named(d.agent_id)}${RING_KINDS[d.kind] ?? ''}`;
+const ringMissed = (d) => `${RING_MISSED[d.reason] ?? 'not answered'} after ${duration(d.ring_seconds)}`;
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+const holdBy = (d, named) => `by ${named(d.agent_id)}${d.reason === 'consult' ? ', for a consultation' : ''}`;
+
 /** One event → {kind, label, detail, at}, or null for one the timeline does not show. */
 export function describeEvent(event, names = {}) {
   const d = event?.data ?? {};
@@ -48,6 +64,14 @@ export function describeEvent(event, names = {}) {
       return { kind: 'queued', label: 'Queued', at: d.entered_at ?? event.created_at, detail: `In ${d.queue_name ?? named(d.queue_id)}${d.position ? `, position ${d.position}` : ''}` };
     case 'call.answered':
       return { kind: 'answered', label: 'Answered', at: d.answered_at ?? event.created_at, detail: `By ${named(d.agent_id)} after ${duration(d.wait_seconds)}` };
+    case 'call.ringing':
+      return { kind: 'ringing', label: 'Rang', at: d.rung_at ?? event.created_at, detail: ringWho(d, named) };
+    case 'call.ring_missed':
+      return { kind: 'ring_missed', label: 'Ring missed', at: d.missed_at ?? event.created_at, detail: `${ringWho(d, named)} — ${ringMissed(d)}` };
+    case 'call.held':
+      return { kind: 'hold', label: 'On hold', at: d.held_at ?? event.created_at, detail: capital(holdBy(d, named)) };
+    case 'call.resumed':
+      return { kind: 'resumed', label: 'Off hold', at: d.resumed_at ?? event.created_at, detail: `After ${duration(d.hold_seconds)} on hold` };
     case 'call.transferred':
       return { kind: 'transferred', label: 'Transferred', at: d.transfer?.at ?? event.created_at, detail: d.transfer ? transferDetail(d.transfer, named) : '' };
     case 'queue.abandoned':
@@ -65,6 +89,48 @@ export function describeEvent(event, names = {}) {
     default:
       return event?.type ? { kind: 'other', label: event.type, at: event.created_at, detail: '' } : null;
   }
+}
+
+/**
+ * A ring and how it ended read as one line ("Rang Ana Silva — no answer after 20 s"), a
+ * hold and its resume as one ("On hold 1 min 12 s, by Ana Silva"): the ring's line takes
+ * the call.ring_missed or call.answered that ends it, the hold's line the call.resumed.
+ * A hold the hang-up closed runs to the end; a ring of a call still going is "ringing".
+ */
+function pairMoments(described, call, named) {
+  const out = [];
+  const rings = new Map(); // agent id → its ring not ended yet
+  let hold = null;
+  for (const { event, entry } of described) {
+    const d = event.data ?? {};
+    const ring = rings.get(d.agent_id);
+    if (event.type === 'call.ringing') {
+      rings.set(d.agent_id, { entry, d });
+    } else if (event.type === 'call.ring_missed' && ring) {
+      ring.entry.detail = `${ringWho(ring.d, named)} — ${ringMissed(d)}`;
+      rings.delete(d.agent_id);
+      continue;
+    } else if (event.type === 'call.answered' && ring) {
+      ring.entry.detail = `${ringWho(ring.d, named)} — answered after ${duration(between(ring.d.rung_at, d.answered_at))}`;
+      rings.delete(d.agent_id);
+    } else if (event.type === 'call.held') {
+      hold = { entry, d };
+    } else if (event.type === 'call.resumed' && hold) {
+      hold.entry.detail = `${duration(d.hold_seconds)}, ${holdBy(hold.d, named)}`;
+      hold = null;
+      continue;
+    }
+    out.push(entry);
+  }
+  if (hold) {
+    hold.entry.detail = call.ended_at
+      ? `${duration(between(hold.d.held_at, call.ended_at))}, ${holdBy(hold.d, named)}, until the end`
+      : `${capital(holdBy(hold.d, named))}, still on hold`;
+  }
+  for (const open of rings.values()) {
+    if (!call.ended_at && open.d.kind !== 'consult') open.entry.detail += ' — ringing';
+  }
+  return out;
 }
 
 /** What the CDR alone tells, for the kinds no event covers. */
@@ -89,11 +155,12 @@ function fromCdr(call, have, named) {
  */
 export function buildTimeline(call, events = [], names = {}) {
   const named = (id) => (id ? names[id] ?? id : '—');
-  const entries = [];
+  const described = [];
   for (const event of events ?? []) {
     const entry = describeEvent(event, names);
-    if (entry) entries.push(entry);
+    if (entry) described.push({ event, entry });
   }
+  const entries = pairMoments(described, call ?? {}, named);
   const have = new Set(entries.map((e) => e.kind));
   entries.push(...fromCdr(call ?? {}, have, named));
   const start = ms(call?.created_at);
