@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -48,13 +47,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.reports import AGENTS, END, OTHER, QUEUES, TENANT, _rows
+from bench.reports import AGENTS, END, OTHER, QUEUES, TENANT, _rows, _timed
+from bench.reports import _load as load_by_executemany
 from server.clock import SystemClock
 from server.schemas.calls import CallListQuery
 from server.store import call_history
 from server.store.db import Database
-from server.store.tables import calls
-from server.telephony.history import CallHistory
+from server.telephony.history import CallHistory, call_filter
 from server.telephony.recordings import RecordingUrls
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/sivo_bench_history"
@@ -89,19 +88,6 @@ def _query(case: Case) -> CallListQuery:
     if case.days is not None:
         period = {"since": (END - timedelta(days=case.days)).isoformat(), "until": END.isoformat()}
     return CallListQuery.model_validate({"limit": 100, **period, **case.filters})
-
-
-def _filter(query: CallListQuery) -> call_history.CallFilter:
-    return call_history.CallFilter(
-        tenant_id=TENANT,
-        limit=query.limit,
-        since=query.since.timestamp() if query.since is not None else None,
-        until=query.until.timestamp() if query.until is not None else None,
-        queue_id=query.queue_id,
-        agent_id=query.agent_id,
-        direction=query.direction,
-        outcome=query.outcome,
-    )
 
 
 async def _create_postgres(url: str) -> str | None:
@@ -151,30 +137,21 @@ async def _copy_postgres(url: str, count: int) -> None:
 
 
 async def _load(db: Database, url: str, count: int) -> float:
-    began = time.perf_counter()
+    """Both tenants' calls, analysed; SQLite through the reports bench's own loader."""
     if db.is_sqlite:
-        for tenant_id, n, seed in ((TENANT, count, 1), (OTHER, count // 10, 2)):
-            for chunk in _rows(tenant_id, n, seed):
-                async with db.transaction() as tx:
-                    await tx.conn.execute(calls.insert(), chunk)
-        async with db.transaction() as tx:
-            await tx.conn.execute(text("ANALYZE"))
-    else:
-        await _copy_postgres(url, count)
-        async with db.engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.execute(text("VACUUM ANALYZE calls"))
+        return await load_by_executemany(db, count)
+    began = time.perf_counter()
+    await _copy_postgres(url, count)
+    async with db.engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("VACUUM ANALYZE calls"))
     return time.perf_counter() - began
 
 
 async def _median_ms(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    await fn()  # warm-up: caches, the statement's compilation
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - began)
-    return round(statistics.median(samples) * 1000, 2)
+    """The median after a warm-up run: the reports bench's nearest-rank p50, which is the
+    median for an odd number of runs (3 by default)."""
+    return (await _timed(fn, repeat))["p50"]
 
 
 async def _plan(db: Database, where: call_history.CallFilter) -> str:
@@ -195,7 +172,7 @@ async def _plan(db: Database, where: call_history.CallFilter) -> str:
 
 async def _case(db: Database, history: CallHistory, case: Case, repeat: int) -> dict[str, Any]:
     query = _query(case)
-    where = _filter(query)
+    where = call_filter(TENANT, query)
 
     async def statement() -> None:
         async with db.read() as conn:
