@@ -25,7 +25,7 @@ from tests.conftest import AppFactory
 from tests.media.peers import LoopbackPeer
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
-from tests.support.dashboard import log_in_page
+from tests.support.dashboard import log_in_page, open_counted_help
 from tests.telephony.conftest import Center, answer, dial, supervised_center
 
 EMAIL = "lead@acme.example"
@@ -139,6 +139,7 @@ async def test_find_a_recorded_call_with_filters_and_play_it_in_chromium(
             await expect(rows).to_have_count(1)
             await expect(page.get_by_label("From")).not_to_have_value("")
             await screenshot(page, tmp_path / "1-filtered.png")
+            await open_counted_help(page, "Answered", "still connected is in progress")
             await assert_no_axe_violations(page, "the call history, filtered")
 
             # The call: timeline, recording, waveform.

@@ -23,7 +23,7 @@ from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
-from tests.support.dashboard import log_in_page
+from tests.support.dashboard import log_in_page, open_counted_help
 
 EMAIL = "ops@acme.example"
 PASSWORD = "correct horse battery"
@@ -175,6 +175,8 @@ async def test_reports_draw_the_servers_aggregates_in_chromium(
         agents = page.locator("section", has=page.get_by_role("heading", name="Per agent"))
         await expect(agents.locator("tbody tr")).to_have_count(2)
         await expect(agents).to_contain_text("Ana")
+        await open_counted_help(page, "Answered", "whether it has ended or is still connected")
+        await screenshot(page, tmp_path / "1b-how-counted.png")
         await assert_no_axe_violations(page, "Reports (hourly, table open)")
 
         # Per day, one queue: the URL keeps the choice; a reload shows the same.

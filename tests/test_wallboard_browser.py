@@ -19,7 +19,7 @@ from tests.conftest import AppFactory
 from tests.media.peers import LoopbackPeer
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import BROWSER_MARKS, chromium, chromium_path, new_page, screenshot
-from tests.support.dashboard import log_in_page
+from tests.support.dashboard import log_in_page, open_counted_help
 from tests.telephony.conftest import answer, dial, supervised_center
 
 EMAIL = "lead@acme.example"
@@ -69,6 +69,7 @@ async def test_the_wallboard_follows_a_call_live_in_chromium(
             await expect(dee_card.locator(".wb-agent-queues")).to_have_text("Queues Support")
             await expect(dee_card).not_to_contain_text("softphone offline")
             await screenshot(page, tmp_path / "1-idle.png")
+            await open_counted_help(page, "Service level", "in the last hour: a rolling hour")
             await assert_no_axe_violations(page, "the wallboard, idle")
 
             caller = await center.web_phone()

@@ -88,6 +88,20 @@ def call_view(row: RowMapping) -> Call:
     )
 
 
+def call_filter(tenant_id: str, query: CallListQuery) -> call_history.CallFilter:
+    """The store's filter for ``query`` (``limit`` clamped to 1-500)."""
+    return call_history.CallFilter(
+        tenant_id=tenant_id,
+        limit=min(MAX_CALLS, max(1, query.limit)),
+        since=query.since.timestamp() if query.since is not None else None,
+        until=query.until.timestamp() if query.until is not None else None,
+        queue_id=query.queue_id,
+        agent_id=query.agent_id,
+        direction=query.direction,
+        outcome=query.outcome,
+    )
+
+
 class CallHistory:
     def __init__(self, *, db: Database, urls: RecordingUrls, recordings_dir: Path) -> None:
         self._db = db
@@ -97,18 +111,8 @@ class CallHistory:
     async def list_calls(self, tenant_id: str, query: CallListQuery) -> list[Call]:
         """The calls that match ``query``, newest first (the CDR once ended); ``limit`` is
         clamped to 1-500."""
-        found = call_history.CallFilter(
-            tenant_id=tenant_id,
-            limit=min(MAX_CALLS, max(1, query.limit)),
-            since=query.since.timestamp() if query.since is not None else None,
-            until=query.until.timestamp() if query.until is not None else None,
-            queue_id=query.queue_id,
-            agent_id=query.agent_id,
-            direction=query.direction,
-            outcome=query.outcome,
-        )
         async with self._db.read() as conn:
-            rows = await call_history.list_calls(conn, found)
+            rows = await call_history.list_calls(conn, call_filter(tenant_id, query))
         return [call_view(row) for row in rows]
 
     async def call_events(self, tenant_id: str, call_id: str) -> list[CallEvent]:

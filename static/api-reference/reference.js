@@ -24,6 +24,49 @@ const thisServer = () => ({
   },
 });
 
+// axe-core's nested-interactive: each operation's summary is one <button> (it opens the
+// operation), and with deepLinking Swagger UI puts the path inside it as a link to
+// #/<tag>/<operationId>, a focusable control inside another. The link adds nothing there: its
+// click is prevented, and opening the operation writes the same fragment to the address bar
+// (deepLinking's own layout action). So inside an operation's summary the DeepLink component is
+// drawn disabled: the same <a class="nostyle"> without href, not focusable. A tag's heading
+// keeps its link (it is not inside a button). Operation paths are "<tag>/<operationId>", tag
+// paths a tag alone (SIVO's tags hold no "/").
+const summaryPathsAreText = (system) => ({
+  wrapComponents: {
+    DeepLink: (Original) => (props) =>
+      system.React.createElement(Original, { ...props, enabled: props.enabled && !props.path.includes('/') }),
+  },
+});
+
+// Fix-ups after render, for what no Swagger UI option or component prop reaches (axe-core,
+// tests/test_api_reference_browser.py). React re-creates these nodes as operations open and
+// close, so a MutationObserver repeats them whenever Swagger UI's tree changes; each one only
+// adds attributes (observed: childList, not attributes, so it cannot trigger itself).
+// - select-name: the server choice is <label for="servers"><select id="servers"> with no text
+//   in the label (its "Servers" title is a <span> beside it); the select is named by that title.
+// - select-name: a parameter with an enum (direction, outcome) is a bare <select> in the
+//   parameter's row; it is named after the parameter (the row's data-param-name).
+// - scrollable-region-focusable: an example or a response body is a <pre> scrolled at 400 px
+//   (swagger-ui.css); tabindex=0 lets the keyboard reach and scroll it.
+const fixUp = (root) => {
+  const servers = root.querySelector('select#servers:not([aria-labelledby])');
+  const title = root.querySelector('.servers-title');
+  if (servers !== null && title !== null) {
+    title.id = 'servers-title';
+    servers.setAttribute('aria-labelledby', 'servers-title');
+  }
+  for (const select of root.querySelectorAll('tr[data-param-name] select:not([aria-label])')) {
+    select.setAttribute('aria-label', select.closest('tr').dataset.paramName);
+  }
+  for (const pre of root.querySelectorAll('.highlight-code > pre:not([tabindex])')) {
+    pre.tabIndex = 0;
+  }
+};
+const keepFixedUp = (root) => {
+  new MutationObserver(() => fixUp(root)).observe(root, { childList: true, subtree: true });
+};
+
 if (typeof window.SwaggerUIBundle !== 'function') {
   // /vendor/swagger-ui-bundle.js answered 503: this server's node_modules is missing.
   $('swagger-ui').replaceChildren();
@@ -34,7 +77,7 @@ if (typeof window.SwaggerUIBundle !== 'function') {
     dom_id: '#swagger-ui',
     deepLinking: true, // #/<tag>/<operationId> opens that operation, and can be shared
     validatorUrl: null,
-    plugins: [thisServer],
+    plugins: [thisServer, summaryPathsAreText],
     // An API key entered under "Authorize" (the spec's bearer scheme) goes out with "Try it
     // out" as Authorization: Bearer <key>. It stays in this page's memory: never written to
     // localStorage, gone on reload.
@@ -42,4 +85,5 @@ if (typeof window.SwaggerUIBundle !== 'function') {
     displayRequestDuration: true,
     defaultModelsExpandDepth: 0,
   });
+  keepFixedUp($('swagger-ui'));
 }

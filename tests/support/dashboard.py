@@ -1,6 +1,7 @@
 """Logging in to the dashboard as a browser does: the login form's CSRF token, then POST.
 
 ``log_in_page`` does it in a real browser: the page asked for, its login form, and back.
+``open_counted_help`` opens a page's "How these are counted" and checks one definition.
 """
 
 from __future__ import annotations
@@ -35,3 +36,18 @@ async def log_in_page(page: Page, url: str, email: str, password: str) -> None:
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Log in").click()
     await expect(page).to_have_url(url)
+
+
+async def open_counted_help(page: Page, term: str, words: str) -> None:
+    """Open the page's "How these are counted" (a <details>, by keyboard) and check that
+    ``term`` is defined there with ``words`` (static/admin/assets/definitions.js)."""
+    help_ = page.locator("details.counted-help")
+    summary = help_.locator("summary")
+    await expect(summary).to_have_text("How these are counted")
+    await expect(help_.locator("dl")).to_be_hidden()
+    await summary.focus()
+    await page.keyboard.press("Enter")
+    await expect(help_).to_have_attribute("open", "")
+    definition = help_.locator("dt", has_text=term).first.locator("xpath=following-sibling::dd[1]")
+    await expect(definition).to_be_visible()
+    await expect(definition).to_contain_text(words)

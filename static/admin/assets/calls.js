@@ -7,6 +7,7 @@
 // decisions live in calls-model.js, call-filters.js and call-timeline.js.
 
 import { get } from './api.js';
+import { countedHelp } from './counted-help.js';
 import { h, say, table, timeEl } from './dom.js';
 import { PAGE_SIZE, callFacts, callPage, callPath, callState, duration, nextLimit, refreshDelay, transcriptNote, transcriptTurns } from './calls-model.js';
 import { DIRECTION_CHOICES, OUTCOMES, OUTCOME_KINDS, PERIODS, callsQuery, describeFilters, filtersFromSearch, filtersToSearch, formToFilters, hasFilters, isoToLocalInput, periodFilters } from './call-filters.js';
@@ -188,6 +189,7 @@ export async function callsPage(root) {
   });
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Calls')),
+    countedHelp('calls'),
     form,
     h(
       'section',

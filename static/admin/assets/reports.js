@@ -4,6 +4,7 @@
 // (periods, series, rows, words) live in reports-model.js.
 
 import { get } from './api.js';
+import { countedHelp } from './counted-help.js';
 import { h, say, table } from './dom.js';
 import {
   AGENT_HEADERS,
@@ -164,6 +165,7 @@ export async function reportsPage(root) {
   );
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Reports'), h('p', { class: 'muted small' }, `Times in ${tz}.`)),
+    countedHelp('reports'),
     form,
     error,
     status,

@@ -3,6 +3,7 @@
 // when something changed); times in state tick here, every second, between pushes. What the
 // numbers mean is decided in wallboard-model.js.
 
+import { countedHelp } from './counted-help.js';
 import { h } from './dom.js';
 import { agentRows, callRows, elapsed, formatDuration, queueRows, receive, serverNow, summary } from './wallboard-model.js';
 
@@ -159,7 +160,7 @@ export async function wallboardPage(root) {
   const status = h('p', { class: 'wb-live', role: 'status', 'data-live': 'connecting' }, 'Connecting…');
   const problem = h('p', { class: 'alert alert-error', role: 'alert', hidden: true });
   const board = h('div', { class: 'wb-board stack' }, h('p', { class: 'muted' }, 'Loading the wallboard…'));
-  root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Wallboard'), status), problem, board);
+  root.append(h('div', { class: 'page-head' }, h('h1', {}, 'Wallboard'), status), countedHelp('wallboard'), problem, board);
 
   const io = await loadClient();
   const socket = io('/supervisor', { transports: ['websocket'], reconnectionDelay: 500, reconnectionDelayMax: 5000 });
