@@ -18,6 +18,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from server.api.context import SERVICES
+from server.store import rollup
 from server.store.tables import calls
 from tests.conftest import AppFactory
 from tests.support.api import Tenant, new_tenant
@@ -86,6 +87,8 @@ async def _seed(client: Any, tenant: Tenant, queues: list[str], agents: list[str
         )
     async with client.app[SERVICES].db.transaction() as tx:
         await tx.conn.execute(calls.insert(), rows)
+        # as the call store does when a call ends: its sums go to the hourly rollup
+        await rollup.add_calls_txn(tx, [row["id"] for row in rows if row["state"] == "ended"])
 
 
 async def _tiles(page: Page) -> dict[str, str]:
