@@ -11,7 +11,7 @@ import jsonschema
 from server.events.catalog import CATALOG
 from server.telephony import book, control
 from server.telephony.acd import QueuePolicy
-from server.telephony.effects import AcdDue, Decision, Emit
+from server.telephony.effects import AcdDue, CancelTimer, Decision, Emit
 from server.telephony.state import TenantState, leg_id
 from server.times import rfc3339
 
@@ -232,3 +232,33 @@ def test_a_blind_transfer_resumes_the_held_caller_and_rings_the_target() -> None
     assert events(d, "call.resumed")[0][1]["reason"] == "transfer"
     ringing = events(d, "call.ringing")[0][1]
     assert ringing["kind"] == "transfer" and ringing["agent_id"] == "ag_bob"
+
+
+def test_a_consulted_agent_whose_softphone_goes_offline_misses_the_consult_ring() -> None:
+    """As for a queued call: the ring stops at once (agent_offline), the caller is back with
+    the consulting agent; it does not ring a gone softphone until it times out."""
+    state, call_id, _ = two_agents_and_a_call()
+    answer(state, "ag_ann", call_id, T0 + 4)
+    book.decide(
+        state,
+        T0 + 10,
+        lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
+    )
+    d = book.decide(
+        state,
+        T0 + 12,
+        lambda: book.agent_disconnected(state, "ag_bob", "s-ag_bob", T0 + 12, 20.0),
+    )
+    assert [t for t, _ in events(d)] == ["call.resumed", "call.ring_missed"]
+    resumed, missed = events(d)
+    assert resumed[1]["reason"] == "consult_ended" and resumed[1]["hold_seconds"] == 2.0
+    assert missed[1]["agent_id"] == "ag_bob" and missed[1]["kind"] == "consult"
+    assert missed[1]["reason"] == "agent_offline" and missed[1]["ring_seconds"] == 2.0
+    rt = state.calls[call_id]
+    assert rt.consult is None and not rt.call.held
+    assert state.engagement("ag_bob") is None
+    assert any(isinstance(t, CancelTimer) and t.key == f"ring:{call_id}" for t in d.timers)
+    later = book.decide(
+        state, T0 + 25, lambda: control.consult_unanswered(state, call_id, "ag_bob", T0 + 25)
+    )
+    assert events(later) == []  # the ring's timer finds nothing left to end
