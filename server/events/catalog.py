@@ -93,8 +93,8 @@ CATALOG: dict[str, dict[str, Any]] = {
     },
     "call.ring_missed": {
         "description": "A rung agent did not take the call: the ring timed out, the agent "
-        "declined or went offline, the caller hung up, or the ring was cancelled (overflow, "
-        "the consultation was withdrawn, shutdown).",
+        "declined, went offline or signed out (agent_offline), the caller hung up, or the "
+        "ring was cancelled (overflow, the consultation was withdrawn, shutdown).",
         "schema": _obj(
             {
                 **_RING,

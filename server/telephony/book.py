@@ -128,9 +128,9 @@ def agent_disconnected(
 
 
 def _stop_rings(state: TenantState, d: Decision, agent_id: str, now: float) -> None:
-    """The agent can no longer answer (its softphone is gone): a queued or transferred call
-    that rings it goes to the next agent, a consultation that rings it back to the consulting
-    agent, each with ``call.ring_missed`` (agent_offline)."""
+    """The agent can no longer answer (its softphone is gone, or it signed out): a queued or
+    transferred call that rings it goes to the next agent, a consultation that rings it back
+    to the consulting agent, each with ``call.ring_missed`` (agent_offline)."""
     for rt in list(state.calls.values()):
         consult = rt.consult
         if state.ringing_agent(rt.id) == agent_id:
@@ -209,6 +209,8 @@ def _presence(
     state: TenantState, d: Decision, session: AgentSession, change: StatusChange | None
 ) -> None:
     if change is not None:
+        if change.status is State.LOGGED_OUT:  # signed out: it cannot answer what rings it
+            _stop_rings(state, d, session.agent_id, change.at)
         d.emit_status(state.tenant_id, change)
         d.presence_changed(session, change)
 

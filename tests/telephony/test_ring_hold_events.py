@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+import pytest
 
 from server.events.catalog import CATALOG
 from server.telephony import book, control
 from server.telephony.acd import QueuePolicy
 from server.telephony.effects import AcdDue, CancelTimer, Decision, Emit
+from server.telephony.errors import TelephonyError
 from server.telephony.state import TenantState, leg_id
 from server.times import rfc3339
 
@@ -40,6 +42,18 @@ def two_agents_and_a_call() -> tuple[TenantState, str, Decision]:
     sign_in(state, "ag_bob", T0 + 1)
     call_id, d = arrive(state, T0 + 2)
     return state, call_id, d
+
+
+def ann_consults_bob() -> tuple[TenantState, str]:
+    """Ann has the call (answered at T0 + 4) and consults Bob, whose softphone rings at T0 + 10."""
+    state, call_id, _ = two_agents_and_a_call()
+    answer(state, "ag_ann", call_id, T0 + 4)
+    book.decide(
+        state,
+        T0 + 10,
+        lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
+    )
+    return state, call_id
 
 
 def test_the_first_ring_is_attempt_one_in_the_arrival_decision() -> None:
@@ -237,13 +251,7 @@ def test_a_blind_transfer_resumes_the_held_caller_and_rings_the_target() -> None
 def test_a_consulted_agent_whose_softphone_goes_offline_misses_the_consult_ring() -> None:
     """As for a queued call: the ring stops at once (agent_offline), the caller is back with
     the consulting agent; it does not ring a gone softphone until it times out."""
-    state, call_id, _ = two_agents_and_a_call()
-    answer(state, "ag_ann", call_id, T0 + 4)
-    book.decide(
-        state,
-        T0 + 10,
-        lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
-    )
+    state, call_id = ann_consults_bob()
     d = book.decide(
         state,
         T0 + 12,
@@ -262,3 +270,29 @@ def test_a_consulted_agent_whose_softphone_goes_offline_misses_the_consult_ring(
         state, T0 + 25, lambda: control.consult_unanswered(state, call_id, "ag_bob", T0 + 25)
     )
     assert events(later) == []  # the ring's timer finds nothing left to end
+
+
+def test_an_agent_who_signs_out_while_rung_misses_the_ring_and_the_next_agent_rings() -> None:
+    """Left ringing, a signed-out agent could still answer: its answer then failed (a
+    logged-out agent takes no call) with the ring's deadline suspended, and the call rang
+    nobody else, for good."""
+    state, call_id, _ = two_agents_and_a_call()
+    d = book.decide(
+        state, T0 + 3, lambda: book.set_presence(state, "ag_ann", "logged_out", None, T0 + 3)
+    )
+    (missed, ringing) = ring_events(d)
+    assert missed[1]["agent_id"] == "ag_ann" and missed[1]["reason"] == "agent_offline"
+    assert ringing[1]["agent_id"] == "ag_bob" and ringing[1]["attempt"] == 2
+    assert state.ringing_agent(call_id) == "ag_bob"
+    with pytest.raises(TelephonyError):
+        control.answer_begin(state, "ag_ann", call_id)
+
+
+def test_a_consulted_agent_who_signs_out_while_rung_ends_the_consultation() -> None:
+    state, call_id = ann_consults_bob()
+    d = book.decide(
+        state, T0 + 11, lambda: book.set_presence(state, "ag_bob", "logged_out", None, T0 + 11)
+    )
+    missed = events(d, "call.ring_missed")[0][1]
+    assert missed["kind"] == "consult" and missed["reason"] == "agent_offline"
+    assert state.calls[call_id].consult is None and not state.calls[call_id].call.held
