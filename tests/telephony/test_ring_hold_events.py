@@ -12,7 +12,7 @@ import pytest
 from server.events.catalog import CATALOG
 from server.telephony import book, control
 from server.telephony.acd import QueuePolicy
-from server.telephony.effects import AcdDue, CancelTimer, Decision, Emit
+from server.telephony.effects import AcdDue, CallHeld, CancelTimer, Decision, Emit
 from server.telephony.errors import TelephonyError
 from server.telephony.state import TenantState, leg_id
 from server.times import rfc3339
@@ -216,6 +216,8 @@ def test_a_consultation_holds_the_caller_and_its_unanswered_ring_is_missed() -> 
         lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
     )
     assert [t for t, _ in events(d)] == ["call.held", "call.ringing"]
+    # Not a hold for the observers: the agents talk meanwhile (their audio is transcribed).
+    assert not any(isinstance(n, CallHeld) for n in d.notices)
     held, ringing = events(d)
     assert held[1]["reason"] == "consult" and held[1]["agent_id"] == "ag_ann"
     assert ringing[1]["kind"] == "consult" and ringing[1]["agent_id"] == "ag_bob"
@@ -296,3 +298,33 @@ def test_a_consulted_agent_who_signs_out_while_rung_ends_the_consultation() -> N
     missed = events(d, "call.ring_missed")[0][1]
     assert missed["kind"] == "consult" and missed["reason"] == "agent_offline"
     assert state.calls[call_id].consult is None and not state.calls[call_id].call.held
+
+
+@pytest.mark.parametrize("close", ["transfer", "consult"])
+def test_the_callers_hold_ending_any_way_tells_the_observers(close: str) -> None:
+    """Live transcription stops on the hold button's CallHeld(on) and goes on at CallHeld(off):
+    a hold that a blind transfer or the end of a consultation closed must say so too, or the
+    rest of the call is never transcribed."""
+    state, call_id, _ = two_agents_and_a_call()
+    answer(state, "ag_ann", call_id, T0 + 4)
+    held = book.decide(state, T0 + 6, lambda: control.hold(state, "ag_ann", call_id, True, T0 + 6))
+    assert CallHeld(call_id, True) in held.notices
+    if close == "transfer":
+        d = book.decide(
+            state,
+            T0 + 8,
+            lambda: control.transfer(
+                state, "ag_ann", call_id, "agent", "ag_bob", T0 + 8, target_exists=True
+            ),
+        )
+    else:
+        book.decide(
+            state,
+            T0 + 8,
+            lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 8, exists=True),
+        )
+        d = book.decide(
+            state, T0 + 9, lambda: control.consult_cancel(state, "ag_ann", call_id, T0 + 9)
+        )
+    assert events(d, "call.resumed")
+    assert CallHeld(call_id, False) in d.notices
