@@ -79,7 +79,9 @@ CATALOG: dict[str, dict[str, Any]] = {
     },
     "call.ringing": {
         "description": "An agent is offered the call: its softphone rings (one event per "
-        "attempt; a ring ends with call.answered by that agent, or call.ring_missed).",
+        "attempt; a ring ends with call.answered by that agent, or call.ring_missed, except "
+        "a consultation's ring that is answered: the consultation goes on, and ends with "
+        "call.transferred, call.resumed with reason consult_ended, or call.ended).",
         "schema": _obj({**_RING, "ring_timeout_seconds": _SECONDS, "rung_at": _TS}),
         "example": {
             "call_id": "call_01JD2X8K3Q",
@@ -93,8 +95,8 @@ CATALOG: dict[str, dict[str, Any]] = {
     },
     "call.ring_missed": {
         "description": "A rung agent did not take the call: the ring timed out, the agent "
-        "declined or went offline, the caller hung up, or the ring was cancelled (overflow, "
-        "the consultation was withdrawn, shutdown).",
+        "declined, went offline or signed out (agent_offline), the caller hung up, or the "
+        "ring was cancelled (overflow, the consultation was withdrawn, shutdown).",
         "schema": _obj(
             {
                 **_RING,

@@ -119,14 +119,24 @@ def agent_disconnected(
         return d  # replaced: the new softphone owns the session
     session.sid = None
     state.reindex(session)
-    for rt in list(state.calls.values()):
-        if state.ringing_agent(rt.id) == agent_id:
-            routing.ring_stopped(state, d, rt, "agent_offline", now)
+    _stop_rings(state, d, agent_id, now)
     if session.presence.state is State.LOGGED_OUT and not session.calls:
         return d
     logger.info("agent %s: socket lost, grace %.0f s", agent_id, grace_s)
     d.arm(f"grace:{agent_id}", now + grace_s, GraceOver(agent_id))
     return d
+
+
+def _stop_rings(state: TenantState, d: Decision, agent_id: str, now: float) -> None:
+    """The agent can no longer answer (its softphone is gone, or it signed out): a queued or
+    transferred call that rings it goes to the next agent, a consultation that rings it back
+    to the consulting agent, each with ``call.ring_missed`` (agent_offline)."""
+    for rt in list(state.calls.values()):
+        consult = rt.consult
+        if state.ringing_agent(rt.id) == agent_id:
+            routing.ring_stopped(state, d, rt, "agent_offline", now)
+        elif consult is not None and consult.agent_id == agent_id and consult.state == "ringing":
+            transfers.cancel(state, d, rt, "agent_disconnected", now)
 
 
 def grace_over(state: TenantState, agent_id: str, now: float) -> Decision:
@@ -199,6 +209,8 @@ def _presence(
     state: TenantState, d: Decision, session: AgentSession, change: StatusChange | None
 ) -> None:
     if change is not None:
+        if change.status is State.LOGGED_OUT:  # signed out: it cannot answer what rings it
+            _stop_rings(state, d, session.agent_id, change.at)
         d.emit_status(state.tenant_id, change)
         d.presence_changed(session, change)
 

@@ -16,7 +16,6 @@ from .acd import QueuePolicy
 from .call import CallState, Transfer
 from .effects import (
     CallConnected,
-    CallHeld,
     CloseLeg,
     ConsultUnanswered,
     Decision,
@@ -210,7 +209,6 @@ def hold(state: TenantState, agent_id: str, call_id: str, on: bool, now: float) 
     if notify.hold(d, rt, on, agent_id, "hold" if on else "resume", now):
         d.wire(rt)
         notify.updates(state, d, rt)
-        d.notices.append(CallHeld(call_id, on))
     return d
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import views
 from .call import CallState
-from .effects import CallRinging, Decision
+from .effects import CallHeld, CallRinging, Decision
 from .state import CallRuntime, TenantState
 
 
@@ -73,12 +73,17 @@ def hold(
     """Hold or resume the caller, with ``call.held`` / ``call.resumed``; whether it changed.
 
     ``reason``: on hold for ``hold`` (the agent's button) or ``consult``; resumed by
-    ``resume``, ``transfer``, ``conference`` or ``consult_ended``.
+    ``resume``, ``transfer``, ``conference`` or ``consult_ended``. Observers (live
+    transcription) are told of the button's hold, and of every resume: a hold a transfer or
+    a consultation closed ends for them too. A consultation's hold is not one for them: the
+    agents talk meanwhile.
     """
     call = rt.call
     started = call.hold_started
     if not call.hold(on, now):
         return False
+    if reason == "hold" or not on:
+        d.notices.append(CallHeld(rt.id, on))
     if on:
         d.emit(call.tenant_id, "call.held", views.held_event(call, agent_id, reason, now))
     else:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+import pytest
 
 from server.events.catalog import CATALOG
 from server.telephony import book, control
 from server.telephony.acd import QueuePolicy
-from server.telephony.effects import AcdDue, Decision, Emit
+from server.telephony.effects import AcdDue, CallHeld, CancelTimer, Decision, Emit
+from server.telephony.errors import TelephonyError
 from server.telephony.state import TenantState, leg_id
 from server.times import rfc3339
 
@@ -40,6 +42,18 @@ def two_agents_and_a_call() -> tuple[TenantState, str, Decision]:
     sign_in(state, "ag_bob", T0 + 1)
     call_id, d = arrive(state, T0 + 2)
     return state, call_id, d
+
+
+def ann_consults_bob() -> tuple[TenantState, str]:
+    """Ann has the call (answered at T0 + 4) and consults Bob, whose softphone rings at T0 + 10."""
+    state, call_id, _ = two_agents_and_a_call()
+    answer(state, "ag_ann", call_id, T0 + 4)
+    book.decide(
+        state,
+        T0 + 10,
+        lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
+    )
+    return state, call_id
 
 
 def test_the_first_ring_is_attempt_one_in_the_arrival_decision() -> None:
@@ -202,6 +216,8 @@ def test_a_consultation_holds_the_caller_and_its_unanswered_ring_is_missed() -> 
         lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 10, exists=True),
     )
     assert [t for t, _ in events(d)] == ["call.held", "call.ringing"]
+    # Not a hold for the observers: the agents talk meanwhile (their audio is transcribed).
+    assert not any(isinstance(n, CallHeld) for n in d.notices)
     held, ringing = events(d)
     assert held[1]["reason"] == "consult" and held[1]["agent_id"] == "ag_ann"
     assert ringing[1]["kind"] == "consult" and ringing[1]["agent_id"] == "ag_bob"
@@ -232,3 +248,83 @@ def test_a_blind_transfer_resumes_the_held_caller_and_rings_the_target() -> None
     assert events(d, "call.resumed")[0][1]["reason"] == "transfer"
     ringing = events(d, "call.ringing")[0][1]
     assert ringing["kind"] == "transfer" and ringing["agent_id"] == "ag_bob"
+
+
+def test_a_consulted_agent_whose_softphone_goes_offline_misses_the_consult_ring() -> None:
+    """As for a queued call: the ring stops at once (agent_offline), the caller is back with
+    the consulting agent; it does not ring a gone softphone until it times out."""
+    state, call_id = ann_consults_bob()
+    d = book.decide(
+        state,
+        T0 + 12,
+        lambda: book.agent_disconnected(state, "ag_bob", "s-ag_bob", T0 + 12, 20.0),
+    )
+    assert [t for t, _ in events(d)] == ["call.resumed", "call.ring_missed"]
+    resumed, missed = events(d)
+    assert resumed[1]["reason"] == "consult_ended" and resumed[1]["hold_seconds"] == 2.0
+    assert missed[1]["agent_id"] == "ag_bob" and missed[1]["kind"] == "consult"
+    assert missed[1]["reason"] == "agent_offline" and missed[1]["ring_seconds"] == 2.0
+    rt = state.calls[call_id]
+    assert rt.consult is None and not rt.call.held
+    assert state.engagement("ag_bob") is None
+    assert any(isinstance(t, CancelTimer) and t.key == f"ring:{call_id}" for t in d.timers)
+    later = book.decide(
+        state, T0 + 25, lambda: control.consult_unanswered(state, call_id, "ag_bob", T0 + 25)
+    )
+    assert events(later) == []  # the ring's timer finds nothing left to end
+
+
+def test_an_agent_who_signs_out_while_rung_misses_the_ring_and_the_next_agent_rings() -> None:
+    """Left ringing, a signed-out agent could still answer: its answer then failed (a
+    logged-out agent takes no call) with the ring's deadline suspended, and the call rang
+    nobody else, for good."""
+    state, call_id, _ = two_agents_and_a_call()
+    d = book.decide(
+        state, T0 + 3, lambda: book.set_presence(state, "ag_ann", "logged_out", None, T0 + 3)
+    )
+    (missed, ringing) = ring_events(d)
+    assert missed[1]["agent_id"] == "ag_ann" and missed[1]["reason"] == "agent_offline"
+    assert ringing[1]["agent_id"] == "ag_bob" and ringing[1]["attempt"] == 2
+    assert state.ringing_agent(call_id) == "ag_bob"
+    with pytest.raises(TelephonyError):
+        control.answer_begin(state, "ag_ann", call_id)
+
+
+def test_a_consulted_agent_who_signs_out_while_rung_ends_the_consultation() -> None:
+    state, call_id = ann_consults_bob()
+    d = book.decide(
+        state, T0 + 11, lambda: book.set_presence(state, "ag_bob", "logged_out", None, T0 + 11)
+    )
+    missed = events(d, "call.ring_missed")[0][1]
+    assert missed["kind"] == "consult" and missed["reason"] == "agent_offline"
+    assert state.calls[call_id].consult is None and not state.calls[call_id].call.held
+
+
+@pytest.mark.parametrize("close", ["transfer", "consult"])
+def test_the_callers_hold_ending_any_way_tells_the_observers(close: str) -> None:
+    """Live transcription stops on the hold button's CallHeld(on) and goes on at CallHeld(off):
+    a hold that a blind transfer or the end of a consultation closed must say so too, or the
+    rest of the call is never transcribed."""
+    state, call_id, _ = two_agents_and_a_call()
+    answer(state, "ag_ann", call_id, T0 + 4)
+    held = book.decide(state, T0 + 6, lambda: control.hold(state, "ag_ann", call_id, True, T0 + 6))
+    assert CallHeld(call_id, True) in held.notices
+    if close == "transfer":
+        d = book.decide(
+            state,
+            T0 + 8,
+            lambda: control.transfer(
+                state, "ag_ann", call_id, "agent", "ag_bob", T0 + 8, target_exists=True
+            ),
+        )
+    else:
+        book.decide(
+            state,
+            T0 + 8,
+            lambda: control.consult(state, "ag_ann", call_id, "ag_bob", T0 + 8, exists=True),
+        )
+        d = book.decide(
+            state, T0 + 9, lambda: control.consult_cancel(state, "ag_ann", call_id, T0 + 9)
+        )
+    assert events(d, "call.resumed")
+    assert CallHeld(call_id, False) in d.notices
