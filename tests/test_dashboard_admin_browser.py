@@ -28,6 +28,9 @@ from tests.support.dashboard import log_in_page
 
 EMAIL = "ops@acme.example"
 PASSWORD = "correct horse battery"
+# server/schemas/reports.py's SERVICE_LEVEL_THRESHOLDS_S as the select reads them
+LADDER_TEXT = ["5 s", "10 s", "15 s", "20 s", "25 s", "30 s", "45 s", "1 min", "1 min 30 s"]
+LADDER_TEXT += ["2 min", "3 min", "4 min", "5 min", "10 min"]
 BAD_REASON = "Must be a short lower-case word (a-z, 0-9, space, _ or -; at most 64)."
 
 pytestmark = BROWSER_MARKS
@@ -378,8 +381,9 @@ async def test_queues_agents_and_numbers_are_managed_in_the_dashboard_in_chromiu
 async def test_settings_edits_pause_reasons_and_the_tenants_numbers_in_chromium(
     make_client: AppFactory, tmp_path: Path
 ) -> None:
-    """Settings → Telephony: the numeric settings saved with the switches (only what changed),
-    a value that is not a number refused by the page; pause reasons added (lower-cased),
+    """Settings → Telephony: the numeric settings and the threshold (a select of the ladder)
+    saved with the switches (only what changed), a value that is not a number refused by the
+    page; pause reasons added (lower-cased),
     refused when repeated, moved and removed, each saved at once; axe finds nothing serious."""
     chromium_path()
     client, tenant, base = await _admin(make_client)
@@ -389,21 +393,23 @@ async def test_settings_edits_pause_reasons_and_the_tenants_numbers_in_chromium(
     async with chromium() as browser:
         page, problems = await new_page(browser)
         await log_in_page(page, base + "settings", EMAIL, PASSWORD)
-        threshold = page.get_by_label("Service level threshold (seconds)")
+        threshold = page.get_by_label("Service level threshold")
         await expect(threshold).to_have_value("20")
-        await threshold.fill("twenty")
+        await expect(threshold.locator("option")).to_have_text(LADDER_TEXT)
+        wrap_up = page.get_by_label("Wrap-up after outbound calls (seconds)")
+        await wrap_up.fill("twenty")
         await page.get_by_role("button", name="Save", exact=True).click()
-        await expect(page.locator("#tel-service_level_threshold_s-error")).to_have_text(
+        await expect(page.locator("#tel-outbound_wrap_up_s-error")).to_have_text(
             "Enter a number of seconds, e.g. 20 or 2.5."
         )
-        await threshold.fill("4000")
+        await wrap_up.fill("4000")
         await page.get_by_role("button", name="Save", exact=True).click()
-        await expect(page.locator("#tel-service_level_threshold_s-error")).to_have_text(
+        await expect(page.locator("#tel-outbound_wrap_up_s-error")).to_have_text(
             "Must be at most 3600."
         )
-        await expect(threshold).to_have_attribute("aria-invalid", "true")
-        await threshold.fill("30")
-        await page.get_by_label("Wrap-up after outbound calls (seconds)").fill("10")
+        await expect(wrap_up).to_have_attribute("aria-invalid", "true")
+        await threshold.select_option("30")
+        await wrap_up.fill("10")
         await page.get_by_role("button", name="Save", exact=True).click()
         await expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
         after = await _api(client, tenant, "/telephony/settings")

@@ -19,6 +19,10 @@ from .base import Id, Query, TimeFilter, Timestamp, View
 # The longest period each bucket may cover: 744 hourly points, 366 daily ones.
 MAX_DAYS = {"hour": 31, "day": 366}
 DEFAULT_SERVICE_LEVEL_THRESHOLD_S = 20.0
+# The service level thresholds a tenant may choose (seconds): Amazon Connect's presets plus 5
+# and 10. The rollup keeps one count per rung (answered within it), so a report reads any of
+# them and changing the threshold writes nothing there (server/store/rollup.py).
+SERVICE_LEVEL_THRESHOLDS_S = (5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600)
 
 _ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}")
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from server.telephony.routing import DEFAULT_OVERFLOW_CAUSE
 
 from .base import Body, E164Number, Email, Extension, Id, Name, Patch, Reason, Timestamp, View
+from .reports import SERVICE_LEVEL_THRESHOLDS_S
 
 MAX_QUEUES_PER_AGENT = 100
 AgentStatus = Literal["logged_out", "available", "on_call", "on_break", "after_call_work"]
@@ -91,7 +93,22 @@ Overflow = Annotated[OverflowToQueue | OverflowEnd, Field(discriminator="action"
 RingTimeout = Annotated[float, Field(ge=0.1, le=600)]
 MaxWait = Annotated[float, Field(ge=0.1, le=86400)]
 WrapUp = Annotated[float, Field(ge=0, le=3600)]
-ServiceLevelThreshold = Annotated[float, Field(ge=1, le=3600)]
+_THRESHOLDS_TEXT = ", ".join(map(str, SERVICE_LEVEL_THRESHOLDS_S[:-1]))
+_THRESHOLDS_TEXT += f" or {SERVICE_LEVEL_THRESHOLDS_S[-1]}"
+
+
+def _on_the_ladder(value: float) -> float:
+    # Only the rungs: the rollup counts the calls answered within each of them, and no other.
+    if value not in SERVICE_LEVEL_THRESHOLDS_S:
+        raise PydanticCustomError("invalid", f"must be one of {_THRESHOLDS_TEXT} seconds")
+    return value
+
+
+ServiceLevelThreshold = Annotated[
+    float,
+    AfterValidator(_on_the_ladder),
+    WithJsonSchema({"type": "number", "enum": list(SERVICE_LEVEL_THRESHOLDS_S)}),
+]
 
 
 class QueueCreate(Body):
@@ -201,7 +218,8 @@ class SettingsUpdate(Patch):
     service_level_threshold_s: ServiceLevelThreshold | None = Field(
         default=None,
         description="Seconds within which a queued call must be answered to count as in "
-        "service on the wallboard (default 20).",
+        "service, on the wallboard and in the reports (default 20): one of "
+        f"{_THRESHOLDS_TEXT}.",
     )
 
     model_config = {

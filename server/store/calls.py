@@ -81,17 +81,16 @@ class SqlCallStore:
             inserts[call_id].update(saves.pop(call_id).columns)  # insert its latest state
         new_recordings = [op.row for op in ops if isinstance(op, InsertRecording)]
         events = [(op.tenant_id, op.type, op.data) for op in ops if isinstance(op, Emit)]
-        ended = {i: row["tenant_id"] for i, row in inserts.items() if row["state"] == "ended"}
-        ended |= {i: op.tenant_id for i, op in saves.items() if op.columns["state"] == "ended"}
+        ended = [i for i, row in inserts.items() if row["state"] == "ended"]
+        ended += [i for i, op in saves.items() if op.columns["state"] == "ended"]
         async with self._db.transaction() as tx:
-            if ended:  # the reports' rollup: out with a CDR saved again, in with the new ones
-                await rollup.lock_tenant_txn(tx, *ended.values())
-                await rollup.add_calls_txn(tx, [i for i in ended if i in saves], sign=-1)
+            # The reports' rollup: out with a CDR saved again, in with the new ones.
+            await rollup.add_calls_txn(tx, [i for i in ended if i in saves], sign=-1)
             await store.insert_calls_txn(tx, list(inserts.values()))
             await store.update_calls_txn(
                 tx, [(op.tenant_id, op.call_id, op.columns) for op in saves.values()]
             )
-            await rollup.add_calls_txn(tx, list(ended))
+            await rollup.add_calls_txn(tx, ended)
             await store.insert_recordings_txn(tx, new_recordings)
             await self._outbox.emit_many_txn(tx, events)
 

@@ -8,11 +8,13 @@ can be added up exactly (hours into days, buckets into totals). Dialect-neutral:
 sums are ``CASE`` expressions, and the one function SQLite and PostgreSQL spell differently
 (the floor of the hour index) is compiled per dialect.
 
-Whole hours come from ``call_rollup`` (migration 0016, kept by :mod:`server.store.rollup`)
-when the caller says which: the ended calls of those hours already summed, so a statement
-reads the rollup's rows for them and ``calls`` only for the rest (the partial hours at the
-period's edges, and the calls of the whole hours still going), in one ``UNION ALL`` (one
-snapshot, so a call ending meanwhile counts once); the caller adds the rows of a key up.
+Whole hours come from ``call_rollup`` (migrations 0016 and 0017, kept by
+:mod:`server.store.rollup`) when the caller says which: the ended calls of those hours already
+summed, so a statement reads the rollup's rows for them and ``calls`` only for the rest (the
+partial hours at the period's edges, and the calls of the whole hours still going), in one
+``UNION ALL`` (one snapshot, so a call ending meanwhile counts once); the caller adds the rows
+of a key up. The rollup counts the calls answered within each rung of the threshold ladder
+(``within_5`` ... ``within_600``); a report's ``within`` is the column of its threshold.
 
 Indexes: ``ix_calls_tenant_created`` for a period, ``ix_calls_tenant_queue_created`` and
 ``ix_calls_tenant_agent_created`` (migration 0013) for a period of one queue or one agent,
@@ -46,7 +48,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from .tables import agents, call_rollup, calls, queues
+from server.schemas.reports import SERVICE_LEVEL_THRESHOLDS_S
+
+from .tables import agents, call_rollup, calls, queues, within_column
 
 Group = Literal["hour", "queue_agent"]
 HOUR_S = 3600.0
@@ -63,6 +67,8 @@ FIGURES = (
     "hold_sum",
     "outbound",
 )
+# The rollup's figures: FIGURES with ``within`` once per rung (``within_<s>``: wait <= s).
+ROLLUP_FIGURES = tuple(column.name for column in call_rollup.c if not column.primary_key)
 ALL = "*"  # the rollup's queue or agent that stands for all of them (server/store/rollup.py)
 # Inline, not bound: the planner matches it to ix_calls_tenant_live's predicate.
 _ENDED: ColumnElement[str] = literal_column("'ended'")
@@ -109,12 +115,23 @@ def _sum(condition: ColumnElement[bool], value: ColumnElement[Any]) -> ColumnEle
     return func.coalesce(func.sum(case((condition, value), else_=0.0)), 0.0)
 
 
-def figures(threshold_s: float | ColumnElement[Any]) -> list[ColumnElement[Any]]:
+def figures(threshold_s: float) -> list[ColumnElement[Any]]:
     """The sums of one group of ``calls``, labelled as :mod:`server.telephony.reports` reads
-    them (in :data:`FIGURES`' order): the one definition of what each figure counts, which
-    the rollup's contributions use too (with each tenant's threshold as a column)."""
+    them (in :data:`FIGURES`' order)."""
+    return _figures({"within": literal(threshold_s)})
+
+
+def rollup_figures() -> list[ColumnElement[Any]]:
+    """The same sums as the rollup keeps them (in :data:`ROLLUP_FIGURES`' order): ``within``
+    counted at every rung, each a constant (not a bound value: the rollup's statements bind
+    thousands of ids already)."""
+    return _figures({within_column(s): literal_column(str(s)) for s in SERVICE_LEVEL_THRESHOLDS_S})
+
+
+def _figures(within: dict[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    """The one definition of what each figure counts, with ``within`` (answered with a wait
+    of at most the threshold) once per label of ``within``."""
     c = calls.c
-    threshold = literal(threshold_s) if isinstance(threshold_s, float | int) else threshold_s
     inbound = c.direction == "inbound"
     answered = and_(inbound, c.answered_at.is_not(None))
     wait = c.answered_at - func.coalesce(c.queued_at, c.created_at)
@@ -131,7 +148,7 @@ def figures(threshold_s: float | ColumnElement[Any]) -> list[ColumnElement[Any]]
         _count(answered).label("answered"),
         _count(abandoned).label("abandoned"),
         _count(missed).label("missed"),
-        _count(and_(answered, wait <= threshold)).label("within"),
+        *(_count(and_(answered, wait <= at_most)).label(name) for name, at_most in within.items()),
         _sum(answered, wait).label("wait_sum"),
         _count(handled).label("handled"),
         _sum(handled, c.talk_s).label("handle_sum"),
@@ -156,8 +173,9 @@ def sums_statement(
     ``whole``: the UTC hours ``[first, end)`` (``floor(t / 3600)``) to read from the rollup,
     inside the period and on ``origin``'s grid; a key may then have several rows, and the
     rollup's rows per queue and agent are of ``kind`` ``queue`` (for its queue only) or
-    ``agent`` (for its agent only)."""
-    if whole is None:
+    ``agent`` (for its agent only). A threshold off the ladder has no column there (only a
+    hand-edited settings row could hold one): the calls alone then, slower but the same."""
+    if whole is None or threshold_s not in SERVICE_LEVEL_THRESHOLDS_S:
         return _calls_sums(where, group, threshold_s, origin, (where.since, where.until))
     first, end = whole[0] * HOUR_S, whole[1] * HOUR_S
     parts = [_calls_sums(where, group, threshold_s, origin, (first, end), live_only=True)]
@@ -165,7 +183,7 @@ def sums_statement(
         parts.append(_calls_sums(where, group, threshold_s, origin, (where.since, first)))
     if end < where.until:
         parts.append(_calls_sums(where, group, threshold_s, origin, (end, where.until)))
-    parts.extend(_rollup_sums(where, group, origin, whole))
+    parts.extend(_rollup_sums(where, group, threshold_s, origin, whole))
     return union_all(*parts)
 
 
@@ -205,15 +223,17 @@ def _calls_sums(
 
 
 def _rollup_sums(
-    where: ReportFilter, group: Group, origin: float, whole: tuple[int, int]
+    where: ReportFilter, group: Group, threshold_s: float, origin: float, whole: tuple[int, int]
 ) -> list[Select[Any]]:
     """The sums of the ended calls of the whole hours, from ``call_rollup``: per hour, the
     rows of the filter's (queue or ``*``, agent or ``*``); per queue, the rows of each queue
-    with the filter's agent or ``*`` (``kind`` ``queue``), and per agent likewise (``agent``)."""
+    with the filter's agent or ``*`` (``kind`` ``queue``), and per agent likewise (``agent``);
+    ``within`` from the column of the threshold (a rung of the ladder)."""
     r = call_rollup.c
     queue, agent = where.queue_id or ALL, where.agent_id or ALL
     hours = [r.tenant_id == where.tenant_id, r.hour >= whole[0], r.hour < whole[1]]
-    sums = [func.sum(r[name]).label(name) for name in FIGURES]
+    column = {"within": within_column(threshold_s)}
+    sums = [func.sum(r[column.get(name, name)]).label(name) for name in FIGURES]
     if group == "hour":
         key = (r.hour - literal(int(origin // HOUR_S))).label("key")
         by_hour = select(key, *sums).where(*hours, r.queue_id == queue, r.agent_id == agent)

@@ -6,8 +6,21 @@ SQLite and PostgreSQL. Every row carries ``tenant_id`` and every store query fil
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
+
+from server.schemas.reports import SERVICE_LEVEL_THRESHOLDS_S
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias); PostgreSQL gets BIGSERIAL.
 _BIGSERIAL = BigInteger().with_variant(Integer, "sqlite")
@@ -236,32 +249,41 @@ class CallRow(SQLModel, table=True):
     recording_id: str | None = Field(default=None, max_length=40)
 
 
-class CallRollupRow(SQLModel, table=True):
-    """Migration 0016: the ended calls' report sums per tenant, queue, agent and UTC hour of
-    ``created_at`` (``floor(created_at / 3600)``), added to in the transaction that ends a
-    call (``server/store/rollup.py``). '' is no queue, no agent (NULLs would never conflict);
-    ``*`` all of them: each call is in four rows, its (queue, agent), (queue, *), (*, agent)
-    and (*, *), so that each read of a report is one key's hours."""
+# Migration 0016 (0017: ``within`` became a count per rung of the threshold ladder): the ended
+# calls' report sums per tenant, queue, agent and UTC hour of ``created_at``
+# (``floor(created_at / 3600)``), added to in the transaction that ends a call
+# (``server/store/rollup.py``). '' is no queue, no agent (NULLs would never conflict); ``*``
+# all of them: each call is in four rows, its (queue, agent), (queue, *), (*, agent) and
+# (*, *), so that each read of a report is one key's hours. A Core table, not a model: its
+# ``within_<s>`` columns come from the ladder (server/schemas/reports.py).
 
-    __tablename__ = "call_rollup"
-    __table_args__ = (
-        Index("ix_call_rollup_tenant_queue_hour", "tenant_id", "queue_id", "hour"),  # its agents
-        Index("ix_call_rollup_tenant_agent_hour", "tenant_id", "agent_id", "hour"),  # its queues
-    )
-    tenant_id: str = Field(primary_key=True, max_length=40)
-    queue_id: str = Field(primary_key=True, max_length=40)
-    agent_id: str = Field(primary_key=True, max_length=40)
-    hour: int = Field(primary_key=True)
-    offered: int
-    answered: int
-    abandoned: int
-    missed: int
-    within: int
-    wait_sum: float
-    handled: int
-    handle_sum: float
-    hold_sum: float
-    outbound: int
+
+def within_column(threshold_s: float) -> str:
+    """The rollup's column of a rung: ``within_20`` for 20 s."""
+    return f"within_{int(threshold_s)}"
+
+
+call_rollup = Table(
+    "call_rollup",
+    SQLModel.metadata,
+    Column("tenant_id", String(40), primary_key=True),
+    Column("queue_id", String(40), primary_key=True),
+    Column("agent_id", String(40), primary_key=True),
+    Column("hour", Integer, primary_key=True),
+    Column("offered", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("abandoned", Integer, nullable=False),
+    Column("missed", Integer, nullable=False),
+    # answered with a wait of at most s seconds, per rung s: a cumulative histogram
+    *(Column(within_column(s), Integer, nullable=False) for s in SERVICE_LEVEL_THRESHOLDS_S),
+    Column("wait_sum", Float, nullable=False),
+    Column("handled", Integer, nullable=False),
+    Column("handle_sum", Float, nullable=False),
+    Column("hold_sum", Float, nullable=False),
+    Column("outbound", Integer, nullable=False),
+    Index("ix_call_rollup_tenant_queue_hour", "tenant_id", "queue_id", "hour"),  # its agents
+    Index("ix_call_rollup_tenant_agent_hour", "tenant_id", "agent_id", "hour"),  # its queues
+)
 
 
 class RecordingRow(SQLModel, table=True):
@@ -377,7 +399,6 @@ queues = Queue.__table__  # type: ignore[attr-defined]
 phone_numbers = PhoneNumber.__table__  # type: ignore[attr-defined]
 telephony_settings = TelephonySettings.__table__  # type: ignore[attr-defined]
 calls = CallRow.__table__  # type: ignore[attr-defined]
-call_rollup = CallRollupRow.__table__  # type: ignore[attr-defined]
 recordings = RecordingRow.__table__  # type: ignore[attr-defined]
 salesforce_oauth_states = SalesforceOAuthState.__table__  # type: ignore[attr-defined]
 salesforce_orgs = SalesforceOrg.__table__  # type: ignore[attr-defined]

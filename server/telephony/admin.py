@@ -34,7 +34,6 @@ from server.schemas.telephony import (
     SettingsUpdate,
     TelephonySettings,
 )
-from server.store import rollup
 from server.store import telephony as store
 from server.store.calls import tenant_settings
 from server.store.db import Database
@@ -314,8 +313,6 @@ class TelephonyAdmin:
                     "updated_at": self._clock.now(),
                 },
             )
-            if updated.service_level_threshold_s != current.service_level_threshold_s:
-                await rollup.rebuild_txn(tx, tenant_id)  # its within counts that threshold
         await self._on_config_changed(tenant_id)
         return updated
 

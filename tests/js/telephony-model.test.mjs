@@ -67,7 +67,7 @@ describe('seconds and parseSeconds', () => {
   test('rangeText: the bounds the API enforces, for the hints', () => {
     assert.equal(m.rangeText('ring_timeout_s'), '0.1 to 600');
     assert.equal(m.rangeText('max_wait_s'), '0.1 to 86400');
-    assert.equal(m.rangeText('service_level_threshold_s'), '1 to 3600');
+    assert.equal(m.rangeText('outbound_wrap_up_s'), '0 to 3600');
   });
   test('text to a number, null for an empty optional field, an error for words', () => {
     assert.equal(m.parseSeconds(' 20 '), 20);
@@ -227,14 +227,20 @@ describe('pause reasons and numeric settings', () => {
   });
   test('numberSettingsChanges: only what changed, errors by field, unknown keys left out', () => {
     const saved = { outbound_wrap_up_s: 0, service_level_threshold_s: 20 };
-    assert.deepEqual(m.numberSettingsChanges(saved, { outbound_wrap_up_s: '0', service_level_threshold_s: '30' }), { body: { service_level_threshold_s: 30 } });
-    assert.deepEqual(m.numberSettingsChanges(saved, { outbound_wrap_up_s: '0', service_level_threshold_s: '20' }), { body: {} });
-    assert.deepEqual(Object.keys(m.numberSettingsChanges(saved, { outbound_wrap_up_s: 'x', service_level_threshold_s: '' }).errors).sort(), [
-      'outbound_wrap_up_s',
-      'service_level_threshold_s',
-    ]);
-    assert.deepEqual(m.numberSettingsChanges({ outbound_wrap_up_s: 5 }, { outbound_wrap_up_s: '10', service_level_threshold_s: '9' }), {
-      body: { outbound_wrap_up_s: 10 },
-    });
+    assert.deepEqual(m.numberSettingsChanges(saved, { outbound_wrap_up_s: '15' }), { body: { outbound_wrap_up_s: 15 } });
+    assert.deepEqual(m.numberSettingsChanges(saved, { outbound_wrap_up_s: '0' }), { body: {} });
+    assert.deepEqual(Object.keys(m.numberSettingsChanges(saved, { outbound_wrap_up_s: 'x' }).errors), ['outbound_wrap_up_s']);
+    assert.deepEqual(m.numberSettingsChanges({}, { outbound_wrap_up_s: '10' }), { body: {} });
+  });
+  test('the service level threshold: a choice of the rungs the API accepts, sent when changed', () => {
+    assert.deepEqual(m.SERVICE_LEVEL_THRESHOLDS, [5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600]);
+    const { options } = m.SERVICE_LEVEL_CHOICE;
+    assert.deepEqual(options.map((o) => o.value), m.SERVICE_LEVEL_THRESHOLDS.map(String));
+    assert.deepEqual([options[0].label, options[7].label, options[8].label, options[13].label], ['5 s', '1 min', '1 min 30 s', '10 min']);
+    const saved = { service_level_threshold_s: 20 };
+    assert.deepEqual(m.thresholdChange(saved, '30'), { service_level_threshold_s: 30 });
+    assert.deepEqual(m.thresholdChange(saved, '20'), {});
+    assert.deepEqual(m.thresholdChange({}, '30'), {});
+    assert.deepEqual(m.thresholdChange(saved, undefined), {});
   });
 });

@@ -1,6 +1,7 @@
-"""The reports' rollup (migration 0016, server/store/rollup.py): reading whole hours from it
-gives the same sums as reading the calls alone, for any period, filter and time zone; the
-migration's backfill sums what the store would; a call's end and its rollup are committed
+"""The reports' rollup (migrations 0016 and 0017, server/store/rollup.py): reading whole hours
+from it gives the same sums as reading the calls alone, for any period, filter and time zone;
+the migrations' backfills sum what the store would, and 0017 (its downgrade too) keeps what
+0016 counted; a call's end and its rollup are committed
 together or not at all; a real call's end reaches it. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from server.api.context import SERVICES
 from server.app import OUTBOX
-from server.schemas.reports import CallReportQuery
+from server.schemas.reports import SERVICE_LEVEL_THRESHOLDS_S, CallReportQuery
 from server.store import reports as store
 from server.store import rollup
 from server.store.calls import SqlCallStore
@@ -103,7 +104,8 @@ async def _both_paths(
 
 async def test_the_rollup_path_equals_the_calls_path(make_client: AppFactory) -> None:
     """100,000 calls (a tenth still talking) and 80 random periods of two tenants: the same
-    groups with the same sums; then again after the threshold changes (the rollup rebuilt)."""
+    groups with the same sums; then again after the threshold changes (the rollup as it was:
+    its column of the new threshold read)."""
     client = await make_client()
     db = client.app[SERVICES].db
     tenant, other = await new_tenant(client), await new_tenant(client, "Other")
@@ -149,14 +151,27 @@ async def test_the_rollup_path_equals_the_calls_path(make_client: AppFactory) ->
     assert report.totals.model_dump() == raw_total.figures()
 
 
-def _upgrade_to(url: str, revision: str) -> Any:
+def _migrate_to(revision: str, *, down: bool = False) -> Any:
     def run(conn: Connection) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        (command.downgrade if down else command.upgrade)(cfg, revision)
 
     return run
+
+
+async def _migrate(db: Database, revision: str, *, down: bool = False) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_migrate_to(revision, down=down))
+
+
+async def _raw_rollup(db: Database) -> dict[tuple[str, str, str, int], dict[str, Any]]:
+    """The rollup as the database holds it, whatever its revision: key -> columns by name."""
+    async with db.read() as conn:
+        result = await conn.execute(text("SELECT * FROM call_rollup"))
+        rows = [dict(row) for row in result.mappings()]
+    return {(r["tenant_id"], r["queue_id"], r["agent_id"], r["hour"]): r for r in rows}
 
 
 async def _rollup_rows(db: Database) -> list[tuple[Any, ...]]:
@@ -170,42 +185,74 @@ async def _rollup(db: Database) -> dict[tuple[str, str, int], tuple[Any, ...]]:
     return {(row[1], row[2], row[3]): row[4:] for row in await _rollup_rows(db)}
 
 
-async def test_the_migration_backfills_the_calls_that_had_ended(
+async def test_the_migrations_backfill_the_calls_that_had_ended(
     database_url: str, tmp_path: Path
 ) -> None:
-    """A database at 0015 with calls of two tenants (one with a 30 s threshold): after the
-    upgrade the rollup holds what the store's own upserts make of the same calls."""
+    """A database at 0015 with calls of three tenants (thresholds 30 s, none, 19 s) and two
+    more (3 s, 4000 s): at 0016 the rollup counts within each threshold; at 0017 the
+    thresholds are rungs (19 -> 15, 3 -> 5, 4000 -> 600), the rollup holds what the store's
+    own upserts make of the same calls, and each rung's column is what 0016 counted at that
+    threshold; back at 0016, the rollup is 0016's again (at 15 s for the mapped tenant)."""
+    thresholds = {"tn_mig_a": 30.0, "tn_mig_c": 19.0, "tn_mig_d": 3.0, "tn_mig_e": 4000.0}
+    with_calls = ("tn_mig_a", "tn_mig_b", "tn_mig_c")
     db = Database(database_url)
     try:
-        async with db.engine.begin() as conn:
-            await conn.run_sync(_upgrade_to(database_url, "0015"))
+        await _migrate(db, "0015")
         async with db.transaction() as tx:
-            for tenant_id in ("tn_backfill_a", "tn_backfill_b"):
+            for tenant_id in ("tn_mig_a", "tn_mig_b", "tn_mig_c", "tn_mig_d", "tn_mig_e"):
                 await tx.conn.execute(tenants.insert().values(id=tenant_id, name="T", created_at=0))
+            for tenant_id in with_calls:
                 await tx.conn.execute(calls.insert(), _history(tenant_id, 3_000, step=45.0))
-            await tx.conn.execute(
-                telephony_settings.insert().values(
-                    tenant_id="tn_backfill_a",
-                    pause_reasons="[]",
-                    record_calls=False,
-                    outbound_wrap_up_s=0.0,
-                    service_level_threshold_s=30.0,
-                    updated_at=0.0,
+            for tenant_id, threshold in thresholds.items():
+                await tx.conn.execute(
+                    telephony_settings.insert().values(
+                        tenant_id=tenant_id,
+                        pause_reasons="[]",
+                        record_calls=False,
+                        outbound_wrap_up_s=0.0,
+                        service_level_threshold_s=threshold,
+                        updated_at=0.0,
+                    )
                 )
-            )
+        await _migrate(db, "0016")
+        at_0016 = await _raw_rollup(db)
+        within = dict.fromkeys(with_calls, 0)  # the same calls, at 30, 20 and 19 s
+        for (tenant_id, queue, agent, _), row in at_0016.items():
+            if (queue, agent) == ("*", "*"):
+                within[tenant_id] += row["within"]
+        assert within["tn_mig_a"] > within["tn_mig_b"] > within["tn_mig_c"] > 0
+
         await db.upgrade()
+        async with db.read() as conn:
+            result = await conn.execute(select(telephony_settings))
+            mapped = {r.tenant_id: r.service_level_threshold_s for r in result}
+        assert mapped == {"tn_mig_a": 30.0, "tn_mig_c": 15.0, "tn_mig_d": 5.0, "tn_mig_e": 600.0}
         backfilled = await _rollup_rows(db)
         async with db.transaction() as tx:
             await tx.conn.execute(delete(call_rollup))
-            for tenant_id in ("tn_backfill_a", "tn_backfill_b"):
+            for tenant_id in with_calls:
                 ids = [row["id"] for row in _history(tenant_id, 3_000, step=45.0)]
                 await rollup.add_calls_txn(tx, ids)
         assert backfilled and backfilled == await _rollup_rows(db)
-        within = {"tn_backfill_a": 0, "tn_backfill_b": 0}  # the same calls, 30 s against 20
-        for row in backfilled:
-            if (row[1], row[2]) == ("*", "*"):
-                within[row[0]] += row[8]
-        assert within["tn_backfill_a"] > within["tn_backfill_b"] > 0
+        at_0017 = await _raw_rollup(db)
+        assert set(at_0017) == set(at_0016)
+        rung = {"tn_mig_a": "within_30", "tn_mig_b": "within_20"}
+        for key, row in at_0016.items():
+            same = {k: at_0017[key][k] for k in row if k != "within"}
+            assert same == {k: v for k, v in row.items() if k != "within"}, key
+            if key[0] in rung:  # 0016 counted at a rung: 0017's column of it
+                assert at_0017[key][rung[key[0]]] == row["within"], key
+
+        await _migrate(db, "0016", down=True)
+        again = await _raw_rollup(db)
+        assert set(again) == set(at_0016)
+        for key, row in again.items():
+            expected = at_0016[key]
+            if key[0] == "tn_mig_c":  # its threshold is 15 s now
+                expected = {**expected, "within": at_0017[key]["within_15"]}
+            assert row == expected, key
+        await db.upgrade()  # and up again
+        assert await _rollup_rows(db) == backfilled
     finally:
         await db.close()
 
@@ -290,10 +337,12 @@ async def test_a_real_call_that_ends_is_in_the_rollup(center: Center) -> None:
         ("*", "", hour),
         ("*", "*", hour),
     }
-    # offered, answered, abandoned, missed, within, wait_sum, handled, handle_sum, hold_sum
-    assert rows[(queue, agent_id, hour)][:9] == (1, 1, 0, 0, 1, 4.0, 1, 60.0, 0.0)
+    # offered, answered, abandoned, missed; within_5 ... within_600; wait_sum, handled,
+    # handle_sum, hold_sum
+    rungs = len(SERVICE_LEVEL_THRESHOLDS_S)
+    assert rows[(queue, agent_id, hour)][:-1] == (1, 1, 0, 0, *[1] * rungs, 4.0, 1, 60.0, 0.0)
     assert rows[(queue, "", hour)][:4] == (1, 0, 1, 0)
-    assert rows[("*", "*", hour)][:6] == (2, 1, 1, 0, 1, 4.0)
+    assert rows[("*", "*", hour)][: 5 + rungs] == (2, 1, 1, 0, *[1] * rungs, 4.0)
     query = CallReportQuery.model_validate(
         {"since": _iso(hour * 3600), "until": _iso(hour * 3600 + 3600)}
     )

@@ -54,7 +54,7 @@ export const DEFINITIONS = {
   },
   threshold: {
     term: 'Threshold',
-    text: 'The tenant’s service level threshold (Settings: 20 seconds unless changed). A call is answered within it when its wait is at most the threshold. A changed threshold applies at once, to past calls too.',
+    text: 'The tenant’s service level threshold (Settings: one of 5, 10, 15, 20, 25, 30 or 45 seconds, 1, 1.5, 2, 3, 4, 5 or 10 minutes; 20 seconds unless changed). A call is answered within it when its wait is at most the threshold. A changed threshold applies at once, to past calls too.',
   },
   wait: {
     term: 'Wait time',

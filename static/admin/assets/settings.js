@@ -1,13 +1,13 @@
 // Settings → Telephony: the tenant's settings from GET/PUT /api/v1/telephony/settings:
-// recording and live transcription (switches), wrap-up after outbound calls and the
-// wallboard's service level threshold (seconds), and the pause reasons agents choose from
-// (saved as soon as they change). Each PUT sends only what changed.
+// recording and live transcription (switches), wrap-up after outbound calls (seconds), the
+// service level threshold (a select: the API takes only the ladder's values), and the pause
+// reasons agents choose from (saved as soon as they change). Each PUT sends only what changed.
 
 import { api, get } from './api.js';
 import { checkField, field, formErrors, problemText } from './admin-forms.js';
 import { h, say } from './dom.js';
 import { TELEPHONY_SWITCHES, telephonyChanges } from './calls-model.js';
-import { MAX_PAUSE_REASONS, TELEPHONY_NUMBERS, addPauseReason, movePauseReason, numberSettingsChanges, removePauseReason } from './telephony-model.js';
+import { MAX_PAUSE_REASONS, SERVICE_LEVEL_CHOICE, TELEPHONY_NUMBERS, addPauseReason, movePauseReason, numberSettingsChanges, removePauseReason, thresholdChange } from './telephony-model.js';
 
 function telephonyCard(initial, onSaved) {
   let saved = initial;
@@ -24,8 +24,12 @@ function telephonyCard(initial, onSaved) {
     inputs[n.key] = h('input', { type: 'text', inputmode: 'decimal', name: n.key, class: 'seconds', autocomplete: 'off', value: String(initial[n.key]) });
     return field(n.key, n.label, inputs[n.key], n.hint, { prefix: 'tel' });
   });
-  const form = h('form', { class: 'stack', novalidate: true }, formError, switches, numbers, h('div', { class: 'actions' }, save, done));
-  const errors = formErrors(form, formError, inputs, { prefix: 'tel' });
+  const { key: thresholdKey, label, hint, options } = SERVICE_LEVEL_CHOICE;
+  const threshold = thresholdKey in initial ? h('select', { name: thresholdKey, class: 'seconds' }, options.map((o) => h('option', { value: o.value }, o.label))) : null;
+  if (threshold) threshold.value = String(initial[thresholdKey]);
+  const choices = threshold ? field(thresholdKey, label, threshold, hint, { prefix: 'tel' }) : null;
+  const form = h('form', { class: 'stack', novalidate: true }, formError, switches, numbers, choices, h('div', { class: 'actions' }, save, done));
+  const errors = formErrors(form, formError, threshold ? { ...inputs, [thresholdKey]: threshold } : inputs, { prefix: 'tel' });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     errors.clear();
@@ -37,7 +41,7 @@ function telephonyCard(initial, onSaved) {
       errors.showAll(numeric.errors);
       return;
     }
-    const body = { ...(telephonyChanges(saved, chosen) ?? {}), ...numeric.body };
+    const body = { ...(telephonyChanges(saved, chosen) ?? {}), ...numeric.body, ...thresholdChange(saved, threshold?.value) };
     if (!Object.keys(body).length) {
       say(done, 'Nothing to save.', 'ok');
       return;
@@ -47,6 +51,7 @@ function telephonyCard(initial, onSaved) {
       saved = await api('PUT', '/telephony/settings', body);
       for (const [key, box] of Object.entries(boxes)) box.checked = Boolean(saved[key]);
       for (const [key, input] of Object.entries(inputs)) input.value = String(saved[key]);
+      if (threshold) threshold.value = String(saved[thresholdKey]);
       onSaved(saved);
       say(done, 'Saved. New calls follow these settings.', 'ok');
     } catch (err) {

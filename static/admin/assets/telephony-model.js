@@ -11,8 +11,13 @@ export const LIMITS = {
   max_wait_s: { min: 0.1, max: 86400 },
   wrap_up_s: { min: 0, max: 3600 },
   outbound_wrap_up_s: { min: 0, max: 3600 },
-  service_level_threshold_s: { min: 1, max: 3600 },
 };
+/**
+ * The service level thresholds the API accepts, in seconds: server/schemas/reports.py's
+ * SERVICE_LEVEL_THRESHOLDS_S (tests/telephony/test_report_thresholds.py keeps them equal).
+ * The reports' rollup counts the calls answered within each, so no other value is offered.
+ */
+export const SERVICE_LEVEL_THRESHOLDS = [5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600];
 export const MAX_PAUSE_REASONS = 20;
 
 /** "0.1 to 600": a seconds field's bounds, for its hint. */
@@ -306,12 +311,22 @@ export const TELEPHONY_NUMBERS = [
     label: 'Wrap-up after outbound calls (seconds)',
     hint: `After-call work an agent gets after a call they placed, ${rangeText('outbound_wrap_up_s')}. Inbound calls use their queue’s wrap-up.`,
   },
-  {
-    key: 'service_level_threshold_s',
-    label: 'Service level threshold (seconds)',
-    hint: `A queued call answered within this many seconds counts as in service on the wallboard, ${rangeText('service_level_threshold_s')} (default 20).`,
-  },
 ];
+
+/** The service level threshold's select: one option per threshold the API accepts. */
+export const SERVICE_LEVEL_CHOICE = {
+  key: 'service_level_threshold_s',
+  label: 'Service level threshold',
+  hint: 'A queued call answered within this time counts as in service, on the wallboard and in the reports (default 20 s). A change applies at once, to past calls too.',
+  options: SERVICE_LEVEL_THRESHOLDS.map((s) => ({ value: String(s), label: seconds(s) })),
+};
+
+/** The threshold's PUT field: {service_level_threshold_s} when `chosen` (the select's value) differs from `saved`, else {}. */
+export function thresholdChange(saved, chosen) {
+  const key = SERVICE_LEVEL_CHOICE.key;
+  if (!(key in saved) || chosen === undefined || Number(chosen) === saved[key]) return {};
+  return { [key]: Number(chosen) };
+}
 
 /**
  * The numeric settings' PUT fields: {body} with only those changed, or {errors}. `form` maps
