@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
@@ -57,6 +60,16 @@ async def test_errors_are_the_dbapi_errors_and_roll_back(db: Database) -> None:
 
 async def test_one_trip_per_statement(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """A select costs one trip to the SQLite thread (SQLAlchemy's own adapter makes four)."""
+    async with db.read() as conn:
+        await conn.execute(select(things))  # the connection's first use: its set-up
+        trips = _count_trips(monkeypatch)
+        await conn.execute(select(things))
+        await conn.execute(select(things.c.id))
+    assert trips() == 3  # the two selects, and the rollback that returns the connection
+
+
+def _count_trips(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """From now on, count the trips to SQLite's thread; returns how many so far."""
     trips = 0
     real = aiosqlite.Connection._execute
 
@@ -65,9 +78,61 @@ async def test_one_trip_per_statement(db: Database, monkeypatch: pytest.MonkeyPa
         trips += 1
         return await real(self, fn, *args)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return lambda: trips
+
+
+async def test_the_writer_makes_no_trip(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's statements, savepoints and commits run on the loop's thread: a group of
+    units makes no trip to SQLite's thread once the writer is open."""
+    async with db.transaction() as tx:  # opens the writer (its set-up may use the thread)
+        await tx.conn.execute(insert(things).values(name="first"))
+    trips = _count_trips(monkeypatch)
+
+    async def unit(name: str) -> None:
+        async with db.transaction() as tx:
+            await tx.conn.execute(insert(things).values(name=name))
+
+    await asyncio.gather(*(unit(f"u{i}") for i in range(5)))
+    with pytest.raises(IntegrityError):
+        await unit("u0")  # rolled back alone, inline too
+    assert trips() == 0
+    monkeypatch.undo()
     async with db.read() as conn:
-        await conn.execute(select(things))  # the connection's first use: its set-up
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        await conn.execute(select(things))
-        await conn.execute(select(things.c.id))
-    assert trips == 3  # the two selects, and the rollback that returns the connection
+        names = (await conn.execute(select(things.c.name))).scalars().all()
+    assert sorted(names) == ["first", "u0", "u1", "u2", "u3", "u4"]
+
+
+async def test_a_begin_that_finds_another_writer_waits_off_the_loop(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock: the writer's BEGIN IMMEDIATE waits for it on
+    SQLite's thread (busy timeout), while the event loop goes on running, and then commits."""
+    path = tmp_path / "t.db"
+    first, other = (Database(f"sqlite+aiosqlite:///{path}") for _ in range(2))
+    try:
+        async with first.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        async with first.transaction() as tx:  # the writer is open and inline
+            await tx.conn.execute(insert(things).values(name="a"))
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO things (name) VALUES ('held')")
+
+        async def write() -> None:
+            async with first.transaction() as tx:
+                await tx.conn.execute(insert(things).values(name="b"))
+
+        writing = asyncio.ensure_future(write())
+        ticks = 0
+        while ticks < 20:  # the loop is not blocked while the BEGIN waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writing.done()
+        holder.execute("COMMIT")
+        holder.close()
+        await asyncio.wait_for(writing, 5)
+        async with other.read() as conn:
+            names = (await conn.execute(select(things.c.name))).scalars().all()
+        assert sorted(names) == ["a", "b", "held"]
+    finally:
+        await first.close()
+        await other.close()

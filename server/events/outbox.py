@@ -75,7 +75,8 @@ class EventRecord:
     tenant_id: str
     type: str
     created_at: float
-    body: str
+    body: str  # what receivers get (possibly the reduced form: render_body)
+    data: Mapping[str, Any]  # the whole ``data``, for sinks: none parses ``body`` again
 
 
 class OutboxSink(Protocol):
@@ -116,7 +117,8 @@ class Outbox:
         records: list[EventRecord] = []
         for tenant_id, type, data in emitted:
             event_id = new_id("evt", now)
-            data_json = _dumps(dict(data))
+            plain = dict(data)
+            data_json = _dumps(plain)
             body = render_body(
                 event_id=event_id,
                 type=type,
@@ -136,10 +138,10 @@ class Outbox:
                     "dispatched": bool(self._sinks),
                 }
             )
-            records.append(EventRecord(event_id, tenant_id, type, now, body))
+            records.append(EventRecord(event_id, tenant_id, type, now, body, plain))
         # One statement object: compiled once, then served from the cache; executemany keeps
         # the rows' order, so ``seq`` follows the order of emission.
-        await tx.conn.execute(_INSERT_EVENT, rows if len(rows) > 1 else rows[0])
+        await tx.write(_INSERT_EVENT, rows)
         for sink in self._sinks:
             await sink.fan_out_txn(tx, records)
         for record in records:

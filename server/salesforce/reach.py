@@ -11,7 +11,6 @@ it saves: an org connected by another process is seen from its commit on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ class Reach:
 def call_id_of(event: EventRecord) -> str | None:
     if not event.type.startswith(CALL_EVENT_PREFIX):
         return None
-    call_id = json.loads(event.body)["data"].get("call_id")
+    call_id = event.data.get("call_id")
     return str(call_id) if call_id is not None else None
 
 

@@ -194,7 +194,7 @@ class Scrt2Delivery:
         for event in events:
             if event.type not in TYPES or not reach.has_org(event.tenant_id):
                 continue  # no org: no VoiceCall to create, and none created before
-            data = json.loads(event.body)["data"]
+            data = event.data
             if event.type == "call.created":
                 if data.get("direction") == "inbound":
                     jobs.extend(await self._created_txn(tx, event.tenant_id, data))

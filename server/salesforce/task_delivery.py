@@ -143,9 +143,11 @@ class TaskDelivery:
         found: list[tuple[str, str, Mapping[str, Any]]] = []
         for event in events:
             if event.type == "call.ended" or (
-                event.type == "agent.status_changed" and "after_call_work" in event.body
+                event.type == "agent.status_changed"
+                and "after_call_work"
+                in (event.data.get("status"), event.data.get("previous_status"))
             ):
-                found.append((event.tenant_id, event.type, json.loads(event.body)["data"]))
+                found.append((event.tenant_id, event.type, event.data))
         if not found:
             return
         reach = await self._reach.of_txn(tx, events)

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 
 from .sqlite_driver import OneTripConnection, OneTripDbapi
 
@@ -27,16 +30,44 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MAX_GROUP = 64  # units of work committed together at most (SQLite)
+CHECKPOINT_EVERY = 200  # group commits between two WAL checkpoints (SQLite)
 _SAVEPOINT = "sivo_unit"
 
 
 class Tx:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, raw: OneTripConnection | None = None) -> None:
         self.conn = conn
+        self._raw = raw  # SQLite's inline writer (sqlite_driver.py), for write()
         self._after_commit: list[Callable[[], None]] = []
         # What sinks fanning out the same events look up once for all of them (keyed by the
         # looker-up): a fact read in this transaction stays true in it.
         self.memo: dict[object, Any] = {}
+
+    async def write(self, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> int:
+        """A hot path's INSERT, UPDATE or DELETE, once per row of ``rows`` (all with the same
+        keys); returns how many rows it changed.
+
+        On SQLite's writer the statement's SQL, compiled once, goes to sqlite3 itself on the
+        loop's thread. SQLAlchemy's execution around it (cache key, parameters, result) costs
+        about 65 µs a statement and 15 µs a row, which is many times what SQLite takes to
+        insert the rows; profiled on the webhook flood, it was a third of the delivery path.
+        Elsewhere (PostgreSQL) it is SQLAlchemy's ``execute``.
+        """
+        if not rows:
+            return 0
+        if self._raw is not None:
+            sql, names, processors = _sqlite_plan(statement, tuple(rows[0]))
+            values = [tuple(row[name] for name in names) for row in rows]
+            if processors:
+                values = [
+                    tuple(
+                        p(v) if p is not None else v for p, v in zip(processors, row, strict=True)
+                    )
+                    for row in values
+                ]
+            return self._raw.execute_now(sql, values)
+        result = await self.conn.execute(statement, list(rows) if len(rows) > 1 else rows[0])
+        return int(result.rowcount)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if callback not in self._after_commit:
@@ -98,6 +129,8 @@ class Database:
         self._writer: AsyncConnection | None = None
         self._group: _Group | None = None
         self._waiting = 0  # units queued for the write lock
+        self._commits = 0  # group commits since the last checkpoint began
+        self._checkpoint: asyncio.Task[None] | None = None
         if self.is_sqlite:
             sa_event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             sa_event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -125,7 +158,7 @@ class Database:
             if group is None:
                 group = await self._open_group()
             writer = group.writer
-            tx = Tx(writer)
+            tx = Tx(writer, group.driver)
             if group.units:  # a savepoint costs no trip: it goes out with the unit's first SQL
                 group.driver.defer(f"SAVEPOINT {_SAVEPOINT}")
             try:
@@ -167,6 +200,8 @@ class Database:
         driver: Any = raw.dbapi_connection
         if not isinstance(driver, OneTripConnection):
             raise RuntimeError(f"SQLite is used through sqlite+aiosqlite, not {self.url}")
+        if not driver.inline:
+            driver.run_inline()  # the writer's statements run on the loop (sqlite_driver.py)
         if self._writer.in_transaction():  # left by an opener cancelled during its BEGIN
             await self._writer.rollback()
         await self._writer.begin()
@@ -198,7 +233,24 @@ class Database:
             _fail(group, exc)
             return
         group.done.set_result(None)
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.ensure_future(self._checkpoint_wal())
         _run_callbacks(group.callbacks)  # in commit order, as one transaction each would
+
+    async def _checkpoint_wal(self) -> None:
+        """Write the WAL back into the database file, on a reader's connection (SQLite's
+        thread, never the loop: it syncs). The writer does not checkpoint itself (its
+        ``wal_autocheckpoint`` is 0); PASSIVE never waits for a reader or the writer, and
+        what it cannot copy yet is copied by the next one."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the next one retries; the WAL only grows meanwhile
+            logger.warning("x WAL checkpoint failed", exc_info=True)
+        finally:
+            self._checkpoint = None
 
     async def _finish_group(self, group: _Group) -> None:
         async with self._writer_turn():
@@ -225,10 +277,31 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
         await self.engine.dispose()
+
+
+_SQLITE = sqlite_dialect(paramstyle="qmark")
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_plan(
+    statement: UpdateBase, keys: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]:
+    """``statement`` compiled for SQLite with ``keys`` as its parameters: its SQL, the order
+    of its parameters and each one's value processor (SQLite's Boolean makes an int)."""
+    compiled = statement.compile(dialect=_SQLITE, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    missing = [name for name in names if name not in keys]
+    if missing:  # a column default SQLAlchemy would have filled in: callers give every value
+        raise ValueError(f"Tx.write needs a value for {missing} in {compiled.string}")
+    types = [compiled.binds[name].type.dialect_impl(_SQLITE) for name in names]
+    processors = tuple(kind.bind_processor(_SQLITE) for kind in types)
+    return compiled.string, names, processors if any(processors) else ()
 
 
 def _private_file(path: Path) -> None:

@@ -128,6 +128,7 @@ async def claim_undispatched_txn(tx: Tx, limit: int) -> Sequence[RowMapping]:
             events.c.type,
             events.c.created_at,
             events.c.body,
+            events.c.data,
         )
         .where(events.c.dispatched.is_(False))
         .order_by(events.c.seq)
@@ -138,8 +139,7 @@ async def claim_undispatched_txn(tx: Tx, limit: int) -> Sequence[RowMapping]:
 
 
 async def insert_deliveries_txn(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await tx.conn.execute(deliveries.insert(), rows)
+    await tx.write(_INSERT_DELIVERIES, rows)
 
 
 async def mark_dispatched_txn(tx: Tx, seqs: list[int]) -> None:
@@ -178,25 +178,31 @@ async def pending_deliveries(
     return (await conn.execute(query)).mappings().all()
 
 
+# The delivery path's statements, built once (a statement built per call costs more in
+# SQLAlchemy's cache-key generation than SQLite takes to run it).
+_INSERT_DELIVERIES = deliveries.insert()
+_INSERT_ATTEMPTS = delivery_attempts.insert()
+_RECORD_OUTCOME = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next"),
+        last_status_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_at"),
+        dead_at=bindparam("b_dead"),
+    )
+)
+
+
 async def record_outcomes_txn(
     tx: Tx, updates: Sequence[DeliveryUpdate], attempts: Sequence[AttemptRow]
 ) -> None:
     if updates:
-        stmt = (
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                last_status_code=bindparam("b_code"),
-                last_error=bindparam("b_error"),
-                updated_at=bindparam("b_at"),
-                dead_at=bindparam("b_dead"),
-            )
-        )
-        await tx.conn.execute(
-            stmt,
+        await tx.write(
+            _RECORD_OUTCOME,
             [
                 {
                     "b_id": u.delivery_id,
@@ -212,8 +218,8 @@ async def record_outcomes_txn(
             ],
         )
     if attempts:
-        await tx.conn.execute(
-            delivery_attempts.insert(),
+        await tx.write(
+            _INSERT_ATTEMPTS,
             [
                 {
                     "tenant_id": a.tenant_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 from collections.abc import Iterable
@@ -46,6 +48,7 @@ class EndpointDirectory:
         self._clock = clock
         self._by_id: dict[str, tuple[float, EndpointInfo | None]] = {}
         self._by_tenant: dict[str, tuple[float, list[EndpointInfo]]] = {}
+        self._reading: dict[str, asyncio.Future[EndpointInfo | None]] = {}
 
     def _decrypt(self, token: str, endpoint_id: str) -> str | None:
         try:
@@ -79,11 +82,26 @@ class EndpointDirectory:
         hit = self._by_id.get(endpoint_id)
         if hit is not None and self._fresh(hit[0]):
             return hit[1]
+        # One read per endpoint at a time: when the entry goes stale, every attempt in flight
+        # on that endpoint's lane asks at once, and all of them get the one answer.
+        reading = self._reading.get(endpoint_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(endpoint_id))
+            self._reading[endpoint_id] = reading
+            reading.add_done_callback(functools.partial(self._read_done, endpoint_id))
+        return await asyncio.shield(reading)
+
+    async def _read(self, endpoint_id: str) -> EndpointInfo | None:
         async with self._db.read() as conn:
             row = await store.get_endpoint_any_tenant(conn, endpoint_id)
         info = self._info(row) if row is not None else None
-        self._by_id[endpoint_id] = (self._clock.now(), info)
+        if self._reading.get(endpoint_id) is asyncio.current_task():  # not invalidated since
+            self._by_id[endpoint_id] = (self._clock.now(), info)
         return info
+
+    def _read_done(self, endpoint_id: str, reading: asyncio.Future[EndpointInfo | None]) -> None:
+        if self._reading.get(endpoint_id) is reading:
+            del self._reading[endpoint_id]
 
     async def for_tenants(
         self, tenant_ids: Iterable[str], conn: AsyncConnection
@@ -113,4 +131,5 @@ class EndpointDirectory:
 
     def invalidate(self, endpoint_id: str, tenant_id: str) -> None:
         self._by_id.pop(endpoint_id, None)
+        self._reading.pop(endpoint_id, None)  # a read begun before the change: not shared on
         self._by_tenant.pop(tenant_id, None)

@@ -29,6 +29,7 @@ are attempted in emit order per endpoint, but concurrency and retries can reorde
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Callable, Coroutine, Sequence
@@ -220,7 +221,14 @@ class DeliveryEngine:
             if not rows:
                 return 0
             batch = [
-                EventRecord(r["id"], r["tenant_id"], r["type"], r["created_at"], r["body"])
+                EventRecord(
+                    r["id"],
+                    r["tenant_id"],
+                    r["type"],
+                    r["created_at"],
+                    r["body"],
+                    json.loads(r["data"]),
+                )
                 for r in rows
             ]
             endpoints = await self._directory.for_tenants({e.tenant_id for e in batch}, tx.conn)
