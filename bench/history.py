@@ -2,10 +2,11 @@
 
 For each database (SQLite, then PostgreSQL) a fresh schema is migrated (so the indexes are
 the migrations': 0012's ``ix_calls_tenant_created``, 0013's by queue and by agent, 0015's
-partial ones), then filled with the calls of ``bench/reports.py`` (its generator: a year of
-one tenant's 1,000,000 calls, 80% answered, 12% abandoned, 3% missed, 5% outbound, all
-ended, beside a second tenant's 100,000) and analysed. SQLite loads them with executemany
-(50,000 rows a transaction), PostgreSQL with ``COPY`` (asyncpg's ``copy_records_to_table``),
+partial ones), then filled with the calls ``bench/reports.py`` measures too
+(``bench/_runs.py``'s history: a year of one tenant's 1,000,000 calls, 80% answered, 12%
+abandoned, 3% missed, 5% outbound, all ended, beside a second tenant's 100,000) and
+analysed. SQLite loads them with executemany (50,000 rows a transaction,
+``bench._runs.load_calls``), PostgreSQL with ``COPY`` (asyncpg's ``copy_records_to_table``),
 then ``VACUUM ANALYZE``.
 
 Then each case (a filter of the call log, a page of 100) is measured in this one process,
@@ -47,8 +48,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.reports import AGENTS, END, OTHER, QUEUES, TENANT, _rows, _timed
-from bench.reports import _load as load_by_executemany
+from bench import _runs as runs
 from server.clock import SystemClock
 from server.schemas.calls import CallListQuery
 from server.store import call_history
@@ -69,16 +69,16 @@ class Case:
 CASES = (
     Case("none"),
     Case("last_day", days=1),
-    Case("queue", {"queue_id": QUEUES[2]}),
-    Case("agent", {"agent_id": AGENTS[7]}),
+    Case("queue", {"queue_id": runs.QUEUES[2]}),
+    Case("agent", {"agent_id": runs.AGENTS[7]}),
     Case("outbound", {"direction": "outbound"}),
     Case("outcome_answered", {"outcome": "answered"}),
     Case("outcome_abandoned", {"outcome": "abandoned"}),
     Case("outcome_missed", {"outcome": "missed"}),
     Case("outcome_unanswered", {"outcome": "unanswered"}),  # no such call
     Case("outcome_in_progress", {"outcome": "in_progress"}),  # no such call
-    Case("queue_abandoned_month", {"queue_id": QUEUES[2], "outcome": "abandoned"}, days=31),
-    Case("agent_outbound", {"agent_id": AGENTS[7], "direction": "outbound"}),
+    Case("queue_abandoned_month", {"queue_id": runs.QUEUES[2], "outcome": "abandoned"}, days=31),
+    Case("agent_outbound", {"agent_id": runs.AGENTS[7], "direction": "outbound"}),
 )
 
 
@@ -86,37 +86,11 @@ def _query(case: Case) -> CallListQuery:
     """The case's query as the API would parse it (RFC 3339 strings, like a client sends)."""
     period: dict[str, str] = {}
     if case.days is not None:
-        period = {"since": (END - timedelta(days=case.days)).isoformat(), "until": END.isoformat()}
+        period = {
+            "since": (runs.END - timedelta(days=case.days)).isoformat(),
+            "until": runs.END.isoformat(),
+        }
     return CallListQuery.model_validate({"limit": 100, **period, **case.filters})
-
-
-async def _create_postgres(url: str) -> str | None:
-    """Create the bench's database afresh (dropped first if a run left it); why not, if not."""
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    base, _, name = dsn.rpartition("/")
-    try:
-        admin = await asyncpg.connect(f"{base}/postgres", timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"PostgreSQL unreachable: {exc}"
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return None
-
-
-async def _drop_postgres(url: str) -> None:
-    import asyncpg
-
-    base, _, name = url.replace("postgresql+asyncpg://", "postgresql://").rpartition("/")
-    admin = await asyncpg.connect(f"{base}/postgres", timeout=3)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await admin.close()
 
 
 async def _copy_postgres(url: str, count: int) -> None:
@@ -126,8 +100,8 @@ async def _copy_postgres(url: str, count: int) -> None:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         async with conn.transaction():
-            for tenant_id, n, seed in ((TENANT, count, 1), (OTHER, count // 10, 2)):
-                for chunk in _rows(tenant_id, n, seed):
+            for tenant_id, n, seed in runs.tenants(count):
+                for chunk in runs.call_rows(tenant_id, n, seed):
                     columns = list(chunk[0])
                     await conn.copy_records_to_table(
                         "calls", records=[tuple(r.values()) for r in chunk], columns=columns
@@ -137,9 +111,9 @@ async def _copy_postgres(url: str, count: int) -> None:
 
 
 async def _load(db: Database, url: str, count: int) -> float:
-    """Both tenants' calls, analysed; SQLite through the reports bench's own loader."""
+    """Both tenants' calls, analysed; SQLite through the loader the reports bench uses."""
     if db.is_sqlite:
-        return await load_by_executemany(db, count)
+        return await runs.load_calls(db, count)
     began = time.perf_counter()
     await _copy_postgres(url, count)
     async with db.engine.connect() as conn:
@@ -149,19 +123,18 @@ async def _load(db: Database, url: str, count: int) -> float:
 
 
 async def _median_ms(fn: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    """The median after a warm-up run: the reports bench's nearest-rank p50, which is the
-    median for an odd number of runs (3 by default)."""
-    return (await _timed(fn, repeat))["p50"]
+    """The median after a warm-up run: the nearest-rank p50, which is the median for an odd
+    number of runs (3 by default)."""
+    return (await runs.timed(fn, repeat))["p50"]
 
 
 async def _plan(db: Database, where: call_history.CallFilter) -> str:
     """The database's plan for the case's statement (values inline, as the bench ran it)."""
     statement = call_history.list_calls_query(where)
     async with db.read() as conn:
-        sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        sql = runs.literal_sql(conn, statement)
         if db.is_sqlite:
-            rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
-            return "; ".join(str(row[-1]) for row in rows)
+            return await runs.sqlite_plan(conn, sql)
         rows = (await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql)).all()
         lines = [str(row[0]).strip().removeprefix("->").strip() for row in rows]
         keep = ("Limit", "Sort", "Index Cond", "Filter", "Rows Removed", "Execution")
@@ -172,15 +145,15 @@ async def _plan(db: Database, where: call_history.CallFilter) -> str:
 
 async def _case(db: Database, history: CallHistory, case: Case, repeat: int) -> dict[str, Any]:
     query = _query(case)
-    where = call_filter(TENANT, query)
+    where = call_filter(runs.TENANT, query)
 
     async def statement() -> None:
         async with db.read() as conn:
             await call_history.list_calls(conn, where)
 
-    page = await history.list_calls(TENANT, query)
+    page = await history.list_calls(runs.TENANT, query)
     return {
-        "ms": await _median_ms(lambda: history.list_calls(TENANT, query), repeat),
+        "ms": await _median_ms(lambda: history.list_calls(runs.TENANT, query), repeat),
         "sql_ms": await _median_ms(statement, repeat),
         "rows": len(page),
         "plan": await _plan(db, where),
@@ -212,6 +185,9 @@ async def run_database(
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    async def run(name: str, url: str) -> dict[str, Any]:
+        return await run_database(name, url, args.calls, args.repeat, args.only)
+
     result: dict[str, Any] = {
         "bench": "history",
         "calls": args.calls,
@@ -219,41 +195,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "page": 100,
         "repeat": args.repeat,
         "cpus": os.cpu_count(),
-        "load_avg_1m_before": round(os.getloadavg()[0], 2),
-        "databases": {},
+        "load_avg_1m_before": runs.load_avg(),
     }
-    for name in args.databases.split(","):
-        if name == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="sivo-bench-history-") as tmp:
-                url = f"sqlite+aiosqlite:///{Path(tmp) / 'history.db'}"
-                result["databases"]["sqlite"] = await run_database(
-                    name, url, args.calls, args.repeat, args.only
-                )
-        elif name == "postgresql":
-            why = await _create_postgres(args.postgres_url)
-            if why is not None:
-                result["databases"]["postgresql"] = {"skipped": why}
-                continue
-            try:
-                result["databases"]["postgresql"] = await run_database(
-                    name, args.postgres_url, args.calls, args.repeat, args.only
-                )
-            finally:
-                await _drop_postgres(args.postgres_url)
-    result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    result["databases"] = await runs.each_database(args, "history", run, drop_postgres=True)
+    result["load_avg_1m_after"] = runs.load_avg()
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL)
-    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
-    args = parser.parse_args()
-    args.only = frozenset(filter(None, args.cases.split(",")))
-    print(json.dumps(asyncio.run(main_async(args))), flush=True)
+    print(
+        json.dumps(asyncio.run(main_async(runs.parse(runs.parser(__doc__, POSTGRES_URL))))),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Call reports benchmark: ``GET /api/v1/reports/calls``'s SQL at 1,000,000 calls.
 
 For each database (SQLite, then PostgreSQL) a fresh schema is migrated (so the indexes are
-the migrations', 0013 included), then filled with a year of calls of one tenant (1,000,000
-by default, one every ~31.5 s: 80% answered, 12% abandoned, 3% missed, 5% outbound; 5
-queues, 50 agents) beside a second tenant's 100,000, inserted in bulk (executemany, 50,000
-rows a statement), each chunk's ended calls added to the rollup (migration 0016) by the
-call store's own statement (``server.store.rollup.add_calls_txn``, as when calls end), and
-analysed (``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL). ``rollup_rows`` is the rollup's
-size. ``threshold_change_ms``: what changing the tenant's service level threshold costs, the
-admin service's own call (``TelephonyAdmin.update_settings``, 20 s and 30 s in turn, p50 and
-p99 of ``--repeat`` changes at least 10), with ``threshold_change_rollup_statements`` the SQL
+the migrations', 0013 included), then filled with ``bench/_runs.py``'s history: a year of
+calls of one tenant (1,000,000 by default, one every ~31.5 s: 80% answered, 12% abandoned,
+3% missed, 5% outbound; 5 queues, 50 agents) beside a second tenant's 100,000, inserted in
+bulk (executemany, 50,000 rows a statement), each chunk's ended calls added to the rollup
+(migration 0016) by the call store's own statement (``server.store.rollup.add_calls_txn``,
+as when calls end), and analysed (``ANALYZE``; ``VACUUM ANALYZE`` on PostgreSQL).
+``rollup_rows`` is the rollup's size. ``threshold_change_ms``: what changing the tenant's
+service level threshold costs, the admin service's own call
+(``TelephonyAdmin.update_settings``, 20 s and 30 s in turn, p50 and p99 of ``--repeat``
+changes at least 10), with ``threshold_change_rollup_statements`` the SQL
 statements of those changes that named ``call_rollup`` (0: since migration 0017 the rollup
 counts every rung of the ladder, and a change writes nothing there; before, the tenant's
 rollup was summed again, ``rebuild_txn``: 20.7 s on SQLite and 42.7 s on PostgreSQL at
@@ -38,8 +39,8 @@ cases measured again (``without_0013``), which is what they buy.
 The machine's 1-minute load average before and after is in the result: the statements run
 on one core each, so other processes' load shows in the timings.
 
-PostgreSQL runs in a database of its own (``sivo_bench_reports``, created if missing and
-emptied before each run, never the tests' ``test``); it is skipped when unreachable.
+PostgreSQL runs in a database of its own (``sivo_bench_reports``, created afresh before each
+run and kept after it, never the tests' ``test``); it is skipped when unreachable.
 
 Prints one JSON line. Usage: ``python -m bench.reports [--calls 1000000] [--repeat 20]
 [--databases sqlite,postgresql] [--postgres-url URL] [--cases day_hourly,year_daily]
@@ -51,37 +52,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
-import random
 import sys
-import tempfile
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import event, func, select, text
 
+from bench._runs import (
+    AGENTS,
+    END,
+    QUEUES,
+    TENANT,
+    each_database,
+    literal_sql,
+    load_avg,
+    load_calls,
+    parse,
+    parser,
+    sqlite_plan,
+    timed,
+)
 from server.clock import SystemClock
 from server.schemas.reports import CallReportQuery
 from server.schemas.telephony import SettingsUpdate
 from server.store import reports as store
-from server.store import rollup
 from server.store.db import Database
-from server.store.tables import call_rollup, calls
+from server.store.tables import call_rollup
 from server.telephony.admin import TelephonyAdmin
 from server.telephony.reports import CallReports, Period
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/sivo_bench_reports"
-TENANT, OTHER = "tn_bench_a", "tn_bench_b"
-QUEUES = [f"q_bench_{n}" for n in range(5)]
-AGENTS = [f"ag_bench_{n:02d}" for n in range(50)]
-YEAR_S = 365 * 86400
-END = datetime(2026, 12, 1, tzinfo=UTC)  # the history's last day ends here
-CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -107,102 +110,6 @@ CASES = (
 )
 
 
-def _rows(tenant_id: str, count: int, seed: int) -> Iterator[list[dict[str, Any]]]:
-    """The tenant's calls over the year before END, in chunks of CHUNK rows."""
-    rng = random.Random(seed)
-    start = END.timestamp() - YEAR_S
-    step = YEAR_S / count
-    chunk: list[dict[str, Any]] = []
-    for i in range(count):
-        created = start + i * step + rng.random() * step
-        kind = rng.random()
-        wait = rng.expovariate(1 / 18)
-        talk = 60 + rng.expovariate(1 / 180)
-        row: dict[str, Any] = {
-            "id": f"c_{tenant_id}_{i:08d}",
-            "tenant_id": tenant_id,
-            "direction": "inbound",
-            "from_number": "+14155550100",
-            "to_number": "+18005550100",
-            "queue_id": QUEUES[i % len(QUEUES)],
-            "agent_id": None,
-            "state": "ended",
-            "created_at": created,
-            "queued_at": created,
-            "answered_at": None,
-            "ended_at": created + wait,
-            "wait_s": wait,
-            "talk_s": 0.0,
-            "hold_s": 0.0,
-            "hangup_cause": "abandoned",
-            "hangup_side": "caller",
-            "transfers": "[]",
-            "recording_id": None,
-        }
-        agent = AGENTS[rng.randrange(len(AGENTS))]
-        if kind < 0.80:
-            row.update(agent_id=agent, answered_at=created + wait, ended_at=created + wait + talk)
-            row.update(talk_s=talk, hold_s=15.0 if i % 5 == 0 else 0.0)
-            row.update(hangup_cause="caller_hangup")
-        elif kind < 0.92:
-            pass  # abandoned
-        elif kind < 0.95:
-            row.update(hangup_cause="no_answer", hangup_side="system")
-        else:
-            row.update(direction="outbound", queue_id=None, queued_at=None, agent_id=agent)
-            row.update(answered_at=created + 4, ended_at=created + 4 + talk, talk_s=talk)
-            row.update(hangup_cause="agent_hangup", hangup_side="agent")
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-async def _fresh_postgres(url: str) -> str | None:
-    """Create the bench's own database if missing and empty it; why not, when it cannot."""
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    base, _, name = dsn.rpartition("/")
-    try:
-        try:
-            conn = await asyncpg.connect(dsn, timeout=3)
-        except asyncpg.InvalidCatalogNameError:
-            admin = await asyncpg.connect(f"{base}/postgres", timeout=3)
-            try:
-                await admin.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await admin.close()
-            conn = await asyncpg.connect(dsn, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"PostgreSQL unreachable: {exc}"
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
-    return None
-
-
-async def _load(db: Database, count: int) -> float:
-    began = time.perf_counter()
-    for tenant_id, n, seed in ((TENANT, count, 1), (OTHER, count // 10, 2)):
-        for chunk in _rows(tenant_id, n, seed):
-            async with db.transaction() as tx:
-                await tx.conn.execute(calls.insert(), chunk)
-                await rollup.add_calls_txn(tx, [row["id"] for row in chunk])
-    if db.is_sqlite:
-        async with db.transaction() as tx:
-            await tx.conn.execute(text("ANALYZE"))
-    else:
-        async with db.engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.execute(text("VACUUM ANALYZE calls"))
-            await auto.execute(text("VACUUM ANALYZE call_rollup"))
-    return time.perf_counter() - began
-
-
 async def _threshold_changes(db: Database, repeat: int) -> tuple[dict[str, float], int]:
     """The p50 and p99 of changing the tenant's threshold (20 s and 30 s in turn), and how
     many of the changes' statements named ``call_rollup``."""
@@ -226,7 +133,7 @@ async def _threshold_changes(db: Database, repeat: int) -> tuple[dict[str, float
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     try:
-        timings = await _timed(change, max(10, repeat))
+        timings = await timed(change, max(10, repeat))
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
     await admin.update_settings(TENANT, SettingsUpdate(service_level_threshold_s=20.0))
@@ -248,25 +155,6 @@ def _query(case: Case) -> CallReportQuery:
     )
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        return ordered[max(0, math.ceil(p * len(ordered)) - 1)] * 1000
-
-    return {"p50": round(rank(0.50), 2), "p99": round(rank(0.99), 2)}
-
-
-async def _timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
-    await fn()  # warm-up: caches, the statement's compilation
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - began)
-    return _percentiles(samples)
-
-
 async def _plan(
     db: Database, where: store.ReportFilter, origin: float, whole: tuple[int, int] | None
 ) -> str:
@@ -275,10 +163,9 @@ async def _plan(
         where, group="hour", threshold_s=20.0, origin=origin, whole=whole
     )
     async with db.read() as conn:
-        sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        sql = literal_sql(conn, statement)
         if db.is_sqlite:
-            rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
-            return "; ".join(str(row[-1]) for row in rows)
+            return await sqlite_plan(conn, sql)
         rows = (await conn.exec_driver_sql("EXPLAIN " + sql)).all()
         lines = [str(row[0]).strip().lstrip("-> ") for row in rows]
         return "; ".join(line for line in lines if "Scan" in line or "Aggregate" in line)
@@ -310,13 +197,13 @@ async def _case(db: Database, reports: CallReports, case: Case, repeat: int) -> 
         queue_id=case.queue_id,
         agent_id=case.agent_id,
     )
-    out: dict[str, Any] = {"report_ms": await _timed(lambda: reports.report(TENANT, query), repeat)}
+    out: dict[str, Any] = {"report_ms": await timed(lambda: reports.report(TENANT, query), repeat)}
     groups: tuple[store.Group, ...] = ("hour", "queue_agent")
     whole = period.whole_hours()
     for group in groups:
         origin = period.origin if group == "hour" else 0.0
-        out[f"{group}_ms"] = await _timed(_statement_alone(db, where, group, origin, whole), repeat)
-        out[f"calls_{group}_ms"] = await _timed(
+        out[f"{group}_ms"] = await timed(_statement_alone(db, where, group, origin, whole), repeat)
+        out[f"calls_{group}_ms"] = await timed(
             _statement_alone(db, where, group, origin, None), repeat
         )
     report = await reports.report(TENANT, query)
@@ -336,7 +223,7 @@ async def run_database(
     db = Database(url)
     try:
         await db.upgrade()
-        load_s = await _load(db, count)
+        load_s = await load_calls(db, count)
         print(f"# {name}: {count} calls loaded in {load_s:.1f} s", file=sys.stderr, flush=True)
         async with db.read() as conn:
             counted = await conn.execute(
@@ -377,6 +264,9 @@ async def run_database(
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    async def run(name: str, url: str) -> dict[str, Any]:
+        return await run_database(name, url, args.calls, args.repeat, args.only, args.without_0013)
+
     result: dict[str, Any] = {
         "bench": "reports",
         "calls": args.calls,
@@ -384,41 +274,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "cases": sorted(args.only) or "all",
         "cpus": os.cpu_count(),
-        "load_avg_1m_before": round(os.getloadavg()[0], 2),
-        "databases": {},
+        "load_avg_1m_before": load_avg(),
     }
-    for name in args.databases.split(","):
-        if name == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="sivo-bench-reports-") as tmp:
-                url = f"sqlite+aiosqlite:///{Path(tmp) / 'reports.db'}"
-                result["databases"]["sqlite"] = await run_database(
-                    name, url, args.calls, args.repeat, args.only, args.without_0013
-                )
-        elif name == "postgresql":
-            why = await _fresh_postgres(args.postgres_url)
-            if why is not None:
-                result["databases"]["postgresql"] = {"skipped": why}
-                continue
-            result["databases"]["postgresql"] = await run_database(
-                name, args.postgres_url, args.calls, args.repeat, args.only, args.without_0013
-            )
-    result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
+    result["databases"] = await each_database(args, "reports", run, drop_postgres=False)
+    result["load_avg_1m_after"] = load_avg()
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres-url", default=POSTGRES_URL)
-    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
-    parser.add_argument(
+    args_parser = parser(__doc__, POSTGRES_URL)
+    args_parser.add_argument(
         "--without-0013", action="store_true", help="then drop 0013's indexes and measure again"
     )
-    args = parser.parse_args()
-    args.only = frozenset(filter(None, args.cases.split(",")))
-    print(json.dumps(asyncio.run(main_async(args))), flush=True)
+    print(json.dumps(asyncio.run(main_async(parse(args_parser)))), flush=True)
 
 
 if __name__ == "__main__":

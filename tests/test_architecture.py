@@ -87,6 +87,16 @@ def test_handlers_run_no_sql() -> None:
         assert not offending, (path.name, offending)
 
 
+def test_the_store_imports_no_edge() -> None:
+    """server/store/ sits below the edges: it imports no handler or signaling module (the
+    types it returns live with the domain, e.g. server/telephony/ports.py)."""
+    edges = ("server.signaling", "server.api", "server.dashboard", "server.pages")
+    for path in SERVER.glob("store/*.py"):
+        imported = _imports(path, _module(path))
+        offending = {n for n in imported if n.startswith(edges)}
+        assert not offending, (path.name, offending)
+
+
 # Plain types handlers may name (no queries): the database handle and a filter value.
 _STORE_TYPES = {
     "server.store.db",

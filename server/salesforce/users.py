@@ -23,7 +23,7 @@ from server.schemas.salesforce import (
 )
 from server.schemas.telephony import AgentConfig, AgentCreate
 from server.store import salesforce as store
-from server.store.db import Database
+from server.store.db import Database, Tx
 from server.telephony.admin import TelephonyAdmin
 
 from .orgs import SalesforceOrgs
@@ -142,7 +142,8 @@ class SalesforceUsers:
     async def create_agents(
         self, tenant_id: str, row_id: str, body: AgentsFromUsers
     ) -> AgentsCreated:
-        """One SIVO agent per chosen unmatched user, in the chosen queues, then linked."""
+        """One SIVO agent per chosen unmatched user, in the chosen queues, each linked to its
+        user in the same transaction as all the others: all are made, or none."""
         users = {u.user_id: u for u in await self.users(tenant_id, row_id)}
         chosen = list(dict.fromkeys(body.user_ids))
         for user_id in chosen:
@@ -150,22 +151,29 @@ class SalesforceUsers:
             if user is None or user.state != "unmatched":
                 raise Invalid("user_ids", f"{user_id} is not an unmatched active user of the org")
         extensions = [a.extension for a in await self._telephony.agents(tenant_id)]
-        created: list[str] = []
-        for user_id in chosen:  # each agent is linked as it is made: a failure leaves no orphan
+        requests: list[AgentCreate] = []
+        for user_id in chosen:  # every request is valid before anything is written
             user = users[user_id]
             extension = free_extension(extensions)
             extensions.append(extension)
             try:
-                request = AgentCreate(
-                    name=user.name or user.email,
-                    email=user.email,
-                    extension=extension,
-                    queue_ids=body.queue_ids,
+                requests.append(
+                    AgentCreate(
+                        name=user.name or user.email,
+                        email=user.email,
+                        extension=extension,
+                        queue_ids=body.queue_ids,
+                    )
                 )
             except ValidationError as exc:
                 raise Invalid("user_ids", f"{user_id}: its name or email cannot be used") from exc
-            agent = await self._telephony.create_agent(tenant_id, request)
-            async with self._db.transaction() as tx:
-                await store.link_users_txn(tx, tenant_id, row_id, {user_id: agent.id})
-            created.append(agent.id)
+
+        async def link_txn(tx: Tx, agent_ids: list[str]) -> None:
+            await store.link_users_txn(
+                tx, tenant_id, row_id, dict(zip(chosen, agent_ids, strict=True))
+            )
+
+        # The agents and their links in one transaction: all of them, or nothing (no orphan).
+        agents = await self._telephony.create_agents(tenant_id, requests, also_txn=link_txn)
+        created = [agent.id for agent in agents]
         return AgentsCreated(created=created, users=await self.users(tenant_id, row_id))

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.failures import Failure
 from server.schemas.call_logs import CallLog
 from server.telephony.errors import TelephonyError
+from server.telephony.ports import SavedLog, SavedLogs
 from server.telephony.switchboard import Switchboard
 
 logger = logging.getLogger(__name__)
@@ -36,20 +36,6 @@ class CallLogging(Protocol):
     async def annotate_record(
         self, tenant_id: str, agent_id: str, call_id: str, record_id: str, object_type: str
     ) -> CallLog: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SavedLog:
-    """What the agent saved so far on a call's log."""
-
-    disposition: str | None
-    notes: str
-
-
-class SavedLogs(Protocol):
-    """A call's saved log, for a reloaded softphone (``server.store.wrap_up.SqlSavedLogs``)."""
-
-    async def saved(self, tenant_id: str, agent_id: str, call_id: str) -> SavedLog | None: ...
 
 
 CALL_LOGGING_OFF: dict[str, object] = {

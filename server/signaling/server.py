@@ -25,12 +25,13 @@ from aiohttp import web
 from server.clock import Clock
 from server.failures import Failure
 from server.telephony.errors import TelephonyError
+from server.telephony.ports import SavedLogs
 from server.telephony.switchboard import Switchboard
 from server.times import rfc3339
 from server.tokens import InvalidToken, TokenService
 
 from . import call_logging, directory
-from .call_logging import CALL_LOGGING_OFF, CallLogging, SavedLogs
+from .call_logging import CALL_LOGGING_OFF, CallLogging
 from .messages import AGENT_MESSAGES, CALLER_MESSAGES
 from .ratelimit import AddressLimits, TokenBucket
 from .schema import Schema, SchemaError, parse

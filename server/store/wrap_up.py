@@ -4,14 +4,14 @@ while the agent is in after-call work, never otherwise."""
 
 from __future__ import annotations
 
-from server.signaling.call_logging import SavedLog
+from server.telephony.ports import SavedLog
 
 from . import call_logs as store
 from .db import Database
 
 
 class SqlSavedLogs:
-    """:class:`~server.signaling.call_logging.SavedLogs` on the ``call_logs`` table."""
+    """:class:`~server.telephony.ports.SavedLogs` on the ``call_logs`` table."""
 
     def __init__(self, *, db: Database) -> None:
         self._db = db

@@ -36,7 +36,7 @@ from server.schemas.telephony import (
 )
 from server.store import telephony as store
 from server.store.calls import tenant_settings
-from server.store.db import Database
+from server.store.db import Database, Tx
 from server.times import rfc3339
 
 from .routing import DEFAULT_OVERFLOW_CAUSE
@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 AgentChanged = Callable[[str, str], Awaitable[None]]  # (tenant_id, agent_id)
 ConfigChanged = Callable[[str], Awaitable[None]]  # (tenant_id): queues, numbers or settings
+AlsoTxn = Callable[[Tx, list[str]], Awaitable[None]]  # (the transaction, the new agents' ids)
+AGENT_CONFLICT = "an agent with this email or extension exists"
 
 
 def settings_view(row: RowMapping | None) -> TelephonySettings:
@@ -69,6 +71,19 @@ def agent_config(row: RowMapping) -> AgentConfig:
         created_at=rfc3339(row["created_at"]),
         updated_at=rfc3339(row["updated_at"]),
     )
+
+
+def _agent_row(tenant_id: str, body: AgentCreate, now: float) -> dict[str, Any]:
+    return {
+        "id": new_id("ag", now),
+        "tenant_id": tenant_id,
+        "created_at": now,
+        "updated_at": now,
+        "name": body.name,
+        "email": body.email,
+        "extension": body.extension,
+        "queue_ids": json.dumps(sorted(set(body.queue_ids))),
+    }
 
 
 def queue_view(row: RowMapping) -> Queue:
@@ -118,20 +133,35 @@ class TelephonyAdmin:
     async def create_agent(self, tenant_id: str, body: AgentCreate) -> AgentConfig:
         await self._check_queues(tenant_id, body.queue_ids)
         now = self._clock.now()
-        agent_id = new_id("ag", now)
-        row = {
-            "id": agent_id,
-            "tenant_id": tenant_id,
-            "created_at": now,
-            "updated_at": now,
-            "name": body.name,
-            "email": body.email,
-            "extension": body.extension,
-            "queue_ids": json.dumps(sorted(set(body.queue_ids))),
-        }
-        await self._insert("agents", row, "an agent with this email or extension exists")
-        await self._on_agent_changed(tenant_id, agent_id)  # the roster lists it now
-        return await self.agent(tenant_id, agent_id)
+        row = _agent_row(tenant_id, body, now)
+        await self._insert("agents", row, AGENT_CONFLICT)
+        await self._on_agent_changed(tenant_id, row["id"])  # the roster lists it now
+        return await self.agent(tenant_id, row["id"])
+
+    async def create_agents(
+        self, tenant_id: str, bodies: Sequence[AgentCreate], *, also_txn: AlsoTxn | None = None
+    ) -> list[AgentConfig]:
+        """Several agents in one transaction, all or none, in the order given; ``also_txn(tx,
+        agent_ids)`` runs in that same transaction (what links them elsewhere), so that a
+        failure of either leaves no agent behind and no link to a missing one."""
+        for queue_ids in {tuple(sorted(set(body.queue_ids))) for body in bodies}:
+            await self._check_queues(tenant_id, list(queue_ids))
+        now = self._clock.now()
+        rows = [_agent_row(tenant_id, body, now) for body in bodies]
+        ids = [row["id"] for row in rows]
+        try:
+            async with self._db.transaction() as tx:
+                for row in rows:
+                    await store.insert_row_txn(tx, "agents", row)
+                if also_txn is not None:
+                    await also_txn(tx, ids)
+        except IntegrityError as exc:
+            raise Conflict("conflict", AGENT_CONFLICT) from exc
+        logger.info("%d agents created for tenant %s: %s", len(ids), tenant_id, " ".join(ids))
+        for agent_id in ids:
+            await self._on_agent_changed(tenant_id, agent_id)  # the roster lists them now
+        made = {a.id: a for a in await self.agents(tenant_id)}
+        return [made[agent_id] for agent_id in ids]
 
     async def update_agent(self, tenant_id: str, agent_id: str, body: AgentUpdate) -> AgentConfig:
         await self.agent(tenant_id, agent_id)

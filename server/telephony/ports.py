@@ -1,5 +1,7 @@
 """The outside parties a tenant shell talks to, each a small Protocol passed in at
-construction: the media plane, the sockets, the store (with the outbox), and observers.
+construction: the media plane, the sockets, the store (with the outbox), and observers;
+and the one the signaling server asks of the store for a softphone reloaded in after-call
+work (``SavedLogs``), here so that the store implements it without importing signaling.
 
 The aiortc :class:`~server.media.MediaEngine` is the media port, the Socket.IO server the
 notifier, :class:`~server.store.calls.SqlCallStore` the store; ``fakes.py`` has one of each
@@ -114,6 +116,22 @@ class WrapUpGate(Protocol):
     async def may_leave_wrap_up(self, tenant_id: str, agent_id: str) -> str | None:
         """None, or what the agent must do first (the refusal's message)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedLog:
+    """What the agent saved so far on a call's log."""
+
+    disposition: str | None
+    notes: str
+
+
+class SavedLogs(Protocol):
+    """A call's saved log, for a softphone reloaded in after-call work (asked by the
+    signaling server for ``session.ready``, not by the shell; the store implements it:
+    ``server.store.wrap_up.SqlSavedLogs``)."""
+
+    async def saved(self, tenant_id: str, agent_id: str, call_id: str) -> SavedLog | None: ...
 
 
 class CallObserver(Protocol):

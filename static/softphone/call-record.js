@@ -8,7 +8,9 @@ import { errorWords } from '/softphone/errors-model.js';
 export class CallRecordBox {
   /**
    * `act.pick(match)` opens a chosen record and links it to the call; `act.save({disposition,
-   * notes})` sends the log. `logging` is session.ready's `call_logging` (null: no Task logging).
+   * notes})` sends the log; `act.draft(fields, base)` keeps what is typed but not saved (over
+   * `base`, the log as saved), `act.saved()` drops it. `logging` is session.ready's
+   * `call_logging` (null: no Task logging).
    */
   constructor(callId, act, logging) {
     this.id = callId;
@@ -16,6 +18,7 @@ export class CallRecordBox {
     this.logging = logging;
     this.chosen = null;
     this.dirty = false; // a disposition or notes changed since the last save
+    this.base = { disposition: '', notes: '' }; // the log as saved (as this page knows it)
     this.build();
   }
 
@@ -37,6 +40,7 @@ export class CallRecordBox {
     const changed = () => {
       this.dirty = true;
       this.saved.textContent = '';
+      this.act.draft?.(this.fields(), this.base);
     };
     this.disposition.addEventListener('change', changed);
     this.notes.addEventListener('input', changed);
@@ -52,11 +56,23 @@ export class CallRecordBox {
     if (list.includes(current)) this.disposition.value = current;
   }
 
+  fields() {
+    return { disposition: this.disposition.value, notes: this.notes.value };
+  }
+
   /** What was saved so far (wrap-up-model.js's logFields, after a reload). */
   restore({ disposition, notes }) {
     this.disposition.value = disposition;
     this.notes.value = notes;
+    this.base = this.fields();
     this.dirty = false;
+  }
+
+  /** What was typed but not saved before a reload (notes-draft-model.js's restoredLog). */
+  restoreDraft({ disposition, notes }) {
+    if (this.logging?.dispositions?.includes(disposition) || !disposition) this.disposition.value = disposition;
+    this.notes.value = notes;
+    this.dirty = true;
   }
 
   /** popAction()'s result (console-model.js). */
@@ -88,12 +104,18 @@ export class CallRecordBox {
   }
 
   async submit() {
-    const payload = { notes: this.notes.value };
-    if (this.disposition.value) payload.disposition = this.disposition.value;
+    const sent = this.fields();
+    const payload = { notes: sent.notes };
+    if (sent.disposition) payload.disposition = sent.disposition;
     this.saved.textContent = 'Saving…';
     try {
       await this.act.save(payload);
-      this.dirty = false;
+      this.base = sent;
+      // Typed on while it was saving: that is still unsaved, a draft over what was just saved.
+      const now = this.fields();
+      this.dirty = now.notes !== sent.notes || now.disposition !== sent.disposition;
+      if (this.dirty) this.act.draft?.(now, this.base);
+      else this.act.saved?.();
       this.saved.textContent = 'Saved.';
     } catch (err) {
       this.saved.textContent = `Not saved. ${errorWords(err, 'log')}`;

@@ -8,6 +8,7 @@ import { CallRecordBox } from '/softphone/call-record.js';
 import { CallView } from '/softphone/call-view.js';
 import { dialRecord, popAction, taskLink } from '/softphone/console-model.js';
 import { errorWords, plainError } from '/softphone/errors-model.js';
+import { dropDraft, keepDraft } from '/softphone/notes-draft.js';
 import { log, showAlert, state, ui } from '/softphone/page.js';
 import { renderPresence, showConsoleState } from '/softphone/presence.js';
 
@@ -71,6 +72,12 @@ export function attachRecordBox(view) {
       logCall(view, taskLink(match.id, match.type) ?? {}).catch((err) => log(`Record not linked: ${errorWords(err)}`, 'error'));
     },
     save: (fields) => logCall(view, fields),
+    draft: (fields, base) => {
+      if (state.agent) keepDraft(state.agent.agent_id, view.id, fields, base);
+    },
+    saved: () => {
+      if (state.agent) dropDraft(state.agent.agent_id, view.id);
+    },
   }, state.agent?.call_logging ?? null);
   view.el.insertBefore(view.record.el, view.error);
 }
@@ -113,6 +120,7 @@ export function removeView(callId) {
   view.leg?.close();
   view.el.remove();
   state.calls.delete(callId);
+  if (view.record && state.agent) dropDraft(state.agent.agent_id, callId); // the card cleared
   renderCalls();
 }
 

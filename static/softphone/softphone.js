@@ -37,6 +37,8 @@ import { closeRingNotice, notifyRing, startNotifications } from '/softphone/noti
 import { log, setInactive, showAlert, state, statusText, ui } from '/softphone/page.js';
 import { deviceStore, restoreDevices } from '/softphone/preferences.js';
 import { applyPresence, endWrapup, onClearEnded, renderPresence, renderWrapup, setConn, setPresence } from '/softphone/presence.js';
+import { dropDraft, dropStaleDrafts, loadDraft } from '/softphone/notes-draft.js';
+import { restoredLog } from '/softphone/notes-draft-model.js';
 import { startShortcuts } from '/softphone/shortcuts.js';
 import { logFields, restoredWrapUp } from '/softphone/wrap-up-model.js';
 import {
@@ -112,6 +114,7 @@ function onSessionReady(ready) {
   const wrapped = wrap ? state.calls.get(wrap.callId)?.record : null;
   const saved = wrapped ? logFields(wrap.log, wrapped) : null;
   if (saved) wrapped.restore(saved);
+  restoreDrafts(ready.agent_id, wrap);
   renderCalls();
   renderPresence();
   loadDirectory(true);
@@ -119,6 +122,23 @@ function onSessionReady(ready) {
   log(first ? `Signed in as ${ready.name}; status: ${statusText(ready.status, ready.reason)}` : 'Session restored');
   // The devices SIVO kept (a console frame has no localStorage), once their names show.
   if (first) checkMicrophone().then(() => restoreDevices(state.devices));
+}
+
+/**
+ * Notes typed but not saved before a reload, back in their cards (notes-draft-model.js's
+ * restoredLog says when a draft beats the saved log); drafts of calls with no card go.
+ */
+function restoreDrafts(agentId, wrap) {
+  dropStaleDrafts(agentId, [...state.calls.keys()]);
+  for (const view of state.calls.values()) {
+    const record = view.record;
+    if (!record || record.dirty) continue; // typed on this page: that stands
+    // The server sends the saved log of the call being wrapped up only; a live call's is unknown.
+    const saved = wrap?.log && view.id === wrap.callId ? record.base : null;
+    const shown = restoredLog(saved, loadDraft(agentId, view.id));
+    if (shown.dirty) record.restoreDraft(shown.form);
+    if (!shown.keep) dropDraft(agentId, view.id);
+  }
 }
 
 /** Fails early, at sign-in, if the microphone is blocked (not when the first call rings). */

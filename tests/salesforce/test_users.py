@@ -110,3 +110,52 @@ async def test_import_follows_next_records_url_to_the_last_page(
     log = (await sf.control("GET", "requests"))["requests"]
     pages = [r for r in log if "/query/01g" in str(r.get("path", ""))]
     assert len(pages) == 1  # 2,000 rows, then the locator for the last 101
+
+
+async def test_agents_from_users_are_made_all_in_one_transaction_or_none(
+    make_client: AppFactory, sf: RunningDevorg
+) -> None:
+    """Several users made agents at once: each linked, extensions in the order chosen; when
+    one cannot be made (two users share an email), none is made and none is linked."""
+    org = await sf.create_org("Acme")
+    org_id = org["orgId"]
+    await sf.create_call_center(org_id, "SIVO_Acme")
+    await sf.create_user(org_id, ADMIN, first_name="Ada", last_name="Admin", email=ADMIN)
+    dd = await sf.create_user(org_id, "dd@acme.test", last_name="Dee", email="dup@acme.test")
+    ee = await sf.create_user(org_id, "ee@acme.test", last_name="Eve", email="dup@acme.test")
+    ff = await sf.create_user(org_id, "ff@acme.test", last_name="Fay", email="ff@acme.test")
+    sivo = await sivo_admin(make_client, sf)
+    await connect(sivo, sf, ADMIN)
+    [found] = (await (await sivo.client.get("/api/v1/salesforce/orgs", headers=sivo.api)).json())[
+        "data"
+    ]
+    base = f"/api/v1/salesforce/orgs/{found['id']}"
+    imported = await (await sivo.client.post(f"{base}/users/import", headers=sivo.api)).json()
+    assert imported["unmatched"] == 4  # the admin too
+
+    async def agents() -> list[dict[str, Any]]:
+        resp = await sivo.client.get("/api/v1/agents", headers=sivo.api)
+        listed: list[dict[str, Any]] = (await resp.json())["data"]
+        return listed
+
+    refused = await sivo.client.post(
+        f"{base}/users/agents", json={"user_ids": [ff, dd, ee]}, headers=sivo.api
+    )
+    assert refused.status == 409, await refused.text()
+    assert await agents() == []  # Fay's and Dee's agents were not kept either
+    users = await (await sivo.client.get(f"{base}/users", headers=sivo.api)).json()
+    assert {u["state"] for u in users["data"]} == {"unmatched"}
+
+    made = await sivo.client.post(
+        f"{base}/users/agents", json={"user_ids": [ff, dd]}, headers=sivo.api
+    )
+    assert made.status == 201, await made.text()
+    created = (await made.json())["created"]
+    by_id = {a["id"]: a for a in await agents()}
+    assert [(by_id[a]["email"], by_id[a]["extension"]) for a in created] == [
+        ("ff@acme.test", "100"),
+        ("dup@acme.test", "101"),
+    ]
+    linked = {u["user_id"]: u for u in (await made.json())["users"]}
+    assert (linked[ff]["agent_id"], linked[dd]["agent_id"]) == tuple(created)
+    assert linked[ee]["state"] == "unmatched"  # its email is Dee's agent's now
