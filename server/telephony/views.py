@@ -83,8 +83,14 @@ def ringing_view(
 
 
 def ended_push(call: Call, side: str) -> dict[str, Any]:
-    """``call.ended`` as pushed to the parties (the catalog event is the CDR)."""
-    return {"call_id": call.id, "cause": call.hangup_cause, "side": side}
+    """``call.ended`` as pushed to the parties (the catalog event is the CDR), with the call's
+    talk time as the CDR counts it, so the ended card shows what a reload would show."""
+    return {
+        "call_id": call.id,
+        "cause": call.hangup_cause,
+        "side": side,
+        "talk_seconds": call.cdr()["talk_seconds"],
+    }
 
 
 # -- catalog event data (docs/events.md) ------------------------------------------------------

@@ -163,10 +163,13 @@ export async function loadDirectory(force = false) {
   }
 }
 
-export function endView(view, text) {
+/** The call is over for this agent; `talkSeconds` (the server's, when it has it) replaces the
+ * page's own count, which started when this page saw the answer. */
+export function endView(view, text, talkSeconds = null) {
   view.leg?.close();
   view.leg = null;
   view.ended(text);
+  if (typeof talkSeconds === 'number' && view.connectedAt) view.timer.textContent = clock(Math.round(talkSeconds));
   renderCalls();
 }
 

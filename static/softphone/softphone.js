@@ -272,7 +272,7 @@ function connect() {
     const text = endedText(event.cause, event.side);
     log(`${view?.title.textContent ?? 'Call'}: ${text}`);
     if (view) {
-      endView(view, text);
+      endView(view, text, event.talk_seconds);
       view.el.dataset.cause = event.cause;
     }
   });

@@ -80,7 +80,7 @@ async def test_max_wait_overflows_to_another_queue_then_ends_with_cause(center: 
     await center.advance(30.0)
     await center.advance(20.0)
     ended = await caller.wait_for("call.ended")
-    assert ended == {"call_id": call_id, "cause": "closed", "side": "system"}
+    assert ended == {"call_id": call_id, "cause": "closed", "side": "system", "talk_seconds": 0.0}
     timeline = await center.events()
     assert [t for t, _ in timeline] == [
         "call.created",

@@ -124,7 +124,7 @@ async def test_a_call_rings_answers_bridges_holds_and_ends(rig: Rig) -> None:
     await rig.settle()
     assert rig.media.open == set()
     assert rig.pushed("w1", "call.ended") == [
-        {"call_id": call_id, "cause": "normal_clearing", "side": "agent"}
+        {"call_id": call_id, "cause": "normal_clearing", "side": "agent", "talk_seconds": 0.0}
     ]
     types = rig.store.event_types("tn_a")
     assert types[types.index("call.created") :] == [
@@ -199,7 +199,7 @@ async def test_ring_timeout_decline_and_max_wait_through_the_shell(rig: Rig) -> 
     assert len(rig.pushed("s-ag_ann", "call.ringing")) == 2  # a new round
     await rig.advance(25)
     assert rig.pushed("w1", "call.ended") == [
-        {"call_id": call_id, "cause": "closed", "side": "system"}
+        {"call_id": call_id, "cause": "closed", "side": "system", "talk_seconds": 0.0}
     ]
 
 
