@@ -28,7 +28,12 @@ async def test_inbound_call_bridges_audio_and_reports_cdr(center: Center) -> Non
     await center.advance(60.0)  # 60 s of talk
     await caller.ok("call.hangup", {"call_id": call_id})
     ended = await agent.wait_for("call.ended")
-    assert ended == {"call_id": call_id, "cause": "normal_clearing", "side": "caller", "talk_seconds": 60.0}
+    assert ended == {
+        "call_id": call_id,
+        "cause": "normal_clearing",
+        "side": "caller",
+        "talk_seconds": 60.0,
+    }
     await agent.wait_for("presence.changed", lambda d: d["status"] == "after_call_work")
 
     await center.advance(30.0)  # the queue's wrap-up

@@ -64,7 +64,12 @@ async def test_grace_expiry_logs_out_and_ends_the_call(center: Center) -> None:
     await center.dropped(agent, agent_id)
     await center.advance(10.0)
     ended = await caller.wait_for("call.ended")
-    assert ended == {"call_id": call_id, "cause": "agent_disconnected", "side": "agent", "talk_seconds": 10.0}
+    assert ended == {
+        "call_id": call_id,
+        "cause": "agent_disconnected",
+        "side": "agent",
+        "talk_seconds": 10.0,
+    }
     statuses = [d["status"] for _, d in await center.events("agent.status_changed")]
     assert statuses[-1] == "logged_out"
     listed = await center.api("GET", f"/api/v1/agents/{agent_id}")
