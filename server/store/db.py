@@ -48,9 +48,9 @@ class Tx:
         keys); returns how many rows it changed.
 
         On SQLite's writer the statement's SQL, compiled once, goes to sqlite3 itself on the
-        loop's thread. SQLAlchemy's execution around it (cache key, parameters, result) costs
-        about 65 µs a statement and 15 µs a row, many times what SQLite takes to insert the
-        rows (``bench/webhook_costs.py``: with the writer inline and the hot statements built
+        loop's thread, without SQLAlchemy's execution around it (cache key, parameters,
+        result), which costs many times what SQLite takes to insert the rows
+        (``bench/webhook_costs.py``: with the writer inline and the hot statements built
         once, an emit went from 2,592 to 1,005 µs of CPU). Elsewhere (PostgreSQL) it is
         SQLAlchemy's ``execute``.
         """
