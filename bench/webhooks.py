@@ -107,9 +107,12 @@ async def _spawn(
 
 
 def _cpu_s(pid: int) -> float:
-    """A process's CPU time so far (user + system), from ``/proc``."""
+    """A process's CPU time so far (user + system), with its live children's (the webhook
+    delivery worker's), from ``/proc``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_cpu_s(int(child)) for child in children)
 
 
 async def _stats(session: aiohttp.ClientSession, urls: list[str]) -> list[dict[str, Any]]:

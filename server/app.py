@@ -57,6 +57,7 @@ from server.webhooks.engine import DeliveryEngine
 from server.webhooks.sender import AiohttpTransport, WebhookTransport
 from server.webhooks.service import WebhookService
 from server.webhooks.ssrf import AddressPolicy
+from server.webhooks.worker import DeliveryWorker, worker_config
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ def create_app(
 ) -> web.Application:
     """The whole server. ``clock``, ``transport``, ``rng`` and ``transcriber`` replace the
     real ones in tests (the default transcriber is PocketSphinx in worker processes)."""
+    custom_parts = clock is not None or transport is not None
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     box = SecretBox(settings.secret_key)
@@ -138,6 +140,13 @@ def create_app(
     outbox = Outbox(clock=clock, public_url=settings.public_url)
     directory = EndpointDirectory(db=db, box=box, clock=clock)
     metrics = Metrics()
+    # A transport or clock passed in (a test's) can only run here; the real ones may run in
+    # the delivery worker.
+    worker = (
+        DeliveryWorker(worker_config(settings), on_attempt=metrics.webhook_attempt)
+        if settings.webhook_workers and not custom_parts
+        else None
+    )
     engine = DeliveryEngine(
         db=db,
         directory=directory,
@@ -146,6 +155,7 @@ def create_app(
         concurrency_per_endpoint=settings.webhook_endpoint_concurrency,
         rng=rng,
         on_attempt=metrics.webhook_attempt,
+        worker=worker,
     )
     outbox.add_sink(engine)
     identity = IdentityService(db=db, clock=clock)

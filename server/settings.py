@@ -9,6 +9,8 @@ Every option is ``SIVO_<OPTION>`` (upper case) and defaults to:
 - ``webhook_allow_networks``: none; comma-separated CIDRs that deliveries may reach anyway
 - ``webhook_ca_bundle``: none; a CA file trusted in addition to the system's
 - ``webhook_timeout_s``: 10; ``webhook_endpoint_concurrency``: 8 attempts in flight per endpoint
+- ``webhook_workers``: 1 on a machine with two cores or more, else 0; 1 makes the webhook
+  attempts in a process of their own (another core), 0 in the serving process
 - ``log_level``: ``INFO``; ``log_format``: ``text`` (or ``json``)
 
 Telephony (see docs/signaling.md and docs/media.md):
@@ -80,6 +82,7 @@ class Settings:
     webhook_ca_bundle: Path | None = None
     webhook_timeout_s: float = 10.0
     webhook_endpoint_concurrency: int = 8
+    webhook_workers: int = 0  # load_settings' default depends on the machine's cores
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line, with the request id
     ice_servers: tuple[IceServer, ...] = ()
@@ -227,6 +230,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if concurrency < 1:
         raise ConfigError("SIVO_WEBHOOK_ENDPOINT_CONCURRENCY: must be at least 1")
+    workers = _int(
+        values.get("webhook_workers", 1 if (os.cpu_count() or 1) >= 2 else 0),
+        "SIVO_WEBHOOK_WORKERS",
+    )
+    if workers not in (0, 1):
+        raise ConfigError("SIVO_WEBHOOK_WORKERS: 0 (in the serving process) or 1")
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -240,6 +249,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_ca_bundle=Path(str(ca)) if ca else None,
         webhook_timeout_s=_float(values.get("webhook_timeout_s", 10), "SIVO_WEBHOOK_TIMEOUT_S"),
         webhook_endpoint_concurrency=concurrency,
+        webhook_workers=workers,
         log_level=str(values.get("log_level", "INFO")).upper(),
         log_format=_log_format(values.get("log_format", "text")),
         salesforce=_salesforce(values),

@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -18,41 +16,9 @@ from server.store.db import Database
 from server.store.tables import events
 from tests.conftest import AppFactory
 from tests.support.api import create_endpoint, new_tenant
+from tests.support.flood_process import start_flood_server
 from tests.support.receiver import Receiver, Reply
 from tests.support.tls import LocalPKI
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _start(
-    env: dict[str, str], tenant: str, events_n: int, first: int
-) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.support.flood_server",
-        "--tenant",
-        tenant,
-        "--events",
-        str(events_n),
-        "--first",
-        str(first),
-        "--port",
-        str(_free_port()),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    assert line.strip() == b"ready", line
-    return proc
 
 
 async def test_sigkill_mid_stream_loses_nothing(
@@ -75,7 +41,7 @@ async def test_sigkill_mid_stream_loses_nothing(
         "SIVO_WEBHOOK_CA_BUNDLE": str(pki.ca_file),
         "SIVO_LOG_LEVEL": "WARNING",
     }
-    first = await _start(env, tenant.id, events_n=600, first=0)
+    first = await start_flood_server(env, tenant.id, events_n=600, first=0)
     await crm.wait_for(150, timeout=30)  # mid-stream: emitting and delivering at once
     first.send_signal(signal.SIGKILL)
     await first.wait()
@@ -84,7 +50,7 @@ async def test_sigkill_mid_stream_loses_nothing(
     async with check.read() as conn:
         before_restart = len(set((await conn.execute(select(events.c.id))).scalars()))
 
-    second = await _start(env, tenant.id, events_n=50, first=10_000)
+    second = await start_flood_server(env, tenant.id, events_n=50, first=10_000)
     try:
         async with check.read() as conn:
             committed: set[str] = set()

@@ -94,11 +94,16 @@ class DeliveryCore(Generic[P]):
         on_attempt: Callable[[str, float], None] | None = None,
         write_batch: int = WRITE_BATCH,
         write_linger_s: float = WRITE_LINGER_S,
+        resubmits: bool = False,
     ) -> None:
         """``name`` prefixes the core's log lines (``webhooks``, ``scrt2``...).
 
         ``on_attempt(verdict, latency_ms)`` is told after every scheduled attempt (verdict
         ``delivered``, ``retrying`` or ``dead``), for the metrics.
+
+        ``resubmits``: jobs that ``start`` loads from the ledger may be submitted again later
+        (a delivery worker's core, whose pipe carries jobs committed before it started); such
+        a job is dropped then, even when it has already been attempted, not run twice.
         """
         self._name = name
         self._destination = destination
@@ -114,6 +119,7 @@ class DeliveryCore(Generic[P]):
         self._timers: list[tuple[float, int, Job[P] | _Lane[P]]] = []
         self._seq = itertools.count()
         self._known: set[str] = set()  # job ids held in memory (queued, in flight, timed, parked)
+        self._loaded_at_start: set[str] | None = set() if resubmits else None
         self._outcomes: list[Attempted[P]] = []
         self._timer_wake = asyncio.Event()
         self._write_wake = asyncio.Event()
@@ -124,7 +130,7 @@ class DeliveryCore(Generic[P]):
 
     async def start(self) -> None:
         self._running = True
-        await self.load_pending()
+        await self._load(None, self._loaded_at_start)
         self._spawn(self._timer_loop())
         self._spawn(self._write_loop())
         for lane in list(self._lanes.values()):  # work submitted before the start
@@ -149,6 +155,11 @@ class DeliveryCore(Generic[P]):
     def submit(self, jobs: Iterable[Job[P]]) -> None:
         """Take jobs whose rows are committed; each runs from its ``due`` time on."""
         for job in jobs:
+            if job.id in self._known:
+                continue
+            if self._loaded_at_start is not None and job.id in self._loaded_at_start:
+                self._loaded_at_start.discard(job.id)  # each job is submitted once at most
+                continue
             self._known.add(job.id)
             self._schedule(job, job.due)
 
@@ -159,11 +170,16 @@ class DeliveryCore(Generic[P]):
 
     async def load_pending(self, lane: str | None = None) -> int:
         """Take the ledger's pending work not yet held (after a restart, a requeue)."""
+        return await self._load(lane, None)
+
+    async def _load(self, lane: str | None, remember: set[str] | None) -> int:
         loaded = 0
         async for job in self._ledger.pending(lane):
             if job.id in self._known:
                 continue
             self._known.add(job.id)
+            if remember is not None:
+                remember.add(job.id)
             loaded += 1
             self._schedule(job, job.due)
         return loaded

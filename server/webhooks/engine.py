@@ -32,8 +32,8 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Protocol
 
 from server.clock import Clock
 from server.delivery import DeliveryCore, Job, LanePolicy, LaneState, Outcome
@@ -47,12 +47,26 @@ from .directory import EndpointDirectory, EndpointInfo
 from .ledger import WebhookJob, WebhookLedger, WebhookPayload
 from .sender import AttemptOutcome, WebhookTransport
 from .signing import signature_headers
+from .worker import DeliveryWorker
 
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
 POLL_INTERVAL_S = 1.0
 PRUNE_EVERY_S = 10.0
+
+
+class JobRunner(Protocol):
+    """Who makes the attempts: this process's DeliveryCore, or a DeliveryWorker."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def submit(self, jobs: Iterable[WebhookJob]) -> None: ...
+    def submit_after_commit(self, tx: Tx, jobs: list[WebhookJob]) -> None: ...
+    async def load_pending(self, lane: str | None = None) -> int: ...
+    def resume(self, lane_key: str) -> None: ...
+    def log_attempt(self, job: WebhookJob, outcome: Outcome, *, attempt: int = 1) -> None: ...
+    async def idle(self, timeout: float = 10.0) -> None: ...
 
 
 class _Endpoints:
@@ -113,15 +127,24 @@ class DeliveryEngine:
         concurrency_per_endpoint: int = 8,
         rng: random.Random | None = None,
         on_attempt: Callable[[str, float], None] | None = None,
+        worker: DeliveryWorker | None = None,
+        in_worker: bool = False,
     ) -> None:
         """``on_attempt(outcome, latency_ms)``: told after every scheduled attempt
-        (outcome ``delivered``, ``retrying`` or ``dead``), for the metrics."""
+        (outcome ``delivered``, ``retrying`` or ``dead``), for the metrics.
+
+        ``worker``: attempts are made in that process (``worker.py``), not in this one.
+        ``in_worker``: this is that process's engine: no poller for events no sink took (the
+        server fans them out), and jobs it loads at start may also come through the pipe.
+        """
         self._db = db
         self._directory = directory
         self._clock = clock
         self._endpoints = _Endpoints(directory=directory, transport=transport, clock=clock)
         self._ledger = WebhookLedger(db=db)
-        self._core: DeliveryCore[WebhookPayload] = DeliveryCore(
+        self._worker = worker
+        self._dispatch = not in_worker
+        self._core: JobRunner = worker or DeliveryCore(
             name="webhooks",
             destination=self._endpoints,
             ledger=self._ledger,
@@ -130,6 +153,7 @@ class DeliveryEngine:
             clock=clock,
             rng=rng,
             on_attempt=on_attempt,
+            resubmits=in_worker,
         )
         self._dispatch_wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -140,8 +164,10 @@ class DeliveryEngine:
     async def start(self) -> None:
         self._running = True
         await self._core.start()
-        for coro in (self._dispatch_loop(), self._prune_loop()):
-            self._spawn(coro)
+        if self._dispatch:
+            self._spawn(self._dispatch_loop())
+        if self._worker is None:  # the worker prunes the log it writes
+            self._spawn(self._prune_loop())
         self.wake()
 
     async def stop(self) -> None:
@@ -238,6 +264,20 @@ class DeliveryEngine:
         return len(rows)
 
     # -- the core's controls --------------------------------------------------------------
+
+    def submit(self, jobs: Sequence[WebhookJob]) -> None:
+        """Take jobs whose rows are committed (a worker's, from the serving process)."""
+        self._core.submit(jobs)
+
+    def endpoint_changed(self, endpoint_id: str, tenant_id: str) -> None:
+        """An endpoint was created, changed or deleted: no cached copy may be used again."""
+        self._directory.invalidate(endpoint_id, tenant_id)
+        if self._worker is not None:
+            self._worker.endpoint_changed(endpoint_id, tenant_id)
+
+    def log_attempt(self, job: WebhookJob, outcome: Outcome, attempt: int) -> None:
+        """Log an attempt made outside the schedule (the tester's, sent by the server)."""
+        self._core.log_attempt(job, outcome, attempt=attempt)
 
     async def load_pending(self, endpoint_id: str | None = None) -> int:
         """Schedule pending deliveries not yet in memory (after a restart or a DLQ retry)."""

@@ -144,7 +144,7 @@ class WebhookService:
                     "too_many_endpoints", f"at most {MAX_ENDPOINTS_PER_TENANT} endpoints"
                 )
             await store.insert_endpoint_txn(tx, row)
-        self._directory.invalidate(endpoint_id, tenant_id)
+        self._engine.endpoint_changed(endpoint_id, tenant_id)
         logger.info("%s + webhook endpoint for tenant %s", endpoint_id, tenant_id)
         return _with_secret(row, secret)
 
@@ -174,7 +174,7 @@ class WebhookService:
         async with self._db.transaction() as tx:
             if not await store.update_endpoint_txn(tx, tenant_id, endpoint_id, values):
                 raise NotFound("webhook endpoint")
-        self._directory.invalidate(endpoint_id, tenant_id)
+        self._engine.endpoint_changed(endpoint_id, tenant_id)
         if values.get("enabled") is True:
             self._engine.resume(endpoint_id)
         return await self.get_endpoint(tenant_id, endpoint_id)
@@ -183,7 +183,7 @@ class WebhookService:
         async with self._db.transaction() as tx:
             if not await store.delete_endpoint_txn(tx, tenant_id, endpoint_id):
                 raise NotFound("webhook endpoint")
-        self._directory.invalidate(endpoint_id, tenant_id)
+        self._engine.endpoint_changed(endpoint_id, tenant_id)
         logger.info("%s - webhook endpoint deleted", endpoint_id)
 
     async def rotate_secret(self, tenant_id: str, endpoint_id: str) -> EndpointWithSecret:
@@ -198,7 +198,7 @@ class WebhookService:
         }
         async with self._db.transaction() as tx:
             await store.update_endpoint_txn(tx, tenant_id, endpoint_id, values)
-        self._directory.invalidate(endpoint_id, tenant_id)
+        self._engine.endpoint_changed(endpoint_id, tenant_id)
         logger.info("%s ~ webhook secret rotated", endpoint_id)
         return _with_secret({**row, **values}, secret)
 
@@ -213,7 +213,7 @@ class WebhookService:
         self, tenant_id: str, endpoint_id: str, event_type: str
     ) -> WebhookTestResult:
         await self._row(tenant_id, endpoint_id)
-        self._directory.invalidate(endpoint_id, tenant_id)
+        self._engine.endpoint_changed(endpoint_id, tenant_id)
         endpoint = await self._directory.get(endpoint_id)
         if endpoint is None:
             raise NotFound("webhook endpoint")

@@ -43,6 +43,7 @@ class World:
         schedule: RetrySchedule | None = None,
         ledger: MemoryLedger[str] | None = None,
         clock: FakeClock | None = None,
+        resubmits: bool = False,
     ) -> None:
         self.clock = clock or FakeClock()
         self.dest: FakeDestination[str] = FakeDestination()
@@ -58,6 +59,7 @@ class World:
             rng=random.Random(0),
             on_attempt=lambda verdict, _latency: self.verdicts.append(verdict),
             write_linger_s=0.0,
+            resubmits=resubmits,
         )
 
     def job(self, job_id: str, lane: str) -> Job[str]:
@@ -247,6 +249,23 @@ async def test_restart_reloads_what_is_owed_in_order() -> None:
         assert await w.core.load_pending() == 0  # what is held is not loaded twice
         await w.advance(5)
         assert w.dest.sent == ["hung", "create", "update"]
+        assert {r.status for r in ledger.rows.values()} == {"delivered"}
+
+
+async def test_a_job_loaded_at_start_and_submitted_again_runs_once() -> None:
+    """A delivery worker's core: the pipe from the server may carry jobs committed before
+    the worker started, which its start loaded too, even after they were attempted."""
+    ledger: MemoryLedger[str] = MemoryLedger()
+    clock = FakeClock()
+    owed = [ledger.add(Job(i, CALL_1, f"payload of {i}", clock.now())) for i in ("a", "b")]
+    async with running(World(ledger=ledger, clock=clock, resubmits=True)) as w:
+        await w.core.idle()
+        assert w.dest.sent == ["a", "b"]
+        w.core.submit(owed)  # already delivered: dropped
+        w.submit(CALL_1, "c")  # new: runs
+        w.core.submit([Job("c", CALL_1, "payload of c", clock.now())])  # held: dropped
+        await w.core.idle()
+        assert w.dest.sent == ["a", "b", "c"]
         assert {r.status for r in ledger.rows.values()} == {"delivered"}
 
 
