@@ -84,6 +84,7 @@ async def pipeline(pki: LocalPKI, urls: list[str], work: Path, events: int) -> d
         "SIVO_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
         "SIVO_WEBHOOK_CA_BUNDLE": str(pki.ca_file),
         "SIVO_LOG_LEVEL": "WARNING",
+        "SIVO_WEBHOOK_WORKERS": "0",  # the deliveries' CPU is this process's, measured here
     }
     runner = web.AppRunner(create_app(load_settings(env)), access_log=None)
     await runner.setup()

@@ -218,7 +218,8 @@ async def measure_sivo(
     # The whole lifecycle, so that every engine it starts is stopped and every connection
     # returned before the database closes (starting it without its cleanup left connections
     # for the garbage collector: SQLAlchemy's SAWarnings).
-    setup = web.AppRunner(create_app(load_settings(env)), access_log=None)
+    setup_env = {**env, "SIVO_WEBHOOK_WORKERS": "0"}  # no delivery here: no worker either
+    setup = web.AppRunner(create_app(load_settings(setup_env)), access_log=None)
     await setup.setup()
     svc = setup.app[SERVICES]
     tenant, _key = await svc.identity.create_tenant("bench")

@@ -54,6 +54,7 @@ from server.transcription.pocketsphinx import pocketsphinx_transcriber
 from server.transcription.transcripts import Transcripts
 from server.webhooks.directory import EndpointDirectory
 from server.webhooks.engine import DeliveryEngine
+from server.webhooks.ledger import WebhookLedger
 from server.webhooks.sender import AiohttpTransport, WebhookTransport
 from server.webhooks.service import WebhookService
 from server.webhooks.ssrf import AddressPolicy
@@ -142,8 +143,9 @@ def create_app(
     metrics = Metrics()
     # A transport or clock passed in (a test's) can only run here; the real ones may run in
     # the delivery worker.
+    ledger = WebhookLedger(db=db)
     worker = (
-        DeliveryWorker(worker_config(settings), on_attempt=metrics.webhook_attempt)
+        DeliveryWorker(worker_config(settings), ledger=ledger, on_attempt=metrics.webhook_attempt)
         if settings.webhook_workers and not custom_parts
         else None
     )
@@ -155,6 +157,7 @@ def create_app(
         concurrency_per_endpoint=settings.webhook_endpoint_concurrency,
         rng=rng,
         on_attempt=metrics.webhook_attempt,
+        ledger=ledger,
         worker=worker,
     )
     outbox.add_sink(engine)

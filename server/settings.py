@@ -9,8 +9,10 @@ Every option is ``SIVO_<OPTION>`` (upper case) and defaults to:
 - ``webhook_allow_networks``: none; comma-separated CIDRs that deliveries may reach anyway
 - ``webhook_ca_bundle``: none; a CA file trusted in addition to the system's
 - ``webhook_timeout_s``: 10; ``webhook_endpoint_concurrency``: 8 attempts in flight per endpoint
-- ``webhook_workers``: 1 on a machine with two cores or more, else 0; 1 makes the webhook
-  attempts in a process of their own (another core), 0 in the serving process
+- ``webhook_workers``: 1 on PostgreSQL with two cores or more, else 0; 1 makes the webhook
+  attempts in a process of their own (another core), 0 in the serving process. On SQLite the
+  serving process writes every outcome anyway (one writing process), and the handoff cost
+  more than the second core gave back (``bench/webhooks.py``, README)
 - ``log_level``: ``INFO``; ``log_format``: ``text`` (or ``json``)
 
 Telephony (see docs/signaling.md and docs/media.md):
@@ -230,8 +232,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if concurrency < 1:
         raise ConfigError("SIVO_WEBHOOK_ENDPOINT_CONCURRENCY: must be at least 1")
+    on_two_cores_with_postgres = (os.cpu_count() or 1) >= 2 and database_url.startswith(
+        "postgresql"
+    )
     workers = _int(
-        values.get("webhook_workers", 1 if (os.cpu_count() or 1) >= 2 else 0),
+        values.get("webhook_workers", 1 if on_two_cores_with_postgres else 0),
         "SIVO_WEBHOOK_WORKERS",
     )
     if workers not in (0, 1):

@@ -46,6 +46,19 @@ def test_environment_wins_over_toml(tmp_path: Path) -> None:
     assert not (tmp_path / "secret.key").exists()
 
 
+def test_the_delivery_worker_is_on_by_default_with_postgres_and_two_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postgres = {"SIVO_DATA_DIR": str(tmp_path), "SIVO_DATABASE_URL": "postgresql+asyncpg://h/db"}
+    sqlite = {"SIVO_DATA_DIR": str(tmp_path)}
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert load_settings(postgres).webhook_workers == 1
+    assert load_settings(sqlite).webhook_workers == 0  # one writing process: see settings.py
+    assert load_settings({**postgres, "SIVO_WEBHOOK_WORKERS": "0"}).webhook_workers == 0
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert load_settings(postgres).webhook_workers == 0
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -55,6 +68,7 @@ def test_environment_wins_over_toml(tmp_path: Path) -> None:
         ({"SIVO_SECRET_KEY": "c2hvcnQ="}, "32 bytes"),
         ({"SIVO_SECRET_KEY": "%%%"}, "base64"),
         ({"SIVO_WEBHOOK_ENDPOINT_CONCURRENCY": "0"}, "at least 1"),
+        ({"SIVO_WEBHOOK_WORKERS": "2"}, "SIVO_WEBHOOK_WORKERS"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

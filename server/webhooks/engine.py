@@ -36,7 +36,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Protocol
 
 from server.clock import Clock
-from server.delivery import DeliveryCore, Job, LanePolicy, LaneState, Outcome
+from server.delivery import DeliveryCore, Job, LanePolicy, LaneState, Ledger, Outcome
 from server.events.outbox import EventRecord
 from server.ids import new_id
 from server.store import webhooks as store
@@ -127,27 +127,32 @@ class DeliveryEngine:
         concurrency_per_endpoint: int = 8,
         rng: random.Random | None = None,
         on_attempt: Callable[[str, float], None] | None = None,
+        ledger: WebhookLedger | None = None,
+        outcomes: Ledger[WebhookPayload] | None = None,
         worker: DeliveryWorker | None = None,
         in_worker: bool = False,
     ) -> None:
         """``on_attempt(outcome, latency_ms)``: told after every scheduled attempt
         (outcome ``delivered``, ``retrying`` or ``dead``), for the metrics.
 
+        ``ledger``: the deliveries' ledger, which this engine prunes (made here if None);
+        ``outcomes``: where the core writes its outcomes, if not there (a worker's pipe).
         ``worker``: attempts are made in that process (``worker.py``), not in this one.
-        ``in_worker``: this is that process's engine: no poller for events no sink took (the
-        server fans them out), and jobs it loads at start may also come through the pipe.
+        ``in_worker``: this is that process's engine: no poller for events no sink took and
+        no pruning (the server does both), and jobs it loads at start may also come through
+        the pipe.
         """
         self._db = db
         self._directory = directory
         self._clock = clock
         self._endpoints = _Endpoints(directory=directory, transport=transport, clock=clock)
-        self._ledger = WebhookLedger(db=db)
+        self._ledger = ledger or WebhookLedger(db=db)
         self._worker = worker
-        self._dispatch = not in_worker
+        self._in_worker = in_worker
         self._core: JobRunner = worker or DeliveryCore(
             name="webhooks",
             destination=self._endpoints,
-            ledger=self._ledger,
+            ledger=outcomes or self._ledger,
             schedule=schedule.retry_at,
             lanes=LanePolicy(concurrency=concurrency_per_endpoint),
             clock=clock,
@@ -164,9 +169,8 @@ class DeliveryEngine:
     async def start(self) -> None:
         self._running = True
         await self._core.start()
-        if self._dispatch:
+        if not self._in_worker:
             self._spawn(self._dispatch_loop())
-        if self._worker is None:  # the worker prunes the log it writes
             self._spawn(self._prune_loop())
         self.wake()
 

@@ -3,17 +3,21 @@
 ::
 
     serving process                                 delivery worker process
-    DeliveryEngine: sink, dispatcher  ── jobs ──>   DeliveryEngine without a dispatcher:
-      (its runner: DeliveryWorker)    ── controls   DeliveryCore, endpoint directory,
-                                      <── verdicts  transport, ledger, attempt-log pruning
-                                      <── replies   (``python -m server.webhooks.worker``)
+    DeliveryEngine: sink, dispatcher, ── jobs ──>   DeliveryEngine without a dispatcher:
+      pruning; its runner: this       ── controls   DeliveryCore, endpoint directory,
+      DeliveryWorker                  <── outcomes  transport; its ledger: PipeLedger
+    WebhookLedger writes them         ── acks  ──>  (``python -m
+                                      <── verdicts   server.webhooks.worker_process``)
 
 The serving process keeps what must happen in the emitting transaction (the deliveries'
 rows) and hands each committed job to the worker over a pipe; the worker attempts it and
-writes the outcome. The handoff holds nothing durable: every job it carries is a committed
-``pending`` row, so a worker that dies loses nothing. It is restarted, and its start loads
-the pending rows again. The worker stops when its stdin closes (its parent exited or was
-killed), so it never outlives the server.
+sends the outcomes back in batches, which the server writes (so that SQLite keeps one
+writing process, whose group commits take the outcomes with the emits) and acknowledges.
+The handoff holds nothing durable: every job it carries is a committed ``pending`` row, so
+a worker that dies loses nothing (an outcome not yet written means the attempt is made
+again, as after any crash). It is restarted, and its start loads the pending rows again.
+The worker stops when told to, and when its stdin closes (its parent exited or was
+killed: it then writes its last outcomes itself), so it never outlives the server.
 
 Frames on both pipes: a 4-byte big-endian length, then a JSON object with an ``op``. The
 first frame to the worker is its configuration (the master key among it: a pipe, never an
@@ -33,11 +37,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from server.delivery import Job, Outcome
+from server.delivery import Attempted, Decision, Job, Outcome, Verdict
 from server.settings import Settings
 from server.store.db import Tx
 
-from .ledger import WebhookJob, WebhookPayload
+from .ledger import WebhookJob, WebhookLedger, WebhookPayload
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +106,39 @@ def job_from_wire(item: list[Any]) -> WebhookJob:
                attempts)  # fmt: skip
 
 
+def attempted_to_wire(record: Attempted[WebhookPayload]) -> list[Any]:
+    """What the ledger writes of an attempt: the job without its body."""
+    job, outcome, decision = record.job, record.outcome, record.decision
+    p = job.payload
+    return [
+        [job.id, job.lane, p.tenant_id, p.event_id, p.event_type, job.due, job.attempts],
+        record.attempt,
+        [
+            outcome.ok,
+            outcome.status_code,
+            outcome.latency_ms,
+            outcome.error,
+            outcome.retry_after_s,
+            outcome.permanent,
+        ],  # fmt: skip
+        record.at,
+        None if decision is None else [decision.verdict.value, decision.at],
+    ]
+
+
+def attempted_from_wire(item: list[Any]) -> Attempted[WebhookPayload]:
+    (id_, lane, tenant_id, event_id, event_type, due, attempts), attempt, outcome, at, decision = (
+        item
+    )
+    return Attempted(
+        Job(id_, lane, WebhookPayload(tenant_id, event_id, event_type, b""), due, attempts),
+        attempt,
+        Outcome(*outcome),
+        at,
+        None if decision is None else Decision(Verdict(decision[0]), decision[1]),
+    )
+
+
 class DeliveryWorker:
     """The serving process's side: the engine's runner, in place of its own DeliveryCore.
 
@@ -110,10 +147,17 @@ class DeliveryWorker:
     """
 
     def __init__(
-        self, config: WorkerConfig, *, on_attempt: Callable[[str, float], None] | None = None
+        self,
+        config: WorkerConfig,
+        *,
+        ledger: WebhookLedger,
+        on_attempt: Callable[[str, float], None] | None = None,
     ) -> None:
+        """``ledger`` writes the outcomes the worker sends (the engine's, which prunes)."""
         self._config = config
+        self._ledger = ledger
         self._on_attempt = on_attempt
+        self._writes: set[asyncio.Task[None]] = set()
         self._proc: asyncio.subprocess.Process | None = None
         self._replies: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
@@ -176,16 +220,19 @@ class DeliveryWorker:
         proc = self._proc
         if proc is None:
             return
-        if proc.returncode is None and proc.stdin is not None:
-            proc.stdin.close()  # the worker's signal to stop
+        if proc.returncode is None and self._send({"op": "stop"}):
+            # It sends its last outcomes and waits for their acks: the pipe stays open.
             try:
                 await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
             except TimeoutError:
                 logger.error("x webhook delivery worker did not stop; killing it")
                 proc.kill()
                 await proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()
         if self._supervisor is not None:
             await asyncio.gather(self._supervisor, return_exceptions=True)
+        await asyncio.gather(*self._writes, return_exceptions=True)  # the last outcomes
 
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
@@ -194,6 +241,10 @@ class DeliveryWorker:
             if op == "attempts" and self._on_attempt is not None:
                 for verdict, latency_ms in message["items"]:
                     self._on_attempt(verdict, latency_ms)
+            elif op == "outcomes":
+                task = asyncio.ensure_future(self._write(message["id"], message["items"]))
+                self._writes.add(task)
+                task.add_done_callback(self._writes.discard)
             elif op == "reply":
                 future = self._replies.pop(message["id"], None)
                 if future is not None and not future.done():
@@ -202,6 +253,15 @@ class DeliveryWorker:
             if not future.done():
                 future.set_exception(ConnectionError("webhook delivery worker exited"))
         self._replies.clear()
+
+    async def _write(self, request_id: int, items: list[list[Any]]) -> None:
+        try:
+            await self._ledger.write([attempted_from_wire(item) for item in items])
+            written = True
+        except Exception:
+            logger.exception("x writing %d webhook outcomes failed; the worker retries", len(items))
+            written = False
+        self._send({"op": "reply", "id": request_id, "value": written})
 
     # -- the engine's runner --------------------------------------------------------------
 
