@@ -9,13 +9,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from .ssrf import AddressPolicy, BlockedDestination, GuardedResolver, ip_literal
 
 logger = logging.getLogger(__name__)
+
+TARGETS_CACHED = 10_000  # endpoint URLs kept parsed and checked (all of them, in practice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,24 @@ class AiohttpTransport:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._ssl = _tls_context(ca_bundle)
         self._session: aiohttp.ClientSession | None = None
+        # Per endpoint URL: parsed once, and why it is blocked if its host is an IP literal
+        # (aiohttp does not resolve those, so the resolver's guard would not see them).
+        self._targets: dict[str, tuple[URL, str | None]] = {}
+
+    def _target(self, url: str) -> tuple[URL, str | None]:
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= TARGETS_CACHED:
+                self._targets.clear()
+            parsed = URL(url)
+            blocked = None
+            if ip_literal(parsed.host or "") is not None:
+                try:
+                    self._policy.check((parsed.host or "").strip("[]"))
+                except BlockedDestination as exc:
+                    blocked = str(exc)
+            target = self._targets[url] = (parsed, blocked)
+        return target
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -80,11 +100,11 @@ class AiohttpTransport:
             return round((time.perf_counter() - started) * 1000, 2)
 
         try:
-            host = urlsplit(url).hostname or ""
-            if ip_literal(host) is not None:
-                self._policy.check(host.strip("[]"))
+            target, blocked = self._target(url)
+            if blocked is not None:
+                return AttemptOutcome(None, elapsed(), blocked)
             async with self._get_session().post(
-                url, data=body, headers=headers, allow_redirects=False
+                target, data=body, headers=headers, allow_redirects=False
             ) as resp:
                 await resp.content.read(64 * 1024)  # drain a little so the connection can be reused
                 status = resp.status
