@@ -230,7 +230,10 @@ class DeliveryWorker:
                 await proc.wait()
         if proc.stdin is not None:
             proc.stdin.close()
-        if self._supervisor is not None:
+        if self._reader is not None and proc.returncode is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)  # to its EOF
+        if self._supervisor is not None:  # it may be waiting out a restart delay
+            self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
         await asyncio.gather(*self._writes, return_exceptions=True)  # the last outcomes
 
