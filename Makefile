@@ -40,8 +40,11 @@ lint: $(BIN)/.dev-installed
 typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist), each with its own PostgreSQL database: most tests wait on
+# sockets, browsers and timers, so two share the machine's cores well.
+TEST_JOBS ?= 2
 unit: $(BIN)/.dev-installed node_modules/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_JOBS)
 
 # The Salesforce package's Jest tests (sfdx-lwc-jest looks for sfdx-project.json in the cwd).
 lwc-test: node_modules/.installed

@@ -50,7 +50,32 @@ def _local_postgres() -> str | None:
     return LOCAL_POSTGRES if asyncio.run(probe()) else None
 
 
-POSTGRES_URL = os.environ.get("SIVO_TEST_POSTGRES_URL") or _local_postgres()
+def _per_worker(url: str | None) -> str | None:
+    """Under pytest-xdist, each worker's own database (``test_gw0``...), created if missing,
+    since every test resets the schema of the one it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+
+    async def create() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own}
+                )
+                if found.first() is None:
+                    await conn.execute(text(f'CREATE DATABASE "{own}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return f"{base}/{own}"
+
+
+POSTGRES_URL = _per_worker(os.environ.get("SIVO_TEST_POSTGRES_URL") or _local_postgres())
 
 # What each group of skipped tests needs, shown at the end of a run that skipped some.
 ENABLE = {
