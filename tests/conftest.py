@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -22,6 +22,7 @@ from server.settings import Settings, load_master_key
 from server.transcription.engine import Transcriber
 from server.webhooks.sender import WebhookTransport
 from tests.support.receiver import Receiver
+from tests.support.served import ServedServer
 from tests.support.tls import LocalPKI, make_pki
 
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -163,7 +164,7 @@ async def make_client(
             rng=random.Random(7),
             transcriber=transcriber,
         )
-        client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+        client: TestClient[Any, Any] = TestClient(ServedServer(app, host="127.0.0.1"))
         await client.start_server()
         clients.append(client)
         return client

@@ -7,7 +7,10 @@ the pages need but the server does not serve fails here, not in a browser.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +314,27 @@ async def test_hsts_when_the_public_url_is_https(make_client: AppFactory) -> Non
     resp = await client.get("/nowhere")
     assert resp.status == 404
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@sqlite_only
+async def test_asset_requests_a_client_aborts_leave_no_file_open(make_client: AppFactory) -> None:
+    """A reload aborts the page's asset requests mid-flight. Served as ``sivo serve`` serves
+    (``tests/support/served.py``), no handler is cancelled while its FileResponse opens the
+    file in the executor, so no file is left to the garbage collector."""
+    client = await make_client()
+    leaked: list[Any] = []
+    previous, sys.unraisablehook = sys.unraisablehook, leaked.append
+    try:
+        for i in range(1000):
+            _, writer = await asyncio.open_connection("127.0.0.1", client.port)
+            writer.write(b"GET /shared/favicon.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.00005 * (i % 40))  # aborted at every stage of the response
+            writer.transport.abort()
+        await asyncio.sleep(0.3)
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert [repr(u.exc_value) for u in leaked] == []
+    resp = await client.get("/shared/favicon.svg")
+    assert resp.status == 200

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from playwright.async_api import BrowserContext, Frame, Locator, Page, expect
 from yarl import URL
 
@@ -29,6 +29,7 @@ from server.app import create_app
 from tests.conftest import make_settings
 from tests.media.audio import rms
 from tests.support.browser import MEDIA_ARGS, audio_flows, chromium, chromium_path
+from tests.support.served import ServedServer
 from tests.support.tls import LocalPKI
 from tests.telephony.conftest import Phone
 
@@ -122,7 +123,7 @@ async def console(
         salesforce=salesforce_settings(sf),
     )
     client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(settings, rng=random.Random(7)), host="127.0.0.1", port=port)
+        ServedServer(create_app(settings, rng=random.Random(7)), host="127.0.0.1", port=port)
     )
     await client.start_server()
     org = await sf.create_org("Acme")

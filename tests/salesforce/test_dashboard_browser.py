@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from playwright.async_api import ConsoleMessage, Locator, Page, Request, expect
@@ -35,6 +35,7 @@ from tests.conftest import AppFactory, make_settings
 from tests.support.api import Tenant, new_tenant
 from tests.support.axe import assert_no_axe_violations
 from tests.support.browser import chromium, chromium_path
+from tests.support.served import ServedServer
 from tests.support.tls import LocalPKI
 
 from .conftest import PASSWORD, salesforce_settings
@@ -73,7 +74,7 @@ async def sivo(
         salesforce=salesforce_settings(sf),
     )
     app = create_app(settings, rng=random.Random(7))
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+    client: TestClient[Any, Any] = TestClient(ServedServer(app, host="127.0.0.1", port=port))
     await client.start_server()
     yield client
     await client.close()
