@@ -39,6 +39,8 @@ from server.media.codec import upsample
 from server.media.config import LOOPBACK_NETWORKS
 from server.media.netfilter import CandidateFilter
 
+from .audio import band_ratio
+
 RATE = 48000
 FRAME = 960
 LOOPBACK = ("127.0.0.1",)
@@ -231,3 +233,26 @@ async def caller_and_two_agents(
         await connect_leg(engine, leg_id, peer)
     await engine.bridge("caller", "a")
     return caller, agent_a, agent_b
+
+
+async def hears(
+    peer: LoopbackPeer, *tones: float, above: float = 0.8, within_s: float = 5.0
+) -> None:
+    """Wait until the last half second ``peer`` heard holds each of ``tones`` with a band
+    ratio over ``above``; fail after ``within_s``.
+
+    What is heard after a change (a transfer, hold, a conference) is checked exactly; when
+    it starts is not: the one event loop that runs the server and every peer of a test can
+    stall for longer than a fixed sleep on a loaded 2-core machine (two test workers and a
+    Chromium beside them), and a window heard during the stall holds nothing at all.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    seen: list[list[float]] = []
+    while True:
+        heard = await peer.listen(0.5)
+        ratios = [band_ratio(heard, tone) for tone in tones]
+        if all(ratio > above for ratio in ratios):
+            return
+        seen.append([round(ratio, 2) for ratio in ratios])
+        assert loop.time() < deadline, f"{peer.name} heard {tones} Hz at ratios {seen}"

@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import numpy as np
 
 from tests.media.audio import band_ratio, detect_dtmf, rms
+from tests.media.peers import hears
 
-from .conftest import Center, answer, dial, hears
+from .conftest import Center, answer, dial
 
 
 async def _connected_call(center: Center, caller_hz: float | None, agent_hz: float | None):  # type: ignore[no-untyped-def]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .conftest import Center, hears
+from tests.media.peers import hears
+
+from .conftest import Center
 
 
 async def test_outbound_call_to_registered_web_phone(center: Center) -> None:

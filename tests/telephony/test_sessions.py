@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from .conftest import Center, answer, dial, hears
+from tests.media.peers import hears
+
+from .conftest import Center, answer, dial
 
 
 async def test_second_softphone_takes_over_and_first_is_told(center: Center) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.media.audio import band_ratio, rms
+from tests.media.peers import hears
 
-from .conftest import Center, answer, dial, hears
+from .conftest import Center, answer, dial
 
 
 async def _call_with(center: Center):  # type: ignore[no-untyped-def]
