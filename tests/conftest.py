@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.app import create_app
@@ -57,8 +57,8 @@ def _per_worker(url: str | None) -> str | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url is None or not worker:
         return url
-    base, _, name = url.rpartition("/")
-    own = f"{name}_{worker}"
+    shared = make_url(url)
+    own = f"{shared.database}_{worker}"
 
     async def create() -> None:
         engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
@@ -73,7 +73,7 @@ def _per_worker(url: str | None) -> str | None:
             await engine.dispose()
 
     asyncio.run(create())
-    return f"{base}/{own}"
+    return shared.set(database=own).render_as_string(hide_password=False)
 
 
 POSTGRES_URL = _per_worker(os.environ.get("SIVO_TEST_POSTGRES_URL") or _local_postgres())

@@ -17,6 +17,6 @@ from aiohttp.test_utils import TestServer
 
 
 class ServedServer(TestServer):
-    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
-        kwargs["handler_cancellation"] = False
-        return web.AppRunner(self.app, **kwargs)
+    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
+        kwargs["handler_cancellation"] = False  # TestServer.start_server passes True
+        return await super()._make_runner(**kwargs)
